@@ -1,0 +1,260 @@
+//! The configuration path: an application directory → one immutable, fully checked [`Application`].
+//!
+//! Every mistake a user can make in the XML is found here, with file, line and column, and never at request time.
+//! `endpoints check DIR` runs exactly this path and prints every diagnostic.
+
+pub mod condition;
+pub mod endpoints;
+pub mod error;
+pub mod model;
+pub mod static_file;
+pub mod template;
+pub mod xml;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use error::{Diagnostic, Diagnostics, LoadError, Pos, Severity};
+pub use model::*;
+
+/// What the loader needs to know about how the application will be served.
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Application name used in `/{application}/{endpoint}` URLs; defaults to the directory's name.
+    pub name: Option<String>,
+    /// When hash checking is off, `security.xml` may be absent.
+    pub hash_check: bool,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            name: None,
+            hash_check: true,
+        }
+    }
+}
+
+/// Finds where the application's files are: `DIR/endpoints.xml` (the OpenEndpoints layout) or
+/// `DIR/endpoints/endpoints.xml` with `static/` and `ooxml-responses/` beside `endpoints/`.
+pub fn layout(dir: &Path) -> Result<Layout, Diagnostic> {
+    let root = dir.to_path_buf();
+    if dir.join("endpoints.xml").is_file() {
+        return Ok(Layout {
+            config_dir: root.clone(),
+            static_dir: root.join("static"),
+            ooxml_dir: root.join("ooxml-responses"),
+            root,
+        });
+    }
+    let split = dir.join("endpoints");
+    if split.join("endpoints.xml").is_file() {
+        return Ok(Layout {
+            config_dir: split,
+            static_dir: root.join("static"),
+            ooxml_dir: root.join("ooxml-responses"),
+            root,
+        });
+    }
+    Err(Diagnostic {
+        severity: Severity::Error,
+        file: dir.to_path_buf(),
+        line: 0,
+        column: 0,
+        message: format!(
+            "no application here: neither {} nor {} exists",
+            dir.join("endpoints.xml").display(),
+            split.join("endpoints.xml").display()
+        ),
+    })
+}
+
+/// The application name a directory gets when none is given: its last path component, reduced to `[\w-]`.
+pub fn default_name(dir: &Path) -> String {
+    let base = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "endpoints".to_string()
+    } else {
+        cleaned
+    }
+}
+
+/// Loads and checks an application. On success the warnings are in [`Application::warnings`].
+pub fn load(dir: &Path, options: &LoadOptions) -> Result<Application, LoadError> {
+    let mut diags = Diagnostics::default();
+    let app = load_into(dir, options, &mut diags);
+    match app {
+        Some(mut app) if !diags.has_errors() => {
+            app.warnings = diags.into_vec();
+            Ok(app)
+        }
+        _ => Err(LoadError(diags.into_vec())),
+    }
+}
+
+/// Every diagnostic (errors and warnings) of loading `dir`.
+pub fn check(dir: &Path, options: &LoadOptions) -> Vec<Diagnostic> {
+    let mut diags = Diagnostics::default();
+    let _ = load_into(dir, options, &mut diags);
+    diags.into_vec()
+}
+
+fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Option<Application> {
+    let layout = match layout(dir) {
+        Ok(l) => l,
+        Err(d) => {
+            diags.error(&d.file, Pos::default(), d.message);
+            return None;
+        }
+    };
+    let name = options.name.clone().unwrap_or_else(|| default_name(dir));
+    if !endpoints::is_url_name(&name) {
+        diags.error(
+            dir,
+            Pos::default(),
+            format!("application name '{name}' cannot be used in URLs: only letters, digits, '_' and '-'"),
+        );
+    }
+    check_other_files(&layout, diags);
+
+    let secret_keys = load_security(&layout.security_xml(), options.hash_check, diags);
+
+    let file = Arc::new(layout.endpoints_xml());
+    let text = xml::read_text(&file, diags)?;
+    let mut ctx = endpoints::Context {
+        file: file.clone(),
+        static_dir: &layout.static_dir,
+        static_cache: HashMap::new(),
+        static_budget: static_file::CACHE_TOTAL_MAX_BYTES,
+    };
+    let list = endpoints::parse(&text, &mut ctx, diags);
+    let by_name = list
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (Box::<str>::from(e.name.as_str()), i))
+        .rev() // the first of duplicate names wins
+        .collect();
+    Some(Application {
+        name,
+        layout,
+        endpoints: list,
+        by_name,
+        secret_keys,
+        warnings: Vec::new(),
+    })
+}
+
+/// Files and folders that later features use: reported, never silently ignored.
+fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
+    let cfg = &layout.config_dir;
+    if cfg.join("smtp.xml").exists() {
+        diags.error(
+            &cfg.join("smtp.xml"),
+            Pos::default(),
+            "Legacy 'smtp.xml' exists, rename to 'email-sending-configuration.xml'",
+        );
+    }
+    if cfg.join("secrets.xml").exists() {
+        diags.error(
+            &cfg.join("secrets.xml"),
+            Pos::default(),
+            "secrets.xml is not supported yet: its secrets could not be resolved",
+        );
+    }
+    for (f, what) in [
+        ("email-sending-configuration.xml", "e-mail tasks"),
+        ("aws-s3-configuration.xml", "AWS S3 features"),
+    ] {
+        if cfg.join(f).exists() {
+            diags.warning(
+                &cfg.join(f),
+                Pos::default(),
+                format!("{f} is not used yet ({what} are not supported yet); ignored"),
+            );
+        }
+    }
+    for d in ["data-sources", "transformers"] {
+        let dir = cfg.join(d);
+        let n = std::fs::read_dir(&dir)
+            .map(|r| {
+                r.filter_map(Result::ok)
+                    .filter(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".xml"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if n > 0 {
+            diags.warning(
+                &dir,
+                Pos::default(),
+                format!("{n} file(s) in '{d}/' are not used yet (transformations are not supported yet); ignored"),
+            );
+        }
+    }
+}
+
+fn load_security(path: &PathBuf, required: bool, diags: &mut Diagnostics) -> Vec<Box<str>> {
+    if !path.exists() {
+        if required {
+            diags.error(
+                path,
+                Pos::default(),
+                "security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
+            );
+        }
+        return Vec::new();
+    }
+    let Some(text) = xml::read_text(path, diags) else {
+        return Vec::new();
+    };
+    let Some(doc) = xml::parse(path, &text, diags) else {
+        return Vec::new();
+    };
+    let root = doc.root_element();
+    if xml::name(root) != "security" {
+        diags.error(
+            path,
+            xml::pos(root),
+            format!("Root element must be <security>, found <{}>", xml::name(root)),
+        );
+        return Vec::new();
+    }
+    let mut keys = Vec::new();
+    for c in xml::elements(root) {
+        if xml::name(c) != "secret-key" {
+            diags.error(
+                path,
+                xml::pos(c),
+                format!("Unexpected element <{}> in <security>; expected <secret-key>", xml::name(c)),
+            );
+            continue;
+        }
+        let key = xml::text_content(c);
+        if key.trim() != key {
+            diags.warning(
+                path,
+                xml::pos(c),
+                "this <secret-key> has white space around it, which is part of the key",
+            );
+        }
+        keys.push(Box::from(key.as_str()));
+    }
+    if keys.is_empty() && required {
+        diags.error(path, xml::pos(root), "At least one <secret-key> must be present");
+    }
+    keys
+}

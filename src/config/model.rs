@@ -1,0 +1,142 @@
+//! The compiled, immutable form of an application: what the request path reads.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use http::StatusCode;
+
+use super::condition::Condition;
+use super::error::{Diagnostic, Pos};
+use super::static_file::StaticFile;
+use super::template::Template;
+
+/// Where an application's files live.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The directory the user named.
+    pub root: PathBuf,
+    /// Holds `endpoints.xml`, `security.xml` and the XML/XSLT folders.
+    pub config_dir: PathBuf,
+    pub static_dir: PathBuf,
+    pub ooxml_dir: PathBuf,
+}
+
+impl Layout {
+    pub fn endpoints_xml(&self) -> PathBuf {
+        self.config_dir.join("endpoints.xml")
+    }
+    pub fn security_xml(&self) -> PathBuf {
+        self.config_dir.join("security.xml")
+    }
+}
+
+/// One loaded application: every endpoint compiled, every reference resolved.
+#[derive(Debug)]
+pub struct Application {
+    pub name: String,
+    pub layout: Layout,
+    /// In `endpoints.xml` document order.
+    pub endpoints: Vec<Endpoint>,
+    pub by_name: HashMap<Box<str>, usize>,
+    /// The `<secret-key>`s of `security.xml`, in order (untrimmed, as the reference reads them).
+    pub secret_keys: Vec<Box<str>>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Application {
+    pub fn endpoint(&self, name: &str) -> Option<(usize, &Endpoint)> {
+        self.by_name.get(name).map(|&i| (i, &self.endpoints[i]))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: String,
+    /// `None`: mandatory.
+    pub default: Option<String>,
+}
+
+/// Where in the configuration something was declared, for messages.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub file: Arc<PathBuf>,
+    pub pos: Pos,
+}
+
+#[derive(Debug)]
+pub struct Endpoint {
+    pub name: String,
+    pub origin: Origin,
+    /// Visible parameters (own and inherited; nearer declarations win), sorted by name. The success scope is
+    /// these names in this order followed by `request-id`.
+    pub parameters: Vec<Parameter>,
+    pub separator: String,
+    /// Indices into `parameters`, in the listed order (duplicates allowed).
+    pub include_in_hash: Vec<usize>,
+    /// Never empty; the last one is unconditional.
+    pub successes: Vec<Success>,
+    pub error: Option<ErrorResponse>,
+}
+
+impl Endpoint {
+    pub fn parameter_index(&self, name: &str) -> Option<usize> {
+        self.parameters.iter().position(|p| p.name == name)
+    }
+    /// Slot of `request-id` in the success scope.
+    pub fn request_id_slot(&self) -> usize {
+        self.parameters.len()
+    }
+}
+
+#[derive(Debug)]
+pub struct Success {
+    pub condition: Option<Condition>,
+    /// The `status="NNN"` extension.
+    pub status: Option<StatusCode>,
+    pub action: Action,
+    pub origin: Origin,
+}
+
+/// Error scope slots.
+pub const ERROR_SCOPE: [&str; 3] = [
+    "internal-error-text",
+    "parameter-transformation-error-text",
+    "request-id",
+];
+
+#[derive(Debug)]
+pub struct ErrorResponse {
+    pub condition: Option<Condition>,
+    pub status: Option<StatusCode>,
+    pub action: Action,
+}
+
+#[derive(Debug)]
+pub enum Action {
+    Empty,
+    Static(StaticResponse),
+    Redirect(Redirect),
+    Forward(Forward),
+}
+
+#[derive(Debug)]
+pub struct StaticResponse {
+    pub file: Arc<StaticFile>,
+    pub download_filename: Option<Template>,
+}
+
+#[derive(Debug)]
+pub struct Redirect {
+    pub url: Template,
+    pub whitelist: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct Forward {
+    pub target: String,
+    /// Index of the target in [`Application::endpoints`].
+    pub target_index: usize,
+    /// `None`: forward every parameter of the current context.
+    pub input_parameters: Option<Vec<(String, Template)>>,
+}

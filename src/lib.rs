@@ -1,0 +1,25 @@
+//! # endpoints — a declarative endpoint engine
+//!
+//! Loads an application directory written in XML (the OpenEndpoints format: `endpoints.xml`, `security.xml`,
+//! `static/`, …) and serves it as HTTP endpoints.
+//!
+//! Two paths run through the code:
+//!
+//! 1. **Configuration path** (rare, thorough): [`config::load`] reads the directory into one immutable, fully
+//!    checked [`config::Application`]; every mistake is reported with file, line and column. `endpoints check`
+//!    runs exactly this path.
+//! 2. **Request path** (hot, lean): [`server`] accepts the connection and finds the endpoint → [`request`] reads
+//!    the input (query, form, multipart uploads; all limited) → [`engine::execute`] (hash check → parameters →
+//!    success/error action) → a response. Nothing on this path parses configuration.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`config`] | reading and checking the application directory; templates and conditions compiled once |
+//! | [`request`] | turning an HTTP request into a [`request::RequestInput`] |
+//! | [`engine`] | executing one endpoint for one request; the one place failures become HTTP statuses |
+//! | [`server`] | hyper service, routing, limits, timeouts, static file serving, CORS, access log |
+
+pub mod config;
+pub mod engine;
+pub mod request;
+pub mod server;

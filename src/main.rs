@@ -1,0 +1,335 @@
+//! The `endpoints` command line: `serve`, `check`, `hash`, `routes`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use endpoints::config::{self, LoadOptions, Severity};
+use endpoints::engine::{hash, Environment, Settings};
+use endpoints::request::Limits;
+use endpoints::server;
+
+#[derive(Parser)]
+#[command(name = "endpoints", version, about = "A declarative endpoint engine for OpenEndpoints-style XML applications")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve an application directory over HTTP (the default command).
+    Serve(ServeArgs),
+    /// Load an application and print every configuration problem as path:line:column: message.
+    Check {
+        /// The application directory.
+        #[arg(default_value = ".", env = "ENDPOINTS_APP_DIR")]
+        app_dir: PathBuf,
+        #[command(flatten)]
+        app: AppArgs,
+    },
+    /// Print the hash a form or client must send: endpoints hash [APP_DIR] ENDPOINT [NAME=VALUE ...]
+    Hash {
+        /// [APP_DIR] ENDPOINT [NAME=VALUE ...]
+        #[arg(required = true, num_args = 1..)]
+        args: Vec<String>,
+        /// live or preview.
+        #[arg(long, default_value = "live")]
+        environment: String,
+        /// Print the hash under every secret key, not only the first.
+        #[arg(long)]
+        all_keys: bool,
+    },
+    /// List the endpoints with their parameters.
+    Routes {
+        #[arg(default_value = ".", env = "ENDPOINTS_APP_DIR")]
+        app_dir: PathBuf,
+        #[command(flatten)]
+        app: AppArgs,
+    },
+}
+
+#[derive(Args, Clone)]
+struct AppArgs {
+    /// Application name for /{application}/{endpoint} URLs (default: the directory's name).
+    #[arg(long, env = "ENDPOINTS_APPLICATION_NAME")]
+    name: Option<String>,
+    /// Do not check request hashes (trusted deployments only); security.xml may then be absent.
+    #[arg(long)]
+    no_hash_check: bool,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// The application directory.
+    #[arg(default_value = ".", env = "ENDPOINTS_APP_DIR")]
+    app_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "ENDPOINTS_LISTEN")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    app: AppArgs,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: u64,
+    /// Most parameters and uploaded files in one request.
+    #[arg(long, default_value_t = Limits::default().max_fields)]
+    max_fields: usize,
+    /// Largest single form field (not file) in bytes.
+    #[arg(long, default_value_t = Limits::default().max_field_bytes)]
+    max_field_bytes: usize,
+    /// Seconds allowed for the request line and headers.
+    #[arg(long, default_value_t = Limits::default().header_timeout.as_secs())]
+    header_timeout: u64,
+    /// Seconds allowed for reading the request body.
+    #[arg(long, default_value_t = Limits::default().body_timeout.as_secs())]
+    body_timeout: u64,
+}
+
+/// An environment variable that is set and not empty.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+/// `ENDPOINTS_CHECK_HASH`: checking is on unless the variable is set to something other than `true`.
+fn hash_check_enabled(flag_off: bool) -> bool {
+    if flag_off {
+        return false;
+    }
+    env_var("ENDPOINTS_CHECK_HASH").is_none_or(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn load_options(app: &AppArgs) -> LoadOptions {
+    LoadOptions {
+        name: app.name.clone(),
+        hash_check: hash_check_enabled(app.no_hash_check),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let command = match cli.command {
+        Some(c) => c,
+        None => match Cli::parse_from(["endpoints", "serve"]).command {
+            Some(c) => c,
+            None => unreachable!("serve was given"),
+        },
+    };
+    match command {
+        Command::Serve(args) => serve(args),
+        Command::Check { app_dir, app } => check(&app_dir, &app),
+        Command::Hash {
+            args,
+            environment,
+            all_keys,
+        } => hash_command(args, &environment, all_keys),
+        Command::Routes { app_dir, app } => routes(&app_dir, &app),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ENDPOINTS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn print_diagnostics(diags: &[config::Diagnostic]) -> usize {
+    let mut errors = 0;
+    for d in diags {
+        eprintln!("{d}");
+        if d.severity == Severity::Error {
+            errors += 1;
+        }
+    }
+    errors
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    init_logging();
+    let options = load_options(&args.app);
+    let app = match config::load(&args.app_dir, &options) {
+        Ok(app) => app,
+        Err(e) => {
+            let n = print_diagnostics(&e.0);
+            eprintln!("{n} error(s); not serving {}", args.app_dir.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    print_diagnostics(&app.warnings);
+    let limits = Limits {
+        max_body_bytes: args.max_body_bytes,
+        max_fields: args.max_fields,
+        max_field_bytes: args.max_field_bytes,
+        header_timeout: Duration::from_secs(args.header_timeout.max(1)),
+        body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+    };
+    let settings = Settings {
+        check_hash: options.hash_check,
+        display_expected_hash: env_var("ENDPOINTS_DISPLAY_EXPECTED_HASH")
+            .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+    };
+    if !settings.check_hash {
+        tracing::warn!("hash checking is disabled: every endpoint accepts unauthenticated requests");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        tracing::info!(
+            "serving application '{}' ({} endpoints) from {} on http://{}",
+            app.name,
+            app.endpoints.len(),
+            args.app_dir.display(),
+            listener.local_addr()?
+        );
+        let state = Arc::new(server::State::new(app, limits, settings));
+        server::serve(listener, state, shutdown_signal(), Duration::from_secs(30)).await
+    });
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("cannot serve on {}: {e}", args.listen);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(t) => t,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn check(dir: &Path, app: &AppArgs) -> ExitCode {
+    let diags = config::check(dir, &load_options(app));
+    let errors = print_diagnostics(&diags);
+    let warnings = diags.len() - errors;
+    if errors > 0 {
+        eprintln!("{errors} error(s), {warnings} warning(s)");
+        ExitCode::FAILURE
+    } else {
+        println!("{}: OK ({warnings} warning(s))", dir.display());
+        ExitCode::SUCCESS
+    }
+}
+
+fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCode {
+    let Some(env) = Environment::parse(environment) else {
+        eprintln!("--environment must be 'live' or 'preview', not '{environment}'");
+        return ExitCode::from(2);
+    };
+    let mut rest: &[String] = &args;
+    let mut dir = PathBuf::from(env_var("ENDPOINTS_APP_DIR").unwrap_or_else(|| ".".to_string()));
+    if rest.len() >= 2 && !rest[0].contains('=') && config::layout(Path::new(&rest[0])).is_ok() {
+        dir = PathBuf::from(&rest[0]);
+        rest = &rest[1..];
+    }
+    let Some((endpoint_name, assignments)) = rest.split_first() else {
+        eprintln!("usage: endpoints hash [APP_DIR] ENDPOINT [NAME=VALUE ...]");
+        return ExitCode::from(2);
+    };
+    let app = match config::load(&dir, &LoadOptions::default()) {
+        Ok(a) => a,
+        Err(e) => {
+            print_diagnostics(&e.0);
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some((_, endpoint)) = app.endpoint(endpoint_name) else {
+        eprintln!("no endpoint '{endpoint_name}' in {}", dir.display());
+        return ExitCode::FAILURE;
+    };
+    let mut given: Vec<(String, String)> = Vec::new();
+    for a in assignments {
+        let Some((n, v)) = a.split_once('=') else {
+            eprintln!("'{a}' is not NAME=VALUE");
+            return ExitCode::from(2);
+        };
+        given.push((n.to_string(), v.to_string()));
+    }
+    let mut included = Vec::new();
+    for &i in &endpoint.include_in_hash {
+        let p = &endpoint.parameters[i];
+        let values: Vec<&str> = given.iter().filter(|(n, _)| *n == p.name).map(|(_, v)| v.as_str()).collect();
+        let value = if values.is_empty() {
+            match &p.default {
+                Some(d) => d.clone(),
+                None => {
+                    eprintln!("parameter '{}' is part of the hash and has no default: give {}=VALUE", p.name, p.name);
+                    return ExitCode::from(2);
+                }
+            }
+        } else {
+            values.join(&endpoint.separator)
+        };
+        included.push(value);
+    }
+    for (n, _) in &given {
+        if !endpoint.include_in_hash.iter().any(|&i| endpoint.parameters[i].name == *n) {
+            eprintln!("note: '{n}' is not in <include-in-hash> of '{endpoint_name}' and does not change the hash");
+        }
+    }
+    if app.secret_keys.is_empty() {
+        eprintln!("security.xml has no <secret-key>");
+        return ExitCode::FAILURE;
+    }
+    let keys = if all_keys { &app.secret_keys[..] } else { &app.secret_keys[..1] };
+    for k in keys {
+        println!("{}", hash::compute(&endpoint.name, &included, env, k));
+    }
+    ExitCode::SUCCESS
+}
+
+fn routes(dir: &Path, app_args: &AppArgs) -> ExitCode {
+    let app = match config::load(dir, &load_options(app_args)) {
+        Ok(a) => a,
+        Err(e) => {
+            print_diagnostics(&e.0);
+            return ExitCode::FAILURE;
+        }
+    };
+    println!("application '{}': /{}/<endpoint> and /<endpoint>", app.name, app.name);
+    for e in &app.endpoints {
+        println!("/{}", e.name);
+        for (i, p) in e.parameters.iter().enumerate() {
+            let hashed = if e.include_in_hash.contains(&i) { "  [in hash]" } else { "" };
+            match &p.default {
+                Some(d) => println!("    {} = {:?}{hashed}", p.name, d),
+                None => println!("    {} (required){hashed}", p.name),
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

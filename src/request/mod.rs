@@ -1,0 +1,387 @@
+//! Turning an HTTP request into a [`RequestInput`]: query string, `application/x-www-form-urlencoded` and
+//! `multipart/form-data` bodies (uploads streamed to temporary files, removed when the input is dropped), with a
+//! limit on everything a client can send. Knows nothing about endpoints.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::HeaderMap;
+use http_body_util::{BodyExt, Limited};
+use tokio::io::AsyncWriteExt;
+
+/// Limits on request input. Every one has a command-line flag.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Largest request body (any content type).
+    pub max_body_bytes: u64,
+    /// Most parameters plus uploaded files in one request.
+    pub max_fields: usize,
+    /// Largest single non-file field (form or multipart).
+    pub max_field_bytes: usize,
+    /// Time allowed for the request line and headers.
+    pub header_timeout: Duration,
+    /// Time allowed for reading the whole body.
+    pub body_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_body_bytes: 32 * 1024 * 1024,
+            max_fields: 1000,
+            max_field_bytes: 1024 * 1024,
+            header_timeout: Duration::from_secs(20),
+            body_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A file part of a multipart body, stored in a temporary file that is deleted when this is dropped.
+#[derive(Debug)]
+pub struct Upload {
+    pub field_name: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: u64,
+    pub path: tempfile::TempPath,
+}
+
+/// How the body is to be understood, from its `Content-Type` (everything before the first `;`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    /// No `Content-Type`: treated like GET, the body is not read.
+    None,
+    Form,
+    Multipart,
+    Xml,
+    Json,
+    Other,
+}
+
+impl BodyKind {
+    pub fn of(content_type: Option<&str>) -> BodyKind {
+        match content_type {
+            None => BodyKind::None,
+            Some("application/x-www-form-urlencoded") => BodyKind::Form,
+            Some("multipart/form-data") => BodyKind::Multipart,
+            Some(ct) if ct.contains("xml") => BodyKind::Xml,
+            Some(ct) if ct.contains("json") => BodyKind::Json,
+            Some(_) => BodyKind::Other,
+        }
+    }
+}
+
+/// Everything the engine needs from one request.
+#[derive(Debug, Default)]
+pub struct RequestInput {
+    /// Query parameters, then form parameters, in the order sent; `debug` and `verbose` removed.
+    pub params: Vec<(String, String)>,
+    pub uploads: Vec<Upload>,
+    /// The `Content-Type` up to the first `;`, if any.
+    pub content_type: Option<String>,
+    /// The raw body of an XML or JSON request (read only when the endpoint accepts one).
+    pub raw_body: Option<Bytes>,
+    pub debug: bool,
+    pub verbose: bool,
+    pub headers: HeaderMap,
+    pub client_ip: Option<IpAddr>,
+}
+
+impl RequestInput {
+    /// The first value of a request parameter.
+    pub fn first(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn body_kind(&self) -> BodyKind {
+        BodyKind::of(self.content_type.as_deref())
+    }
+}
+
+/// Why the input could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("request body is larger than {0} bytes")]
+    TooLarge(u64),
+    #[error("request has more than {0} parameters and files")]
+    TooManyFields(usize),
+    #[error("field '{0}' is larger than {1} bytes")]
+    FieldTooLarge(String, usize),
+    #[error("request body was not received in time")]
+    Timeout,
+    #[error("Invalid multipart/form-data body: {0}")]
+    Multipart(String),
+    #[error("cannot read request body: {0}")]
+    Body(String),
+    #[error("cannot store uploaded file: {0}")]
+    Storage(String),
+}
+
+impl InputError {
+    /// Whether the client's request is at fault in a way that the endpoint's `<error>` should handle (400).
+    pub fn is_bad_request(&self) -> bool {
+        matches!(self, InputError::Multipart(_) | InputError::Body(_))
+    }
+}
+
+fn add_param(
+    params: &mut Vec<(String, String)>,
+    debug: &mut bool,
+    verbose: &mut bool,
+    name: String,
+    value: String,
+) {
+    if name.eq_ignore_ascii_case("debug") {
+        *debug |= value.eq_ignore_ascii_case("true");
+    } else if name.eq_ignore_ascii_case("verbose") {
+        *verbose |= value.eq_ignore_ascii_case("true");
+    } else {
+        params.push((name, value));
+    }
+}
+
+/// Reads the query string and, depending on its content type, the body of `req`.
+///
+/// Form and multipart bodies are always read; XML and JSON bodies only when `accept_raw_body` (an endpoint with a
+/// parameter transformation); other bodies are not read at all.
+pub async fn read<B>(
+    parts: &http::request::Parts,
+    body: B,
+    limits: &Limits,
+    accept_raw_body: bool,
+    client_ip: Option<IpAddr>,
+) -> Result<RequestInput, InputError>
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let mut input = RequestInput {
+        headers: parts.headers.clone(),
+        client_ip,
+        ..RequestInput::default()
+    };
+    let (mut debug, mut verbose) = (false, false);
+    if let Some(q) = parts.uri.query() {
+        for (n, v) in form_urlencoded::parse(q.as_bytes()) {
+            if input.params.len() >= limits.max_fields {
+                return Err(InputError::TooManyFields(limits.max_fields));
+            }
+            add_param(&mut input.params, &mut debug, &mut verbose, n.into_owned(), v.into_owned());
+        }
+    }
+    let content_type_header = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    input.content_type = content_type_header.map(|ct| ct.split(';').next().unwrap_or("").to_string());
+
+    if let Some(len) = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        if len > limits.max_body_bytes {
+            return Err(InputError::TooLarge(limits.max_body_bytes));
+        }
+    }
+
+    match input.body_kind() {
+        BodyKind::Form => {
+            let bytes = collect(body, limits.max_body_bytes).await?;
+            for (n, v) in form_urlencoded::parse(&bytes) {
+                if input.params.len() >= limits.max_fields {
+                    return Err(InputError::TooManyFields(limits.max_fields));
+                }
+                if v.len() > limits.max_field_bytes {
+                    return Err(InputError::FieldTooLarge(n.into_owned(), limits.max_field_bytes));
+                }
+                add_param(&mut input.params, &mut debug, &mut verbose, n.into_owned(), v.into_owned());
+            }
+        }
+        BodyKind::Multipart => {
+            let boundary = multer::parse_boundary(content_type_header.unwrap_or(""))
+                .map_err(|e| InputError::Multipart(e.to_string()))?;
+            read_multipart(body, boundary, limits, &mut input, &mut debug, &mut verbose).await?;
+        }
+        BodyKind::Xml | BodyKind::Json if accept_raw_body => {
+            input.raw_body = Some(collect(body, limits.max_body_bytes).await?);
+        }
+        _ => {}
+    }
+    input.debug = debug;
+    input.verbose = verbose;
+    Ok(input)
+}
+
+async fn collect<B>(body: B, max: u64) -> Result<Bytes, InputError>
+where
+    B: http_body::Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let limited = Limited::new(body, usize::try_from(max).unwrap_or(usize::MAX));
+    match limited.collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                Err(InputError::TooLarge(max))
+            } else {
+                Err(InputError::Body(e.to_string()))
+            }
+        }
+    }
+}
+
+async fn read_multipart<B>(
+    body: B,
+    boundary: String,
+    limits: &Limits,
+    input: &mut RequestInput,
+    debug: &mut bool,
+    verbose: &mut bool,
+) -> Result<(), InputError>
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(limits.max_body_bytes));
+    let stream = body.into_data_stream();
+    let mut mp = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let map_err = |e: multer::Error| match e {
+        multer::Error::StreamSizeExceeded { limit } => InputError::TooLarge(limit),
+        multer::Error::StreamReadFailed(e) => InputError::Body(e.to_string()),
+        other => InputError::Multipart(other.to_string()),
+    };
+    let mut fields = input.params.len();
+    while let Some(mut field) = mp.next_field().await.map_err(map_err)? {
+        fields += 1;
+        if fields > limits.max_fields {
+            return Err(InputError::TooManyFields(limits.max_fields));
+        }
+        let name = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            // A file input left empty by the browser: `filename=""`. Skipped (the reference fails the request).
+            Some(f) if f.is_empty() => {
+                while field.chunk().await.map_err(map_err)?.is_some() {}
+            }
+            Some(filename) => {
+                let content_type = field
+                    .content_type()
+                    .map(|m| m.to_string())
+                    .unwrap_or_else(|| "application/octet-stream".to_string());
+                let tmp = tempfile::NamedTempFile::new().map_err(|e| InputError::Storage(e.to_string()))?;
+                let (file, path) = tmp.into_parts();
+                let mut file = tokio::fs::File::from_std(file);
+                let mut size = 0u64;
+                while let Some(chunk) = field.chunk().await.map_err(map_err)? {
+                    size += chunk.len() as u64;
+                    file.write_all(&chunk).await.map_err(|e| InputError::Storage(e.to_string()))?;
+                }
+                file.flush().await.map_err(|e| InputError::Storage(e.to_string()))?;
+                input.uploads.push(Upload {
+                    field_name: name,
+                    filename,
+                    content_type,
+                    size,
+                    path,
+                });
+            }
+            None => {
+                let mut value = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(map_err)? {
+                    if value.len() + chunk.len() > limits.max_field_bytes {
+                        return Err(InputError::FieldTooLarge(name, limits.max_field_bytes));
+                    }
+                    value.extend_from_slice(&chunk);
+                }
+                let value = String::from_utf8(value)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                add_param(&mut input.params, debug, verbose, name, value);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads nothing but the query string (for requests whose body is not needed).
+pub fn from_query(parts: &http::request::Parts, client_ip: Option<IpAddr>) -> RequestInput {
+    let mut input = RequestInput {
+        headers: parts.headers.clone(),
+        client_ip,
+        ..RequestInput::default()
+    };
+    let (mut debug, mut verbose) = (false, false);
+    if let Some(q) = parts.uri.query() {
+        for (n, v) in form_urlencoded::parse(q.as_bytes()) {
+            add_param(&mut input.params, &mut debug, &mut verbose, n.into_owned(), v.into_owned());
+        }
+    }
+    input.debug = debug;
+    input.verbose = verbose;
+    input
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::Full;
+
+    fn parts(uri: &str, ct: Option<&str>) -> http::request::Parts {
+        let mut b = http::Request::builder().method("POST").uri(uri);
+        if let Some(ct) = ct {
+            b = b.header("content-type", ct);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[tokio::test]
+    async fn query_then_form_and_special_params() {
+        let p = parts("/a/b?t=y&debug=TRUE&Verbose=x", Some("application/x-www-form-urlencoded; charset=utf-8"));
+        let body = Full::new(Bytes::from_static(b"t=x&hash=abc&name=J%C3%B6rg+M"));
+        let input = read(&p, body, &Limits::default(), false, None).await.unwrap();
+        assert_eq!(
+            input.params,
+            vec![
+                ("t".into(), "y".into()),
+                ("t".into(), "x".into()),
+                ("hash".into(), "abc".into()),
+                ("name".into(), "Jörg M".into())
+            ]
+        );
+        assert!(input.debug);
+        assert!(!input.verbose);
+        assert_eq!(input.body_kind(), BodyKind::Form);
+    }
+
+    #[tokio::test]
+    async fn limits() {
+        let limits = Limits {
+            max_body_bytes: 10,
+            max_fields: 2,
+            ..Limits::default()
+        };
+        let p = parts("/a/b", Some("application/x-www-form-urlencoded"));
+        let err = read(&p, Full::new(Bytes::from_static(b"a=123456789012")), &limits, false, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, InputError::TooLarge(10)));
+        let p = parts("/a/b?a=1&b=2&c=3", None);
+        let err = read(&p, Full::new(Bytes::new()), &limits, false, None).await.unwrap_err();
+        assert!(matches!(err, InputError::TooManyFields(2)));
+    }
+
+    #[test]
+    fn body_kinds() {
+        assert_eq!(BodyKind::of(None), BodyKind::None);
+        assert_eq!(BodyKind::of(Some("text/xml")), BodyKind::Xml);
+        assert_eq!(BodyKind::of(Some("application/soap+xml")), BodyKind::Xml);
+        assert_eq!(BodyKind::of(Some("application/json")), BodyKind::Json);
+        assert_eq!(BodyKind::of(Some("text/plain")), BodyKind::Other);
+        assert_eq!(BodyKind::of(Some("Multipart/Form-Data")), BodyKind::Other);
+    }
+}

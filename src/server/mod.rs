@@ -1,0 +1,444 @@
+//! The HTTP front door: hyper (HTTP/1.1 keep-alive and h2c on one port), routing `/{application}/{endpoint}` and
+//! `/{endpoint}`, CORS, limits and timeouts, static file serving, the access log and graceful shutdown.
+
+pub mod body;
+pub mod static_http;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use http::header::{
+    ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW,
+    CONNECTION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN, VARY,
+};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use tokio::net::TcpListener;
+
+use crate::config::Application;
+use crate::engine::{self, Environment, Failure, ResponseBody as EngineBody, Settings};
+use crate::request::{self, InputError, Limits};
+use body::ResponseBody;
+
+/// Everything a running server shares between connections.
+pub struct State {
+    /// The application being served; swapped atomically on reload, each request keeps the one it started with.
+    pub app: ArcSwap<Application>,
+    pub limits: Limits,
+    pub settings: Settings,
+}
+
+impl State {
+    pub fn new(app: Application, limits: Limits, settings: Settings) -> State {
+        State {
+            app: ArcSwap::from_pointee(app),
+            limits,
+            settings,
+        }
+    }
+}
+
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Accepts connections until `shutdown` completes, then lets in-flight requests finish (up to `grace`).
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<State>,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.limits.header_timeout)
+        .keep_alive(true)
+        .max_buf_size(256 * 1024);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_concurrent_streams(256)
+        .max_header_list_size(64 * 1024);
+    let builder = Arc::new(builder);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        // e.g. out of file descriptors: back off instead of spinning
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let service = service_fn(move |req| handle(state.clone(), peer, req));
+                let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(peer = %peer, error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!("graceful shutdown timed out; closing remaining connections");
+        }
+    }
+    Ok(())
+}
+
+/// What the access log needs to know about a response.
+struct Outcome {
+    endpoint: Option<String>,
+    bytes: u64,
+}
+
+async fn handle(
+    state: Arc<State>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<ResponseBody>, Infallible> {
+    let started = Instant::now();
+    let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let origin = req
+        .headers()
+        .get(ORIGIN)
+        .filter(|o| !o.is_empty())
+        .cloned();
+
+    let (mut response, outcome) = match method {
+        Method::OPTIONS => (preflight(&req), Outcome { endpoint: None, bytes: 0 }),
+        Method::GET | Method::HEAD | Method::POST => endpoint_request(&state, peer, req, &request_id).await,
+        _ => {
+            let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
+            r.headers_mut()
+                .insert(ALLOW, HeaderValue::from_static("GET, HEAD, POST, OPTIONS"));
+            (r, Outcome { endpoint: None, bytes: 0 })
+        }
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        headers.insert(X_REQUEST_ID.clone(), v);
+    }
+    if let Some(o) = origin {
+        headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        headers.append(VARY, HeaderValue::from_static("Origin"));
+    }
+    tracing::info!(
+        target: "endpoints::access",
+        method = %method,
+        path = %path,
+        endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
+        status = response.status().as_u16(),
+        bytes = outcome.bytes,
+        duration_us = started.elapsed().as_micros() as u64,
+        request_id = %request_id,
+    );
+    Ok(response)
+}
+
+fn text(status: StatusCode, message: &str) -> Response<ResponseBody> {
+    let mut body = String::with_capacity(message.len() + 1);
+    body.push_str(message);
+    body.push('\n');
+    let mut r = Response::new(body::full(body));
+    *r.status_mut() = status;
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+/// CORS preflight, as the reference answers it: 204, the request's header names allowed, the method echoed.
+fn preflight(req: &Request<Incoming>) -> Response<ResponseBody> {
+    let mut r = Response::new(body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    let mut names: Vec<&str> = Vec::new();
+    for name in req.headers().keys() {
+        if !names.contains(&name.as_str()) {
+            names.push(name.as_str());
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&names.join(", ")) {
+        r.headers_mut().insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
+    }
+    r.headers_mut()
+        .insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("OPTIONS"));
+    r
+}
+
+/// Splits `/{application}/{endpoint}` or `/{endpoint}`; each segment must be `[\w-]+`.
+pub fn route(path: &str) -> Option<(Option<&str>, &str)> {
+    let rest = path.strip_prefix('/')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    match rest.split_once('/') {
+        None if ok(rest) => Some((None, rest)),
+        Some((a, e)) if ok(a) && ok(e) => Some((Some(a), e)),
+        _ => None,
+    }
+}
+
+fn shorten(s: &str) -> String {
+    if s.len() <= 200 {
+        s.to_string()
+    } else {
+        let mut end = 200;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}…", &s[..end])
+    }
+}
+
+async fn endpoint_request(
+    state: &State,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> (Response<ResponseBody>, Outcome) {
+    let none = |r| (r, Outcome { endpoint: None, bytes: 0 });
+    let app = state.app.load_full();
+    let path = req.uri().path();
+    let Some((app_name, endpoint_name)) = route(path) else {
+        return none(text(
+            StatusCode::BAD_REQUEST,
+            &format!(
+                "Request invalid: Cannot understand URL '{}', should be /<application>/<endpoint>",
+                shorten(path)
+            ),
+        ));
+    };
+    if let Some(a) = app_name {
+        if a != app.name {
+            return none(text(StatusCode::NOT_FOUND, &format!("Application '{a}' not found")));
+        }
+    }
+    let Some((index, endpoint)) = app.endpoint(endpoint_name) else {
+        return none(text(
+            StatusCode::NOT_FOUND,
+            &format!("Endpoint '{endpoint_name}' not found in this application"),
+        ));
+    };
+    let endpoint_label = Some(endpoint.name.clone());
+
+    let (parts, body) = req.into_parts();
+    let read = request::read(&parts, body, &state.limits, false, Some(peer.ip()));
+    let (input, input_failure) = match tokio::time::timeout(state.limits.body_timeout, read).await {
+        Err(_) => {
+            let mut r = text(StatusCode::REQUEST_TIMEOUT, "Request body was not received in time");
+            r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+            return (r, Outcome { endpoint: endpoint_label, bytes: 0 });
+        }
+        Ok(Ok(input)) => (input, None),
+        Ok(Err(e)) => match e {
+            InputError::TooLarge(_) | InputError::TooManyFields(_) | InputError::FieldTooLarge(..) => {
+                let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
+                r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+                return (r, Outcome { endpoint: endpoint_label, bytes: 0 });
+            }
+            e if e.is_bad_request() => (
+                request::from_query(&parts, Some(peer.ip())),
+                Some(Failure::bad_request(e.to_string())),
+            ),
+            e => (
+                request::from_query(&parts, Some(peer.ip())),
+                Some(Failure::hidden(e.to_string())),
+            ),
+        },
+    };
+    let environment = match input.first("environment") {
+        None => Environment::Live,
+        Some(v) => match Environment::parse(v) {
+            Some(e) => e,
+            None => {
+                return none(text(
+                    StatusCode::NOT_FOUND,
+                    &format!("Environment '{}' not found", shorten(v)),
+                ))
+            }
+        },
+    };
+    let result = engine::execute(engine::Call {
+        app: &app,
+        endpoint: index,
+        environment,
+        input: &input,
+        input_failure,
+        request_id,
+        settings: &state.settings,
+    })
+    .await;
+    let (resp, bytes) = to_http(result, &parts, request_id).await;
+    drop(input); // uploaded temporary files are removed here
+    (resp, Outcome { endpoint: endpoint_label, bytes })
+}
+
+async fn to_http(
+    r: engine::Response,
+    parts: &http::request::Parts,
+    request_id: &str,
+) -> (Response<ResponseBody>, u64) {
+    let head = parts.method == Method::HEAD;
+    let mut builder = Response::builder().status(r.status);
+    if let Some(ct) = &r.content_type {
+        builder = builder.header(CONTENT_TYPE, ct);
+    }
+    if let Some(name) = &r.download_filename {
+        // The name was checked against [\w.-]+, so it needs no quoting.
+        builder = builder.header(CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""));
+    }
+    if let Some(loc) = &r.location {
+        builder = builder.header(LOCATION, loc);
+    }
+    let (body, len) = match r.body {
+        EngineBody::Empty => (body::empty(), 0),
+        EngineBody::Bytes(b) => {
+            let n = b.len() as u64;
+            if head {
+                builder = builder.header(CONTENT_LENGTH, n);
+                (body::empty(), 0)
+            } else {
+                (body::full(b), n)
+            }
+        }
+        EngineBody::Static(file) => {
+            let conditional = r.success
+                && r.status == StatusCode::OK
+                && (parts.method == Method::GET || head);
+            match static_http::serve(&file, &parts.method, &parts.headers, conditional).await {
+                Ok(served) => {
+                    builder = builder.status(served.status);
+                    if let Some(h) = builder.headers_mut() {
+                        h.extend(served.headers);
+                        if served.status == StatusCode::NOT_MODIFIED
+                            || served.status == StatusCode::RANGE_NOT_SATISFIABLE
+                        {
+                            h.remove(CONTENT_DISPOSITION);
+                            if served.status == StatusCode::NOT_MODIFIED {
+                                h.remove(CONTENT_TYPE);
+                            }
+                        }
+                    }
+                    (served.body, served.len)
+                }
+                Err(e) => {
+                    tracing::error!(request_id, file = %file.path.display(), error = %e, "cannot read static file");
+                    return (
+                        text(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            &format!("An internal error occurred (request id {request_id})"),
+                        ),
+                        0,
+                    );
+                }
+            }
+        }
+    };
+    match builder.body(body) {
+        Ok(resp) => (resp, len),
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "cannot build response");
+            (
+                text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &format!("An internal error occurred (request id {request_id})"),
+                ),
+                0,
+            )
+        }
+    }
+}
+
+/// A server running in the background (for tests and embedding): its address and a way to stop it.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: Arc<State>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Binds `addr` (port 0 for an ephemeral port) and serves `state` on the current runtime.
+    pub async fn start(addr: SocketAddr, state: Arc<State>) -> std::io::Result<Running> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let st = state.clone();
+        let task = tokio::spawn(async move {
+            serve(
+                listener,
+                st,
+                async {
+                    let _ = rx.await;
+                },
+                Duration::from_secs(10),
+            )
+            .await
+        });
+        Ok(Running {
+            addr,
+            state,
+            stop: Some(tx),
+            task: Some(task),
+        })
+    }
+
+    /// Stops accepting and waits for in-flight requests.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::route;
+
+    #[test]
+    fn routes() {
+        assert_eq!(route("/app/plain"), Some((Some("app"), "plain")));
+        assert_eq!(route("/plain"), Some((None, "plain")));
+        assert_eq!(route("/app"), Some((None, "app")));
+        assert_eq!(route("/app/helloworld/"), None);
+        assert_eq!(route("/app/hello.world"), None);
+        assert_eq!(route("/"), None);
+        assert_eq!(route("/a/b/c"), None);
+        assert_eq!(route("/%2e%2e/etc"), None);
+        assert_eq!(route("/../etc/passwd"), None);
+    }
+}
