@@ -236,7 +236,7 @@ fn compile_endpoint(
     let mut include_in_hash = Vec::new();
     let mut successes = Vec::new();
     let mut error = None;
-    let (mut n_hash, mut n_error) = (0, 0);
+    let (mut n_hash, mut n_error, mut n_success) = (0, 0, 0);
     for child in xml::elements(node) {
         match xml::name(child) {
             "parameter" => {}
@@ -298,7 +298,8 @@ fn compile_endpoint(
                 }
             }
             "success" => {
-                let idx = successes.len();
+                let idx = n_success;
+                n_success += 1;
                 let condition = parse_condition(&file, child, &success_scope, diags);
                 let status = parse_status(&file, child, false, diags);
                 let action = parse_action(child, &success_scope, false, by_name, ctx, diags, &f.name, idx);

@@ -330,7 +330,9 @@ async fn to_http(
                 && (parts.method == Method::GET || head);
             match static_http::serve(&file, &parts.method, &parts.headers, conditional).await {
                 Ok(served) => {
-                    builder = builder.status(served.status);
+                    if served.status != StatusCode::OK {
+                        builder = builder.status(served.status);
+                    }
                     if let Some(h) = builder.headers_mut() {
                         h.extend(served.headers);
                         if served.status == StatusCode::NOT_MODIFIED
