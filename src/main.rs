@@ -88,6 +88,9 @@ struct ServeArgs {
     /// Seconds allowed for reading the request body.
     #[arg(long, default_value_t = Limits::default().body_timeout.as_secs())]
     body_timeout: u64,
+    /// Directory for uploaded files while a request runs (default: the system's temporary directory).
+    #[arg(long, env = "ENDPOINTS_UPLOAD_DIR")]
+    upload_dir: Option<PathBuf>,
 }
 
 /// An environment variable that is set and not empty.
@@ -171,6 +174,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         max_field_bytes: args.max_field_bytes,
         header_timeout: Duration::from_secs(args.header_timeout.max(1)),
         body_timeout: Duration::from_secs(args.body_timeout.max(1)),
+        upload_dir: args.upload_dir.clone(),
     };
     let settings = Settings {
         check_hash: options.hash_check,

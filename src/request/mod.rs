@@ -23,6 +23,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Time allowed for reading the whole body.
     pub body_timeout: Duration,
+    /// Where uploaded files are stored while a request runs (default: the system's temporary directory).
+    pub upload_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Limits {
@@ -33,6 +35,7 @@ impl Default for Limits {
             max_field_bytes: 1024 * 1024,
             header_timeout: Duration::from_secs(20),
             body_timeout: Duration::from_secs(60),
+            upload_dir: None,
         }
     }
 }
@@ -274,7 +277,11 @@ where
                     .content_type()
                     .map(|m| m.to_string())
                     .unwrap_or_else(|| "application/octet-stream".to_string());
-                let tmp = tempfile::NamedTempFile::new().map_err(|e| InputError::Storage(e.to_string()))?;
+                let tmp = match &limits.upload_dir {
+                    Some(dir) => tempfile::Builder::new().prefix("upload-").tempfile_in(dir),
+                    None => tempfile::Builder::new().prefix("endpoints-upload-").tempfile(),
+                }
+                .map_err(|e| InputError::Storage(e.to_string()))?;
                 let (file, path) = tmp.into_parts();
                 let mut file = tokio::fs::File::from_std(file);
                 let mut size = 0u64;
