@@ -14,7 +14,11 @@ use endpoints::request::Limits;
 use endpoints::server;
 
 #[derive(Parser)]
-#[command(name = "endpoints", version, about = "A declarative endpoint engine for OpenEndpoints-style XML applications")]
+#[command(
+    name = "endpoints",
+    version,
+    about = "A declarative endpoint engine for OpenEndpoints-style XML applications"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -182,9 +186,14 @@ fn serve(args: ServeArgs) -> ExitCode {
             .is_some_and(|v| v.eq_ignore_ascii_case("true")),
     };
     if !settings.check_hash {
-        tracing::warn!("hash checking is disabled: every endpoint accepts unauthenticated requests");
+        tracing::warn!(
+            "hash checking is disabled: every endpoint accepts unauthenticated requests"
+        );
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
@@ -219,13 +228,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -288,12 +298,19 @@ fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCod
     let mut included = Vec::new();
     for &i in &endpoint.include_in_hash {
         let p = &endpoint.parameters[i];
-        let values: Vec<&str> = given.iter().filter(|(n, _)| *n == p.name).map(|(_, v)| v.as_str()).collect();
+        let values: Vec<&str> = given
+            .iter()
+            .filter(|(n, _)| *n == p.name)
+            .map(|(_, v)| v.as_str())
+            .collect();
         let value = if values.is_empty() {
             match &p.default {
                 Some(d) => d.clone(),
                 None => {
-                    eprintln!("parameter '{}' is part of the hash and has no default: give {}=VALUE", p.name, p.name);
+                    eprintln!(
+                        "parameter '{}' is part of the hash and has no default: give {}=VALUE",
+                        p.name, p.name
+                    );
                     return ExitCode::from(2);
                 }
             }
@@ -303,7 +320,11 @@ fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCod
         included.push(value);
     }
     for (n, _) in &given {
-        if !endpoint.include_in_hash.iter().any(|&i| endpoint.parameters[i].name == *n) {
+        if !endpoint
+            .include_in_hash
+            .iter()
+            .any(|&i| endpoint.parameters[i].name == *n)
+        {
             eprintln!("note: '{n}' is not in <include-in-hash> of '{endpoint_name}' and does not change the hash");
         }
     }
@@ -311,7 +332,11 @@ fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCod
         eprintln!("security.xml has no <secret-key>");
         return ExitCode::FAILURE;
     }
-    let keys = if all_keys { &app.secret_keys[..] } else { &app.secret_keys[..1] };
+    let keys = if all_keys {
+        &app.secret_keys[..]
+    } else {
+        &app.secret_keys[..1]
+    };
     for k in keys {
         println!("{}", hash::compute(&endpoint.name, &included, env, k));
     }
@@ -326,11 +351,18 @@ fn routes(dir: &Path, app_args: &AppArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("application '{}': /{}/<endpoint> and /<endpoint>", app.name, app.name);
+    println!(
+        "application '{}': /{}/<endpoint> and /<endpoint>",
+        app.name, app.name
+    );
     for e in &app.endpoints {
         println!("/{}", e.name);
         for (i, p) in e.parameters.iter().enumerate() {
-            let hashed = if e.include_in_hash.contains(&i) { "  [in hash]" } else { "" };
+            let hashed = if e.include_in_hash.contains(&i) {
+                "  [in hash]"
+            } else {
+                ""
+            };
             match &p.default {
                 Some(d) => println!("    {} = {:?}{hashed}", p.name, d),
                 None => println!("    {} (required){hashed}", p.name),

@@ -14,23 +14,38 @@ const HELLO_PREVIEW: &str = "4afcbe21891e5be6762f495958659a25950a83e7c52f13594cb
 async fn hash_vectors_tv01_to_tv09() {
     let s = TestServer::fixture("core").await;
     // TV-01
-    let r = s.get(&format!("/app/helloworld?foo=abc&long=def&hash={HELLO_LIVE}")).await;
+    let r = s
+        .get(&format!(
+            "/app/helloworld?foo=abc&long=def&hash={HELLO_LIVE}"
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.is_empty(), "an empty <success/> has an empty body");
     // TV-02: preview, and the preview hash without environment is wrong
     let r = s
-        .get(&format!("/app/helloworld?foo=abc&long=def&environment=preview&hash={HELLO_PREVIEW}"))
+        .get(&format!(
+            "/app/helloworld?foo=abc&long=def&environment=preview&hash={HELLO_PREVIEW}"
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = s.get(&format!("/app/helloworld?foo=abc&long=def&hash={HELLO_PREVIEW}")).await;
+    let r = s
+        .get(&format!(
+            "/app/helloworld?foo=abc&long=def&hash={HELLO_PREVIEW}"
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     // TV-03: upper case
     let r = s
-        .get(&format!("/app/helloworld?foo=abc&long=def&hash={}", HELLO_LIVE.to_uppercase()))
+        .get(&format!(
+            "/app/helloworld?foo=abc&long=def&hash={}",
+            HELLO_LIVE.to_uppercase()
+        ))
         .await;
     assert_eq!(r.status, StatusCode::OK);
     // TV-04: the default takes part in the hash
-    let r = s.get(&format!("/app/helloworld?foo=abc&hash={HELLO_LIVE}")).await;
+    let r = s
+        .get(&format!("/app/helloworld?foo=abc&hash={HELLO_LIVE}"))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     // TV-05: wrong hash
     let r = s.get("/app/helloworld?foo=abc&hash=0000").await;
@@ -54,10 +69,17 @@ async fn hash_vectors_tv01_to_tv09() {
 async fn hash_under_any_key_and_from_form_body() {
     let s = TestServer::fixture("core").await;
     let app = s.running.state.app.load();
-    let second = endpoints::engine::hash::compute("plain", &[] as &[&str], endpoints::engine::Environment::Live, &app.secret_keys[1]);
+    let second = endpoints::engine::hash::compute(
+        "plain",
+        &[] as &[&str],
+        endpoints::engine::Environment::Live,
+        &app.secret_keys[1],
+    );
     let r = s.get(&format!("/app/plain?foo=1&hash={second}")).await;
     assert_eq!(r.status, StatusCode::OK);
-    let r = s.post_form("/app/plain", &format!("foo=1&hash={second}")).await;
+    let r = s
+        .post_form("/app/plain", &format!("foo=1&hash={second}"))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
 }
 
@@ -71,8 +93,14 @@ async fn hash_settings_disable_and_display() {
         ..Options::default()
     };
     let s = TestServer::fixture_with("core", off, |_| {}).await;
-    assert_eq!(s.get("/app/helloworld?foo=abc").await.status, StatusCode::OK);
-    assert_eq!(s.get("/app/helloworld?foo=abc&hash=0000").await.status, StatusCode::OK);
+    assert_eq!(
+        s.get("/app/helloworld?foo=abc").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.get("/app/helloworld?foo=abc&hash=0000").await.status,
+        StatusCode::OK
+    );
 
     let display = Options {
         settings: Settings {
@@ -84,7 +112,10 @@ async fn hash_settings_disable_and_display() {
     let s = TestServer::fixture_with("core", display, |_| {}).await;
     let r = s.get("/app/helloworld?foo=abc&hash=0000").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(r.text(), format!("Expected hash '{HELLO_LIVE}' (won't be displayed on live system)\n"));
+    assert_eq!(
+        r.text(),
+        format!("Expected hash '{HELLO_LIVE}' (won't be displayed on live system)\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,25 +128,42 @@ async fn routing_tv10_and_methods() {
         r.text(),
         "Request invalid: Cannot understand URL '/app/helloworld/', should be /<application>/<endpoint>\n"
     );
-    assert_eq!(s.get("/app/hello.world").await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        s.get("/app/hello.world").await.status,
+        StatusCode::BAD_REQUEST
+    );
     let r = s.get("/app/nope").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.text(), "Endpoint 'nope' not found in this application\n");
     let r = s.get("/zzz/plain").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.text(), "Application 'zzz' not found\n");
-    let r = s.get(&format!("/app/plain?foo=1&environment=Live&hash={h}")).await;
+    let r = s
+        .get(&format!("/app/plain?foo=1&environment=Live&hash={h}"))
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.text(), "Environment 'Live' not found\n");
     // One application: /{endpoint} works as well as /{application}/{endpoint}.
-    assert_eq!(s.get(&format!("/plain?foo=1&hash={h}")).await.status, StatusCode::OK);
+    assert_eq!(
+        s.get(&format!("/plain?foo=1&hash={h}")).await.status,
+        StatusCode::OK
+    );
     let r = s.send(Method::PUT, "/app/plain", &[], Bytes::new()).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.header("allow"), Some("GET, HEAD, POST, OPTIONS"));
-    let r = s.send(Method::DELETE, "/app/plain", &[], Bytes::new()).await;
+    let r = s
+        .send(Method::DELETE, "/app/plain", &[], Bytes::new())
+        .await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     // HEAD: like GET without a body
-    let r = s.send(Method::HEAD, &format!("/app/page?hash={}", s.hash("page", &[])), &[], Bytes::new()).await;
+    let r = s
+        .send(
+            Method::HEAD,
+            &format!("/app/page?hash={}", s.hash("page", &[])),
+            &[],
+            Bytes::new(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.header("content-length"), Some("29"));
     assert!(r.body.is_empty());
@@ -152,18 +200,38 @@ async fn cors_tv46() {
         .send(
             Method::OPTIONS,
             "/app/plain",
-            &[("origin", "https://a.example"), ("access-control-request-method", "POST")],
+            &[
+                ("origin", "https://a.example"),
+                ("access-control-request-method", "POST"),
+            ],
             Bytes::new(),
         )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://a.example"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
     assert_eq!(r.header("access-control-allow-methods"), Some("OPTIONS"));
     let allow = r.header("access-control-allow-headers").unwrap();
-    assert!(allow.contains("origin") && allow.contains("access-control-request-method") && allow.contains("host"));
-    let r = s.send(Method::GET, "/app/nope", &[("origin", "https://a.example")], Bytes::new()).await;
+    assert!(
+        allow.contains("origin")
+            && allow.contains("access-control-request-method")
+            && allow.contains("host")
+    );
+    let r = s
+        .send(
+            Method::GET,
+            "/app/nope",
+            &[("origin", "https://a.example")],
+            Bytes::new(),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert_eq!(r.header("access-control-allow-origin"), Some("https://a.example"));
+    assert_eq!(
+        r.header("access-control-allow-origin"),
+        Some("https://a.example")
+    );
     let r = s.get("/app/nope").await;
     assert_eq!(r.header("access-control-allow-origin"), None);
 }
@@ -172,7 +240,9 @@ async fn cors_tv46() {
 async fn missing_parameter_and_error_rendering() {
     let s = TestServer::fixture("core").await;
     // TV-11 without <error>: a short plain-text reason
-    let r = s.get(&format!("/app/plain?hash={}", s.hash("plain", &[]))).await;
+    let r = s
+        .get(&format!("/app/plain?hash={}", s.hash("plain", &[])))
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
     assert_eq!(
@@ -180,16 +250,30 @@ async fn missing_parameter_and_error_rendering() {
         "<endpoint name='plain'>: Parameter 'foo' did not have a supplied value, nor a default\n"
     );
     // <error status="422"> with a static page
-    let r = s.get(&format!("/app/plain-error-static?hash={}", s.hash("plain-error-static", &[]))).await;
+    let r = s
+        .get(&format!(
+            "/app/plain-error-static?hash={}",
+            s.hash("plain-error-static", &[])
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.text(), "<html><body>error page</body></html>\n");
     assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
-    assert_eq!(r.header("etag"), None.or(r.header("etag")), "validators may be sent");
+    assert_eq!(
+        r.header("etag"),
+        None.or(r.header("etag")),
+        "validators may be sent"
+    );
     // the same <error> answers a wrong hash, with its own status
     let r = s.get("/app/plain-error-static?hash=00").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     // <error> redirect with ${request-id} and ${internal-error-text}
-    let r = s.get(&format!("/app/plain-error-redirect?hash={}", s.hash("plain-error-redirect", &[]))).await;
+    let r = s
+        .get(&format!(
+            "/app/plain-error-redirect?hash={}",
+            s.hash("plain-error-redirect", &[])
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     let id = r.header("x-request-id").unwrap().to_string();
     assert_eq!(
@@ -204,13 +288,24 @@ async fn missing_parameter_and_error_rendering() {
 async fn multi_values_and_body_types_tv12_tv14() {
     let s = TestServer::fixture("core").await;
     let h = s.hash("echo-t", &[]);
-    let r = s.get(&format!("/app/echo-t?t=bacon&t=cheese&t=onion&zzz=1&debug=true&hash={h}")).await;
+    let r = s
+        .get(&format!(
+            "/app/echo-t?t=bacon&t=cheese&t=onion&zzz=1&debug=true&hash={h}"
+        ))
+        .await;
     assert_eq!(r.location(), "https://echo.example/?t=bacon||cheese||onion");
     // TV-14: query values before form values
-    let r = s.post_form(&format!("/app/echo-t?t=y&hash={h}"), "t=x").await;
+    let r = s
+        .post_form(&format!("/app/echo-t?t=y&hash={h}"), "t=x")
+        .await;
     assert_eq!(r.location(), "https://echo.example/?t=y||x");
     let r = s
-        .send(Method::POST, &format!("/app/echo-t?t=1&hash={h}"), &[("content-type", "application/json")], Bytes::from_static(b"{}"))
+        .send(
+            Method::POST,
+            &format!("/app/echo-t?t=1&hash={h}"),
+            &[("content-type", "application/json")],
+            Bytes::from_static(b"{}"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -218,12 +313,22 @@ async fn multi_values_and_body_types_tv12_tv14() {
         "Endpoint does not have <parameter-transformation> defined, therefore cannot accept XML or JSON request with Content-Type 'application/json'\n"
     );
     let r = s
-        .send(Method::POST, &format!("/app/echo-t?t=1&hash={h}"), &[("content-type", "text/xml; charset=utf-8")], Bytes::from_static(b"<a/>"))
+        .send(
+            Method::POST,
+            &format!("/app/echo-t?t=1&hash={h}"),
+            &[("content-type", "text/xml; charset=utf-8")],
+            Bytes::from_static(b"<a/>"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("Content-Type 'text/xml'"));
     let r = s
-        .send(Method::POST, &format!("/app/echo-t?t=1&hash={h}"), &[("content-type", "text/plain")], Bytes::from_static(b"hi"))
+        .send(
+            Method::POST,
+            &format!("/app/echo-t?t=1&hash={h}"),
+            &[("content-type", "text/plain")],
+            Bytes::from_static(b"hi"),
+        )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(
@@ -231,14 +336,25 @@ async fn multi_values_and_body_types_tv12_tv14() {
         "Unexpected Content Type 'text/plain': Must either be a GET request, or a POST request from a <form>, or POST request with XML or JSON body\n"
     );
     // No Content-Type: treated like GET
-    let r = s.send(Method::POST, &format!("/app/echo-t?t=q&hash={h}"), &[], Bytes::from_static(b"ignored")).await;
+    let r = s
+        .send(
+            Method::POST,
+            &format!("/app/echo-t?t=q&hash={h}"),
+            &[],
+            Bytes::from_static(b"ignored"),
+        )
+        .await;
     assert_eq!(r.location(), "https://echo.example/?t=q");
 }
 
 async fn cond(s: &TestServer, endpoint: &str, query: &str) -> u16 {
     let h = s.hash(endpoint, &[]);
     let r = s.get(&format!("/app/{endpoint}?{query}&hash={h}")).await;
-    assert!(r.status == StatusCode::OK || r.status == StatusCode::CREATED, "{endpoint}?{query}: {}", r.status);
+    assert!(
+        r.status == StatusCode::OK || r.status == StatusCode::CREATED,
+        "{endpoint}?{query}: {}",
+        r.status
+    );
     r.status.as_u16()
 }
 
@@ -289,7 +405,11 @@ async fn every_condition_operator_tv19_tv20() {
         ("cond-le", "10.01", "10", 200),
     ];
     for (endpoint, v, w, expected) in cases {
-        assert_eq!(cond(&s, endpoint, &q(v, w)).await, *expected, "{endpoint} v={v:?} w={w:?}");
+        assert_eq!(
+            cond(&s, endpoint, &q(v, w)).await,
+            *expected,
+            "{endpoint} v={v:?} w={w:?}"
+        );
     }
     // Multiple request values are joined with the separator before the condition splits them again.
     assert_eq!(cond(&s, "cond-hasmultiple-true", "v=a&v=b").await, 201);
@@ -303,51 +423,89 @@ async fn success_selection_tv21() {
     let s = TestServer::fixture("core").await;
     let h = s.hash("lang", &[]);
     for (language, body) in [("de", "de"), ("fr", "en"), ("es", "es"), ("en", "en")] {
-        let r = s.get(&format!("/app/lang?language={language}&hash={h}")).await;
+        let r = s
+            .get(&format!("/app/lang?language={language}&hash={h}"))
+            .await;
         assert_eq!(r.status, StatusCode::OK);
-        assert_eq!(r.text(), format!("<html><body>{body}</body></html>\n"), "{language}");
+        assert_eq!(
+            r.text(),
+            format!("<html><body>{body}</body></html>\n"),
+            "{language}"
+        );
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     }
-    let r = s.get(&format!("/app/lang?language=es&language=de&hash={h}")).await;
+    let r = s
+        .get(&format!("/app/lang?language=es&language=de&hash={h}"))
+        .await;
     assert_eq!(r.text(), "<html><body>de</body></html>\n");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forwards_tv27() {
     let s = TestServer::fixture("core").await;
-    let r = s.get(&format!("/app/step-1?a=1&hash={}", s.hash("step-1", &[]))).await;
+    let r = s
+        .get(&format!("/app/step-1?a=1&hash={}", s.hash("step-1", &[])))
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     assert_eq!(r.location(), "https://echo.example/step-2?a=none&b=X-1");
     // Without <input-parameter>: everything is forwarded, b is missing → step-1-all's <error>.
-    let r = s.get(&format!("/app/step-1-all?a=1&hash={}", s.hash("step-1-all", &[]))).await;
-    assert_eq!(r.status, StatusCode::FOUND, "a redirecting <error> keeps redirecting");
+    let r = s
+        .get(&format!(
+            "/app/step-1-all?a=1&hash={}",
+            s.hash("step-1-all", &[])
+        ))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FOUND,
+        "a redirecting <error> keeps redirecting"
+    );
     assert_eq!(
         r.location(),
         "https://errors.example/step-1-all#<endpoint name='step-2'>: Parameter 'b' did not have a supplied value, nor a default"
     );
-    let r = s.get(&format!("/app/step-1-all?a=1&b=2&hash={}", s.hash("step-1-all", &[]))).await;
+    let r = s
+        .get(&format!(
+            "/app/step-1-all?a=1&b=2&hash={}",
+            s.hash("step-1-all", &[])
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     assert!(
-        r.location().starts_with("https://errors.example/step-1-all#"),
+        r.location()
+            .starts_with("https://errors.example/step-1-all#"),
         "only declared parameters of the context are forwarded, not every request parameter: {}",
         r.location()
     );
     // No hash is checked on forwarded endpoints; a chain of three
-    let r = s.get(&format!("/app/chain-1?x=1&hash={}", s.hash("chain-1", &[]))).await;
+    let r = s
+        .get(&format!("/app/chain-1?x=1&hash={}", s.hash("chain-1", &[])))
+        .await;
     assert_eq!(r.location(), "https://echo.example/chain-3?z=11-end");
-    let r = s.get(&format!("/app/chain-1?x=2&hash={}", s.hash("chain-1", &[]))).await;
+    let r = s
+        .get(&format!("/app/chain-1?x=2&hash={}", s.hash("chain-1", &[])))
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redirects_and_allowlist_tv22() {
     let s = TestServer::fixture("core").await;
-    let r = s.get(&format!("/app/redirect-fixed?hash={}", s.hash("redirect-fixed", &[]))).await;
+    let r = s
+        .get(&format!(
+            "/app/redirect-fixed?hash={}",
+            s.hash("redirect-fixed", &[])
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::FOUND);
     assert_eq!(r.location(), "https://shop.example/thanks?id=7");
     assert!(r.body.is_empty());
     let h = s.hash("redirect-param", &[]);
-    let r = s.get(&format!("/app/redirect-param?url=https%3A%2F%2Fother.example%2Fok%2Fx&hash={h}")).await;
+    let r = s
+        .get(&format!(
+            "/app/redirect-param?url=https%3A%2F%2Fother.example%2Fok%2Fx&hash={h}"
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "https://other.example/ok/x");
     for evil in [
@@ -358,13 +516,23 @@ async fn redirects_and_allowlist_tv22() {
         "javascript:alert(1)",
     ] {
         let enc: String = form_urlencoded::byte_serialize(evil.as_bytes()).collect();
-        let r = s.get(&format!("/app/redirect-param?url={enc}&hash={h}")).await;
+        let r = s
+            .get(&format!("/app/redirect-param?url={enc}&hash={h}"))
+            .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{evil}");
-        assert_eq!(r.text(), format!("Redirect URL '{evil}' is not in whitelist\n"));
+        assert_eq!(
+            r.text(),
+            format!("Redirect URL '{evil}' is not in whitelist\n")
+        );
         assert_eq!(r.header("location"), None);
     }
     // Not absolute → 500
-    let r = s.get(&format!("/app/redirect-relative?url=%2Frelative&hash={}", s.hash("redirect-relative", &[]))).await;
+    let r = s
+        .get(&format!(
+            "/app/redirect-relative?url=%2Frelative&hash={}",
+            s.hash("redirect-relative", &[])
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(r.header("location"), None);
     // Header injection through a parameter is impossible
@@ -382,12 +550,19 @@ async fn parameters_across_three_folder_levels() {
     // p is redeclared without a default in the middle folder: mandatory again
     let r = s.get(&format!("/app/deep?hash={h}")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.text().contains("Parameter 'p' did not have a supplied value"));
+    assert!(r
+        .text()
+        .contains("Parameter 'p' did not have a supplied value"));
     let r = s.get(&format!("/app/deep?p=q&p=r&hash={h}")).await;
-    assert_eq!(r.location(), "https://echo.example/deep?a=1&b=two&c=3&p=q;r");
+    assert_eq!(
+        r.location(),
+        "https://echo.example/deep?a=1&b=two&c=3&p=q;r"
+    );
     let r = s.get(&format!("/app/deep?p=&a=A&c=C&hash={h}")).await;
     assert_eq!(r.location(), "https://echo.example/deep?a=A&b=two&c=C&p=");
-    let r = s.get(&format!("/app/shallow?hash={}", s.hash("shallow", &[]))).await;
+    let r = s
+        .get(&format!("/app/shallow?hash={}", s.hash("shallow", &[])))
+        .await;
     assert_eq!(r.location(), "https://echo.example/shallow?a=1&p=x");
 }
 
@@ -404,7 +579,14 @@ async fn multipart_with_two_files() {
         ("empty-file-input", Some(""), b""),
         ("t", None, "Jörg".as_bytes()),
     ]);
-    let r = s.send(Method::POST, "/app/upload", &[("content-type", ct.as_str())], body).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/app/upload",
+            &[("content-type", ct.as_str())],
+            body,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED);
     // The uploads were stored while the request ran and are gone afterwards.
     assert_eq!(std::fs::read_dir(s.upload_dir.path()).unwrap().count(), 0);
@@ -414,11 +596,17 @@ async fn multipart_with_two_files() {
             Method::POST,
             &format!("/app/upload?hash={h}"),
             &[("content-type", "multipart/form-data; boundary=zzz")],
-            Bytes::from_static(b"--zzz\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nunterminated"),
+            Bytes::from_static(
+                b"--zzz\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nunterminated",
+            ),
         )
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.text().starts_with("Invalid multipart/form-data body"), "{}", r.text());
+    assert!(
+        r.text().starts_with("Invalid multipart/form-data body"),
+        "{}",
+        r.text()
+    );
     assert_eq!(std::fs::read_dir(s.upload_dir.path()).unwrap().count(), 0);
 }
 
@@ -433,14 +621,21 @@ async fn http2_cleartext_and_keep_alive() {
 
     // Two requests on one HTTP/1.1 connection.
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut c = tokio::net::TcpStream::connect(s.running.addr).await.unwrap();
+    let mut c = tokio::net::TcpStream::connect(s.running.addr)
+        .await
+        .unwrap();
     let req = format!("GET /app/page?hash={h} HTTP/1.1\r\nHost: x\r\n\r\n");
     c.write_all(format!("{req}{req}").as_bytes()).await.unwrap();
     let mut buf = Vec::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while buf.windows(15).filter(|w| w == b"HTTP/1.1 200 OK").count() < 2 || !buf.ends_with(b"</html>\n") {
+    while buf.windows(15).filter(|w| w == b"HTTP/1.1 200 OK").count() < 2
+        || !buf.ends_with(b"</html>\n")
+    {
         let mut chunk = [0u8; 4096];
-        let n = tokio::time::timeout_at(deadline, c.read(&mut chunk)).await.unwrap().unwrap();
+        let n = tokio::time::timeout_at(deadline, c.read(&mut chunk))
+            .await
+            .unwrap()
+            .unwrap();
         assert!(n > 0, "connection closed early");
         buf.extend_from_slice(&chunk[..n]);
     }

@@ -47,7 +47,11 @@ impl Condition {
             Operator::IsEmpty(want) => l.iter().all(|s| s.is_empty()) == want,
             Operator::HasMultiple(want) => (l.len() > 1) == want,
             op => {
-                let right = self.right.as_ref().map(|r| r.expand(values)).unwrap_or_default();
+                let right = self
+                    .right
+                    .as_ref()
+                    .map(|r| r.expand(values))
+                    .unwrap_or_default();
                 let r = java_split(&right, separator);
                 match op {
                     Operator::Equals => l.iter().any(|a| r.contains(a)),
@@ -299,7 +303,19 @@ mod tests {
         assert!(d("+1") > d("-1"));
         assert!(d("123456789012345678901234567890") > d("123456789012345678901234567889"));
         assert!(d("1e-3") < d("0.01"));
-        for bad in ["", "+", ".", "1e", "1,5", "0x10", "NaN", "Infinity", " 1", "1 ", "1e99999999999"] {
+        for bad in [
+            "",
+            "+",
+            ".",
+            "1e",
+            "1,5",
+            "0x10",
+            "NaN",
+            "Infinity",
+            " 1",
+            "1 ",
+            "1e99999999999",
+        ] {
             assert!(Decimal::parse(bad).is_none(), "{bad}");
         }
         assert!(eval(Operator::Ge, "10", "10.0"));

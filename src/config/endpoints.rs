@@ -74,7 +74,10 @@ pub fn parse(text: &str, ctx: &mut Context, diags: &mut Diagnostics) -> Vec<Endp
         diags.error(
             &file,
             xml::pos(root),
-            format!("Root element must be <endpoint-folder>, found <{}>", xml::name(root)),
+            format!(
+                "Root element must be <endpoint-folder>, found <{}>",
+                xml::name(root)
+            ),
         );
         return Vec::new();
     }
@@ -178,11 +181,18 @@ fn merge_parameters(
             diags.error(
                 file,
                 xml::pos(c),
-                format!("<parameter> may not contain elements, found <{}>", xml::name(c)),
+                format!(
+                    "<parameter> may not contain elements, found <{}>",
+                    xml::name(c)
+                ),
             );
         }
         let Some(name) = p.attribute("name") else {
-            diags.error(file, xml::pos(p), "<parameter> is missing the attribute 'name'");
+            diags.error(
+                file,
+                xml::pos(p),
+                "<parameter> is missing the attribute 'name'",
+            );
             continue;
         };
         if !is_valid_parameter_name(name) {
@@ -372,9 +382,18 @@ fn is_redirect_status(s: StatusCode) -> bool {
     matches!(s.as_u16(), 301 | 302 | 303 | 307 | 308)
 }
 
-fn parse_status(file: &Path, node: Node, is_error: bool, diags: &mut Diagnostics) -> Option<StatusCode> {
+fn parse_status(
+    file: &Path,
+    node: Node,
+    is_error: bool,
+    diags: &mut Diagnostics,
+) -> Option<StatusCode> {
     let value = node.attribute("status")?;
-    let code = value.trim().parse::<u16>().ok().filter(|c| (200..=599).contains(c));
+    let code = value
+        .trim()
+        .parse::<u16>()
+        .ok()
+        .filter(|c| (200..=599).contains(c));
     match code.and_then(|c| StatusCode::from_u16(c).ok()) {
         Some(s) => Some(s),
         None => {
@@ -392,7 +411,12 @@ fn parse_status(file: &Path, node: Node, is_error: bool, diags: &mut Diagnostics
 }
 
 /// `if="…"` plus one operator attribute; `None` when there is no `if`.
-pub fn parse_condition(file: &Path, node: Node, scope: &Scope, diags: &mut Diagnostics) -> Option<Condition> {
+pub fn parse_condition(
+    file: &Path,
+    node: Node,
+    scope: &Scope,
+    diags: &mut Diagnostics,
+) -> Option<Condition> {
     let if_value = node.attribute("if")?;
     let tag = xml::name(node);
     let present: Vec<&str> = OPERATOR_ATTRIBUTES
@@ -412,17 +436,25 @@ pub fn parse_condition(file: &Path, node: Node, scope: &Scope, diags: &mut Diagn
         diags.warning(
             file,
             xml::attr_pos(node, present[1]),
-            format!("<{tag}> has several condition operators ({}); only '{op_name}' is used", present.join(", ")),
+            format!(
+                "<{tag}> has several condition operators ({}); only '{op_name}' is used",
+                present.join(", ")
+            ),
         );
     }
     let op_value = node.attribute(op_name).unwrap_or("");
-    let compile = |text: &str, attr: &str, diags: &mut Diagnostics| match Template::compile(text, scope) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            diags.error(file, xml::attr_pos(node, attr), format!("<{tag}> {attr}=\"…\": {e}"));
-            None
-        }
-    };
+    let compile =
+        |text: &str, attr: &str, diags: &mut Diagnostics| match Template::compile(text, scope) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                diags.error(
+                    file,
+                    xml::attr_pos(node, attr),
+                    format!("<{tag}> {attr}=\"…\": {e}"),
+                );
+                None
+            }
+        };
     let left = compile(if_value, "if", diags)?;
     let boolean = |diags: &mut Diagnostics| match op_value {
         "true" => Some(true),
@@ -451,7 +483,11 @@ pub fn parse_condition(file: &Path, node: Node, scope: &Scope, diags: &mut Diagn
             (op, Some(compile(op_value, op_name, diags)?))
         }
     };
-    Some(Condition { left, operator, right })
+    Some(Condition {
+        left,
+        operator,
+        right,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -467,7 +503,11 @@ fn parse_action(
 ) -> Option<Action> {
     let file = ctx.file.clone();
     let file = file.as_path();
-    let tag = if is_error { "<error>".to_string() } else { format!("<success> #{}", index + 1) };
+    let tag = if is_error {
+        "<error>".to_string()
+    } else {
+        format!("<success> #{}", index + 1)
+    };
     let mut allowed_attrs = vec!["if", "status"];
     allowed_attrs.extend(OPERATOR_ATTRIBUTES);
     xml::check_attributes(file, node, &allowed_attrs, diags);
@@ -489,7 +529,11 @@ fn parse_action(
         if Some(n) == kind {
             seen_kind += 1;
             if seen_kind > 1 {
-                diags.error(file, xml::pos(*c), format!("<endpoint name='{endpoint}'> {tag}: more than one <{n}>"));
+                diags.error(
+                    file,
+                    xml::pos(*c),
+                    format!("<endpoint name='{endpoint}'> {tag}: more than one <{n}>"),
+                );
                 ok = false;
             }
             continue;
@@ -529,18 +573,32 @@ fn parse_action(
         );
         return None;
     }
-    let template = |text: &str, what: &str, pos: Pos, diags: &mut Diagnostics| match Template::compile(text, scope) {
-        Ok(t) => Some(t),
-        Err(e) => {
-            diags.error(file, pos, format!("<endpoint name='{endpoint}'> {tag}: {what}: {e}"));
-            None
-        }
-    };
+    let template =
+        |text: &str, what: &str, pos: Pos, diags: &mut Diagnostics| match Template::compile(
+            text, scope,
+        ) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                diags.error(
+                    file,
+                    pos,
+                    format!("<endpoint name='{endpoint}'> {tag}: {what}: {e}"),
+                );
+                None
+            }
+        };
     let action = match kind {
         "response-from-static" => {
             xml::check_attributes(file, el, &["filename", "download-filename"], diags);
             if let Some(c) = xml::elements(el).next() {
-                diags.error(file, xml::pos(c), format!("<response-from-static> may not contain elements, found <{}>", xml::name(c)));
+                diags.error(
+                    file,
+                    xml::pos(c),
+                    format!(
+                        "<response-from-static> may not contain elements, found <{}>",
+                        xml::name(c)
+                    ),
+                );
                 ok = false;
             }
             let download_filename = match el.attribute("download-filename") {
@@ -554,7 +612,12 @@ fn parse_action(
                     None
                 }
                 Some(d) => {
-                    let t = template(d, "<response-from-static download-filename>", xml::attr_pos(el, "download-filename"), diags);
+                    let t = template(
+                        d,
+                        "<response-from-static download-filename>",
+                        xml::attr_pos(el, "download-filename"),
+                        diags,
+                    );
                     if t.is_none() {
                         ok = false;
                     }
@@ -568,19 +631,28 @@ fn parse_action(
             };
             let static_file = match ctx.static_cache.get(filename) {
                 Some(f) => f.clone(),
-                None => match static_file::resolve(ctx.static_dir, filename, &mut ctx.static_budget) {
-                    Ok(f) => {
-                        let f = Arc::new(f);
-                        ctx.static_cache.insert(filename.to_string(), f.clone());
-                        f
+                None => {
+                    match static_file::resolve(ctx.static_dir, filename, &mut ctx.static_budget) {
+                        Ok(f) => {
+                            let f = Arc::new(f);
+                            ctx.static_cache.insert(filename.to_string(), f.clone());
+                            f
+                        }
+                        Err(e) => {
+                            diags.error(
+                                file,
+                                xml::attr_pos(el, "filename"),
+                                format!("<endpoint name='{endpoint}'> {tag}: {e}"),
+                            );
+                            return None;
+                        }
                     }
-                    Err(e) => {
-                        diags.error(file, xml::attr_pos(el, "filename"), format!("<endpoint name='{endpoint}'> {tag}: {e}"));
-                        return None;
-                    }
-                },
+                }
             };
-            Action::Static(StaticResponse { file: static_file, download_filename })
+            Action::Static(StaticResponse {
+                file: static_file,
+                download_filename,
+            })
         }
         "redirect-to" => {
             xml::check_attributes(file, el, &[], diags);
@@ -588,10 +660,17 @@ fn parse_action(
             let url_text = raw.trim();
             let url = template(url_text, "<redirect-to>", xml::text_pos(el), diags)?;
             let mut whitelist = Vec::new();
-            for w in children.iter().filter(|c| xml::name(**c) == "redirect-prefix-whitelist-entry") {
+            for w in children
+                .iter()
+                .filter(|c| xml::name(**c) == "redirect-prefix-whitelist-entry")
+            {
                 let entry = xml::text_content(*w).trim().to_string();
                 if entry.is_empty() {
-                    diags.error(file, xml::pos(*w), "<redirect-prefix-whitelist-entry> is empty");
+                    diags.error(
+                        file,
+                        xml::pos(*w),
+                        "<redirect-prefix-whitelist-entry> is empty",
+                    );
                     ok = false;
                     continue;
                 }
@@ -645,11 +724,20 @@ fn parse_action(
                 any = true;
                 xml::check_attributes(file, ip, &["name"], diags);
                 let Some(name) = ip.attribute("name") else {
-                    diags.error(file, xml::pos(ip), "<input-parameter> is missing the attribute 'name'");
+                    diags.error(
+                        file,
+                        xml::pos(ip),
+                        "<input-parameter> is missing the attribute 'name'",
+                    );
                     ok = false;
                     continue;
                 };
-                match template(&xml::text_content(ip), &format!("<input-parameter name='{name}'>"), xml::text_pos(ip), diags) {
+                match template(
+                    &xml::text_content(ip),
+                    &format!("<input-parameter name='{name}'>"),
+                    xml::text_pos(ip),
+                    diags,
+                ) {
                     Some(t) => inputs.push((name.to_string(), t)),
                     None => ok = false,
                 }
@@ -685,7 +773,12 @@ fn has_scheme_and_host(prefix: &str) -> bool {
     }
 }
 
-fn check_forward_cycles(file: &Path, found: &[Found], endpoints: &[Endpoint], diags: &mut Diagnostics) {
+fn check_forward_cycles(
+    file: &Path,
+    found: &[Found],
+    endpoints: &[Endpoint],
+    diags: &mut Diagnostics,
+) {
     // Edges from every <success> forward.
     let edges: Vec<Vec<usize>> = endpoints
         .iter()
@@ -730,13 +823,21 @@ fn check_forward_cycles(file: &Path, found: &[Found], endpoints: &[Endpoint], di
     }
     for cycle in cycles {
         // Report each cycle once, starting at its first endpoint in document order.
-        let min_pos = cycle.iter().enumerate().min_by_key(|(_, &e)| e).map(|(i, _)| i).unwrap();
+        let min_pos = cycle
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, &e)| e)
+            .map(|(i, _)| i)
+            .unwrap();
         let mut rotated = cycle[min_pos..].to_vec();
         rotated.extend_from_slice(&cycle[..min_pos]);
         if reported.contains(&rotated) {
             continue;
         }
-        let mut names: Vec<String> = rotated.iter().map(|&e| format!("'{}'", endpoints[e].name)).collect();
+        let mut names: Vec<String> = rotated
+            .iter()
+            .map(|&e| format!("'{}'", endpoints[e].name))
+            .collect();
         names.push(format!("'{}'", endpoints[rotated[0]].name));
         let first = &found[rotated[0]];
         let pos = xml::elements(first.node)
@@ -745,7 +846,14 @@ fn check_forward_cycles(file: &Path, found: &[Found], endpoints: &[Endpoint], di
             .find(|c| xml::name(*c) == "forward-to-endpoint")
             .map(xml::pos)
             .unwrap_or_else(|| xml::pos(first.node));
-        diags.error(file, pos, format!("Circular references in <forward-to-endpoint> chain: {}", names.join(" -> ")));
+        diags.error(
+            file,
+            pos,
+            format!(
+                "Circular references in <forward-to-endpoint> chain: {}",
+                names.join(" -> ")
+            ),
+        );
         reported.push(rotated);
     }
 }

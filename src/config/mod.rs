@@ -12,7 +12,7 @@ pub mod template;
 pub mod xml;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 pub use error::{Diagnostic, Diagnostics, LoadError, Pos, Severity};
@@ -193,7 +193,12 @@ fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
         let n = std::fs::read_dir(&dir)
             .map(|r| {
                 r.filter_map(Result::ok)
-                    .filter(|e| e.file_name().to_string_lossy().to_ascii_lowercase().ends_with(".xml"))
+                    .filter(|e| {
+                        e.file_name()
+                            .to_string_lossy()
+                            .to_ascii_lowercase()
+                            .ends_with(".xml")
+                    })
                     .count()
             })
             .unwrap_or(0);
@@ -207,7 +212,7 @@ fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
     }
 }
 
-fn load_security(path: &PathBuf, required: bool, diags: &mut Diagnostics) -> Vec<Box<str>> {
+fn load_security(path: &Path, required: bool, diags: &mut Diagnostics) -> Vec<Box<str>> {
     if !path.exists() {
         if required {
             diags.error(
@@ -229,7 +234,10 @@ fn load_security(path: &PathBuf, required: bool, diags: &mut Diagnostics) -> Vec
         diags.error(
             path,
             xml::pos(root),
-            format!("Root element must be <security>, found <{}>", xml::name(root)),
+            format!(
+                "Root element must be <security>, found <{}>",
+                xml::name(root)
+            ),
         );
         return Vec::new();
     }
@@ -239,7 +247,10 @@ fn load_security(path: &PathBuf, required: bool, diags: &mut Diagnostics) -> Vec
             diags.error(
                 path,
                 xml::pos(c),
-                format!("Unexpected element <{}> in <security>; expected <secret-key>", xml::name(c)),
+                format!(
+                    "Unexpected element <{}> in <security>; expected <secret-key>",
+                    xml::name(c)
+                ),
             );
             continue;
         }
@@ -254,7 +265,11 @@ fn load_security(path: &PathBuf, required: bool, diags: &mut Diagnostics) -> Vec
         keys.push(Box::from(key.as_str()));
     }
     if keys.is_empty() && required {
-        diags.error(path, xml::pos(root), "At least one <secret-key> must be present");
+        diags.error(
+            path,
+            xml::pos(root),
+            "At least one <secret-key> must be present",
+        );
     }
     keys
 }

@@ -207,14 +207,23 @@ mod tests {
 
     #[test]
     fn splits_like_the_reference() {
-        assert_eq!(split_placeholders("a${b}c"), vec![(false, "a"), (true, "b"), (false, "c")]);
-        assert_eq!(split_placeholders("${a}${b}"), vec![(true, "a"), (true, "b")]);
+        assert_eq!(
+            split_placeholders("a${b}c"),
+            vec![(false, "a"), (true, "b"), (false, "c")]
+        );
+        assert_eq!(
+            split_placeholders("${a}${b}"),
+            vec![(true, "a"), (true, "b")]
+        );
         assert_eq!(split_placeholders("$${a}"), vec![(false, "$"), (true, "a")]);
         // `${}` is not a placeholder on its own, but the lazy match runs on to the next '}'.
         assert_eq!(split_placeholders("${} x ${y}"), vec![(true, "} x ${y")]);
         assert_eq!(split_placeholders("${}"), vec![(false, "${}")]);
         assert_eq!(split_placeholders("${a\nb}"), vec![(false, "${a\nb}")]);
-        assert_eq!(split_placeholders("no placeholders"), vec![(false, "no placeholders")]);
+        assert_eq!(
+            split_placeholders("no placeholders"),
+            vec![(false, "no placeholders")]
+        );
         assert_eq!(split_placeholders("${é}"), vec![(true, "é")]);
     }
 

@@ -65,7 +65,14 @@ pub fn parse<'i>(path: &Path, text: &'i str, diags: &mut Diagnostics) -> Option<
                 roxmltree::Error::DtdDetected => {
                     "DOCTYPE declarations are not allowed in configuration files".to_string()
                 }
-                other => format!("malformed XML: {other}"),
+                other => {
+                    let text = other.to_string();
+                    let suffix = format!(" at {}:{}", p.row, p.col);
+                    format!(
+                        "malformed XML: {}",
+                        text.strip_suffix(&suffix).unwrap_or(&text)
+                    )
+                }
             };
             diags.error(
                 path,

@@ -6,7 +6,12 @@ use subtle::ConstantTimeEq;
 use super::Environment;
 
 /// The hash a client must send for `endpoint` with these included values, under `key`.
-pub fn compute<S: AsRef<str>>(endpoint: &str, included: &[S], env: Environment, key: &str) -> String {
+pub fn compute<S: AsRef<str>>(
+    endpoint: &str,
+    included: &[S],
+    env: Environment,
+    key: &str,
+) -> String {
     let mut h = Sha256::new();
     h.update(endpoint.as_bytes());
     for v in included {
@@ -48,11 +53,21 @@ mod tests {
     fn reference_vectors() {
         // §3.6 and TV-01/02
         assert_eq!(
-            compute("helloworld", &["abc", "def"], Environment::Live, "openendpoints"),
+            compute(
+                "helloworld",
+                &["abc", "def"],
+                Environment::Live,
+                "openendpoints"
+            ),
             "82bb6e7f675a8d872688cb593a64f615b37f88478d7fed8705496d3e7a1c2699"
         );
         assert_eq!(
-            compute("helloworld", &["abc", "def"], Environment::Preview, "openendpoints"),
+            compute(
+                "helloworld",
+                &["abc", "def"],
+                Environment::Preview,
+                "openendpoints"
+            ),
             "4afcbe21891e5be6762f495958659a25950a83e7c52f13594cbebe43cfdd9bf4"
         );
         // TV-08
@@ -63,9 +78,27 @@ mod tests {
         // TV-07
         let keys: Vec<Box<str>> = vec!["key1".into(), "key2".into()];
         let v = ["foovalue", "barvalue"];
-        assert!(matches("c0fe67cb66cc0c7b84ba61a03e26e1f56c91d90a1fc456096c2fbce15c12ff04", "endpoint", &v, Environment::Live, &keys));
-        assert!(matches("83F40769F4EEDCC2584D69C4D093837B56B033087CDE65636748171E2FB8223F", "endpoint", &v, Environment::Live, &keys));
-        assert!(!matches("83f40769", "endpoint", &v, Environment::Live, &keys));
+        assert!(matches(
+            "c0fe67cb66cc0c7b84ba61a03e26e1f56c91d90a1fc456096c2fbce15c12ff04",
+            "endpoint",
+            &v,
+            Environment::Live,
+            &keys
+        ));
+        assert!(matches(
+            "83F40769F4EEDCC2584D69C4D093837B56B033087CDE65636748171E2FB8223F",
+            "endpoint",
+            &v,
+            Environment::Live,
+            &keys
+        ));
+        assert!(!matches(
+            "83f40769",
+            "endpoint",
+            &v,
+            Environment::Live,
+            &keys
+        ));
         assert!(!matches("", "endpoint", &v, Environment::Live, &keys));
     }
 }

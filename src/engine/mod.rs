@@ -119,7 +119,12 @@ pub struct Call<'a> {
 pub async fn execute(call: Call<'_>) -> Response {
     match run(&call) {
         Ok(r) => r,
-        Err(f) => error_response(call.app, &call.app.endpoints[call.endpoint], &f, call.request_id),
+        Err(f) => error_response(
+            call.app,
+            &call.app.endpoints[call.endpoint],
+            &f,
+            call.request_id,
+        ),
     }
 }
 
@@ -158,13 +163,20 @@ fn run(call: &Call) -> Result<Response, Failure> {
         let success = current
             .successes
             .iter()
-            .find(|s| s.condition.as_ref().is_none_or(|c| c.evaluate(&values, &current.separator)))
+            .find(|s| {
+                s.condition
+                    .as_ref()
+                    .is_none_or(|c| c.evaluate(&values, &current.separator))
+            })
             .expect("the last <success> is unconditional");
         let status = success.status;
         match &success.action {
             Action::Forward(f) => {
                 let pairs: Vec<(String, String)> = match &f.input_parameters {
-                    Some(list) => list.iter().map(|(n, t)| (n.clone(), t.expand(&values))).collect(),
+                    Some(list) => list
+                        .iter()
+                        .map(|(n, t)| (n.clone(), t.expand(&values)))
+                        .collect(),
                     None => current
                         .parameters
                         .iter()
@@ -189,7 +201,9 @@ fn check_hash(endpoint: &Endpoint, call: &Call, keys: &[Box<str>]) -> Result<(),
     let mut included: Vec<String> = Vec::with_capacity(endpoint.include_in_hash.len());
     for &i in &endpoint.include_in_hash {
         let p = &endpoint.parameters[i];
-        match joined_value(&call.input.params, &p.name, &endpoint.separator).or_else(|| p.default.clone()) {
+        match joined_value(&call.input.params, &p.name, &endpoint.separator)
+            .or_else(|| p.default.clone())
+        {
             Some(v) => included.push(v),
             // The client cannot have hashed a value it did not send.
             None => return Err(Failure::unauthorized("Hash wrong")),
@@ -236,12 +250,10 @@ fn resolve_parameters(
     for p in &endpoint.parameters {
         match joined_value(pairs, &p.name, &endpoint.separator).or_else(|| p.default.clone()) {
             Some(v) => values.push(v),
-            None => {
-                return Err(Failure::bad_request(format!(
-                    "<endpoint name='{}'>: Parameter '{}' did not have a supplied value, nor a default",
-                    endpoint.name, p.name
-                )))
-            }
+            None => return Err(Failure::bad_request(format!(
+                "<endpoint name='{}'>: Parameter '{}' did not have a supplied value, nor a default",
+                endpoint.name, p.name
+            ))),
         }
     }
     values.push(request_id.to_string());
@@ -286,16 +298,22 @@ fn render(
         Action::Redirect(r) => {
             let url = r.url.expand(values);
             if !r.whitelist.is_empty() && !r.whitelist.iter().any(|w| url.starts_with(w.as_str())) {
-                return Err(Failure::bad_request(format!("Redirect URL '{url}' is not in whitelist")));
+                return Err(Failure::bad_request(format!(
+                    "Redirect URL '{url}' is not in whitelist"
+                )));
             }
             if !is_absolute_url(&url) || HeaderValue::from_str(&url).is_err() {
-                return Err(Failure::internal(format!("Redirect URL '{url}' is not an absolute URL")));
+                return Err(Failure::internal(format!(
+                    "Redirect URL '{url}' is not an absolute URL"
+                )));
             }
             let mut resp = Response::empty(status.unwrap_or(StatusCode::FOUND));
             resp.location = Some(url);
             Ok(resp)
         }
-        Action::Forward(_) => Err(Failure::hidden("<forward-to-endpoint> cannot be rendered here")),
+        Action::Forward(_) => Err(Failure::hidden(
+            "<forward-to-endpoint> cannot be rendered here",
+        )),
     }
 }
 
@@ -303,8 +321,13 @@ fn is_absolute_url(url: &str) -> bool {
     let Some((scheme, rest)) = url.split_once(':') else {
         return false;
     };
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
     if !scheme_ok {
         return false;
     }
@@ -317,7 +340,12 @@ fn is_absolute_url(url: &str) -> bool {
 
 /// The error flow: the endpoint's `<error>` rendered with `${internal-error-text}`,
 /// `${parameter-transformation-error-text}` and `${request-id}`; without one, a short plain-text reason.
-pub fn error_response(app: &Application, endpoint: &Endpoint, failure: &Failure, request_id: &str) -> Response {
+pub fn error_response(
+    app: &Application,
+    endpoint: &Endpoint,
+    failure: &Failure,
+    request_id: &str,
+) -> Response {
     let _ = app;
     if let Some(detail) = &failure.detail {
         tracing::error!(request_id, endpoint = %endpoint.name, detail = %detail, "request failed");
@@ -336,7 +364,10 @@ pub fn error_response(app: &Application, endpoint: &Endpoint, failure: &Failure,
     let status = error.status.unwrap_or(status);
     let values = [
         failure.message.clone(),
-        failure.parameter_transformation_error.clone().unwrap_or_default(),
+        failure
+            .parameter_transformation_error
+            .clone()
+            .unwrap_or_default(),
         request_id.to_string(),
     ];
     if let Some(c) = &error.condition {

@@ -173,14 +173,21 @@ where
             if input.params.len() >= limits.max_fields {
                 return Err(InputError::TooManyFields(limits.max_fields));
             }
-            add_param(&mut input.params, &mut debug, &mut verbose, n.into_owned(), v.into_owned());
+            add_param(
+                &mut input.params,
+                &mut debug,
+                &mut verbose,
+                n.into_owned(),
+                v.into_owned(),
+            );
         }
     }
     let content_type_header = parts
         .headers
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    input.content_type = content_type_header.map(|ct| ct.split(';').next().unwrap_or("").to_string());
+    input.content_type =
+        content_type_header.map(|ct| ct.split(';').next().unwrap_or("").to_string());
 
     if let Some(len) = parts
         .headers
@@ -201,9 +208,18 @@ where
                     return Err(InputError::TooManyFields(limits.max_fields));
                 }
                 if v.len() > limits.max_field_bytes {
-                    return Err(InputError::FieldTooLarge(n.into_owned(), limits.max_field_bytes));
+                    return Err(InputError::FieldTooLarge(
+                        n.into_owned(),
+                        limits.max_field_bytes,
+                    ));
                 }
-                add_param(&mut input.params, &mut debug, &mut verbose, n.into_owned(), v.into_owned());
+                add_param(
+                    &mut input.params,
+                    &mut debug,
+                    &mut verbose,
+                    n.into_owned(),
+                    v.into_owned(),
+                );
             }
         }
         BodyKind::Multipart => {
@@ -230,7 +246,9 @@ where
     match limited.collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(InputError::TooLarge(max))
             } else {
                 Err(InputError::Body(e.to_string()))
@@ -269,9 +287,7 @@ where
         let name = field.name().unwrap_or("").to_string();
         match field.file_name().map(str::to_string) {
             // A file input left empty by the browser: `filename=""`. Skipped (the reference fails the request).
-            Some(f) if f.is_empty() => {
-                while field.chunk().await.map_err(map_err)?.is_some() {}
-            }
+            Some(f) if f.is_empty() => while field.chunk().await.map_err(map_err)?.is_some() {},
             Some(filename) => {
                 let content_type = field
                     .content_type()
@@ -279,7 +295,9 @@ where
                     .unwrap_or_else(|| "application/octet-stream".to_string());
                 let tmp = match &limits.upload_dir {
                     Some(dir) => tempfile::Builder::new().prefix("upload-").tempfile_in(dir),
-                    None => tempfile::Builder::new().prefix("endpoints-upload-").tempfile(),
+                    None => tempfile::Builder::new()
+                        .prefix("endpoints-upload-")
+                        .tempfile(),
                 }
                 .map_err(|e| InputError::Storage(e.to_string()))?;
                 let (file, path) = tmp.into_parts();
@@ -287,9 +305,13 @@ where
                 let mut size = 0u64;
                 while let Some(chunk) = field.chunk().await.map_err(map_err)? {
                     size += chunk.len() as u64;
-                    file.write_all(&chunk).await.map_err(|e| InputError::Storage(e.to_string()))?;
+                    file.write_all(&chunk)
+                        .await
+                        .map_err(|e| InputError::Storage(e.to_string()))?;
                 }
-                file.flush().await.map_err(|e| InputError::Storage(e.to_string()))?;
+                file.flush()
+                    .await
+                    .map_err(|e| InputError::Storage(e.to_string()))?;
                 input.uploads.push(Upload {
                     field_name: name,
                     filename,
@@ -325,7 +347,13 @@ pub fn from_query(parts: &http::request::Parts, client_ip: Option<IpAddr>) -> Re
     let (mut debug, mut verbose) = (false, false);
     if let Some(q) = parts.uri.query() {
         for (n, v) in form_urlencoded::parse(q.as_bytes()) {
-            add_param(&mut input.params, &mut debug, &mut verbose, n.into_owned(), v.into_owned());
+            add_param(
+                &mut input.params,
+                &mut debug,
+                &mut verbose,
+                n.into_owned(),
+                v.into_owned(),
+            );
         }
     }
     input.debug = debug;
@@ -348,9 +376,14 @@ mod tests {
 
     #[tokio::test]
     async fn query_then_form_and_special_params() {
-        let p = parts("/a/b?t=y&debug=TRUE&Verbose=x", Some("application/x-www-form-urlencoded; charset=utf-8"));
+        let p = parts(
+            "/a/b?t=y&debug=TRUE&Verbose=x",
+            Some("application/x-www-form-urlencoded; charset=utf-8"),
+        );
         let body = Full::new(Bytes::from_static(b"t=x&hash=abc&name=J%C3%B6rg+M"));
-        let input = read(&p, body, &Limits::default(), false, None).await.unwrap();
+        let input = read(&p, body, &Limits::default(), false, None)
+            .await
+            .unwrap();
         assert_eq!(
             input.params,
             vec![
@@ -373,12 +406,20 @@ mod tests {
             ..Limits::default()
         };
         let p = parts("/a/b", Some("application/x-www-form-urlencoded"));
-        let err = read(&p, Full::new(Bytes::from_static(b"a=123456789012")), &limits, false, None)
-            .await
-            .unwrap_err();
+        let err = read(
+            &p,
+            Full::new(Bytes::from_static(b"a=123456789012")),
+            &limits,
+            false,
+            None,
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, InputError::TooLarge(10)));
         let p = parts("/a/b?a=1&b=2&c=3", None);
-        let err = read(&p, Full::new(Bytes::new()), &limits, false, None).await.unwrap_err();
+        let err = read(&p, Full::new(Bytes::new()), &limits, false, None)
+            .await
+            .unwrap_err();
         assert!(matches!(err, InputError::TooManyFields(2)));
     }
 

@@ -16,7 +16,9 @@ pub fn empty() -> ResponseBody {
 }
 
 pub fn full(bytes: impl Into<Bytes>) -> ResponseBody {
-    Full::new(bytes.into()).map_err(|never| match never {}).boxed()
+    Full::new(bytes.into())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 const CHUNK: usize = 64 * 1024;

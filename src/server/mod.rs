@@ -120,20 +120,30 @@ async fn handle(
     let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let origin = req
-        .headers()
-        .get(ORIGIN)
-        .filter(|o| !o.is_empty())
-        .cloned();
+    let origin = req.headers().get(ORIGIN).filter(|o| !o.is_empty()).cloned();
 
     let (mut response, outcome) = match method {
-        Method::OPTIONS => (preflight(&req), Outcome { endpoint: None, bytes: 0 }),
-        Method::GET | Method::HEAD | Method::POST => endpoint_request(&state, peer, req, &request_id).await,
+        Method::OPTIONS => (
+            preflight(&req),
+            Outcome {
+                endpoint: None,
+                bytes: 0,
+            },
+        ),
+        Method::GET | Method::HEAD | Method::POST => {
+            endpoint_request(&state, peer, req, &request_id).await
+        }
         _ => {
             let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
             r.headers_mut()
                 .insert(ALLOW, HeaderValue::from_static("GET, HEAD, POST, OPTIONS"));
-            (r, Outcome { endpoint: None, bytes: 0 })
+            (
+                r,
+                Outcome {
+                    endpoint: None,
+                    bytes: 0,
+                },
+            )
         }
     };
     let headers = response.headers_mut();
@@ -163,8 +173,10 @@ fn text(status: StatusCode, message: &str) -> Response<ResponseBody> {
     body.push('\n');
     let mut r = Response::new(body::full(body));
     *r.status_mut() = status;
-    r.headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     r
 }
 
@@ -181,8 +193,10 @@ fn preflight(req: &Request<Incoming>) -> Response<ResponseBody> {
     if let Ok(v) = HeaderValue::from_str(&names.join(", ")) {
         r.headers_mut().insert(ACCESS_CONTROL_ALLOW_HEADERS, v);
     }
-    r.headers_mut()
-        .insert(ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("OPTIONS"));
+    r.headers_mut().insert(
+        ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("OPTIONS"),
+    );
     r
 }
 
@@ -219,7 +233,15 @@ async fn endpoint_request(
     req: Request<Incoming>,
     request_id: &str,
 ) -> (Response<ResponseBody>, Outcome) {
-    let none = |r| (r, Outcome { endpoint: None, bytes: 0 });
+    let none = |r| {
+        (
+            r,
+            Outcome {
+                endpoint: None,
+                bytes: 0,
+            },
+        )
+    };
     let app = state.app.load_full();
     let path = req.uri().path();
     let Some((app_name, endpoint_name)) = route(path) else {
@@ -233,7 +255,10 @@ async fn endpoint_request(
     };
     if let Some(a) = app_name {
         if a != app.name {
-            return none(text(StatusCode::NOT_FOUND, &format!("Application '{a}' not found")));
+            return none(text(
+                StatusCode::NOT_FOUND,
+                &format!("Application '{a}' not found"),
+            ));
         }
     }
     let Some((index, endpoint)) = app.endpoint(endpoint_name) else {
@@ -248,16 +273,35 @@ async fn endpoint_request(
     let read = request::read(&parts, body, &state.limits, false, Some(peer.ip()));
     let (input, input_failure) = match tokio::time::timeout(state.limits.body_timeout, read).await {
         Err(_) => {
-            let mut r = text(StatusCode::REQUEST_TIMEOUT, "Request body was not received in time");
-            r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-            return (r, Outcome { endpoint: endpoint_label, bytes: 0 });
+            let mut r = text(
+                StatusCode::REQUEST_TIMEOUT,
+                "Request body was not received in time",
+            );
+            r.headers_mut()
+                .insert(CONNECTION, HeaderValue::from_static("close"));
+            return (
+                r,
+                Outcome {
+                    endpoint: endpoint_label,
+                    bytes: 0,
+                },
+            );
         }
         Ok(Ok(input)) => (input, None),
         Ok(Err(e)) => match e {
-            InputError::TooLarge(_) | InputError::TooManyFields(_) | InputError::FieldTooLarge(..) => {
+            InputError::TooLarge(_)
+            | InputError::TooManyFields(_)
+            | InputError::FieldTooLarge(..) => {
                 let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
-                r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
-                return (r, Outcome { endpoint: endpoint_label, bytes: 0 });
+                r.headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+                return (
+                    r,
+                    Outcome {
+                        endpoint: endpoint_label,
+                        bytes: 0,
+                    },
+                );
             }
             e if e.is_bad_request() => (
                 request::from_query(&parts, Some(peer.ip())),
@@ -293,7 +337,13 @@ async fn endpoint_request(
     .await;
     let (resp, bytes) = to_http(result, &parts, request_id).await;
     drop(input); // uploaded temporary files are removed here
-    (resp, Outcome { endpoint: endpoint_label, bytes })
+    (
+        resp,
+        Outcome {
+            endpoint: endpoint_label,
+            bytes,
+        },
+    )
 }
 
 async fn to_http(
@@ -308,7 +358,10 @@ async fn to_http(
     }
     if let Some(name) = &r.download_filename {
         // The name was checked against [\w.-]+, so it needs no quoting.
-        builder = builder.header(CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""));
+        builder = builder.header(
+            CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        );
     }
     if let Some(loc) = &r.location {
         builder = builder.header(LOCATION, loc);
@@ -325,9 +378,8 @@ async fn to_http(
             }
         }
         EngineBody::Static(file) => {
-            let conditional = r.success
-                && r.status == StatusCode::OK
-                && (parts.method == Method::GET || head);
+            let conditional =
+                r.success && r.status == StatusCode::OK && (parts.method == Method::GET || head);
             match static_http::serve(&file, &parts.method, &parts.headers, conditional).await {
                 Ok(served) => {
                     if served.status != StatusCode::OK {

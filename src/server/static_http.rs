@@ -24,7 +24,9 @@ pub struct Served {
 }
 
 fn whole_seconds(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 /// `If-None-Match` (weak comparison) or, without it, `If-Modified-Since`.
@@ -32,7 +34,10 @@ fn not_modified(req: &HeaderMap, etag: &HeaderValue, modified: SystemTime) -> bo
     if let Some(inm) = req.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         let ours = etag.to_str().unwrap_or("");
         let ours = ours.trim_start_matches("W/");
-        return inm.split(',').map(str::trim).any(|t| t == "*" || t.trim_start_matches("W/") == ours);
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.trim_start_matches("W/") == ours);
     }
     if let Some(ims) = req
         .get(IF_MODIFIED_SINCE)
@@ -58,7 +63,8 @@ fn parse_range(req: &HeaderMap, len: u64, etag: &HeaderValue, modified: SystemTi
         let matches = if if_range.starts_with('"') {
             if_range == etag.to_str().unwrap_or("")
         } else {
-            httpdate::parse_http_date(if_range).is_ok_and(|d| whole_seconds(d) == whole_seconds(modified))
+            httpdate::parse_http_date(if_range)
+                .is_ok_and(|d| whole_seconds(d) == whole_seconds(modified))
         };
         if !matches {
             return RangeSpec::Full;
@@ -110,7 +116,13 @@ pub async fn serve(
 ) -> std::io::Result<Served> {
     // Small files: from memory, with the validators computed at load.
     let (mut handle, len, modified, etag, last_modified) = match &file.contents {
-        Some(_) => (None, file.len, file.modified, file.etag.clone(), file.last_modified.clone()),
+        Some(_) => (
+            None,
+            file.len,
+            file.modified,
+            file.etag.clone(),
+            file.last_modified.clone(),
+        ),
         None => {
             let f = tokio::fs::File::open(&file.path).await?;
             let meta = f.metadata().await?;
@@ -190,7 +202,6 @@ pub async fn serve(
     })
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,23 +231,45 @@ mod tests {
         assert!(matches!(r("items=0-1"), RangeSpec::Full));
         assert!(matches!(r("bytes=5-1"), RangeSpec::Full));
         let with_if_range = hm(&[("range", "bytes=0-9"), ("if-range", "\"other\"")]);
-        assert!(matches!(parse_range(&with_if_range, 100, &etag, t), RangeSpec::Full));
+        assert!(matches!(
+            parse_range(&with_if_range, 100, &etag, t),
+            RangeSpec::Full
+        ));
         let with_if_range = hm(&[("range", "bytes=0-9"), ("if-range", "\"a-b\"")]);
-        assert!(matches!(parse_range(&with_if_range, 100, &etag, t), RangeSpec::Partial(0, 9)));
+        assert!(matches!(
+            parse_range(&with_if_range, 100, &etag, t),
+            RangeSpec::Partial(0, 9)
+        ));
     }
 
     #[test]
     fn conditionals() {
         let etag = HeaderValue::from_static("\"a-b\"");
         let t = UNIX_EPOCH + Duration::from_secs(1_000_000);
-        assert!(not_modified(&hm(&[("if-none-match", "\"x\", \"a-b\"")]), &etag, t));
-        assert!(not_modified(&hm(&[("if-none-match", "W/\"a-b\"")]), &etag, t));
+        assert!(not_modified(
+            &hm(&[("if-none-match", "\"x\", \"a-b\"")]),
+            &etag,
+            t
+        ));
+        assert!(not_modified(
+            &hm(&[("if-none-match", "W/\"a-b\"")]),
+            &etag,
+            t
+        ));
         assert!(!not_modified(&hm(&[("if-none-match", "\"x\"")]), &etag, t));
         let date = httpdate::fmt_http_date(t);
         assert!(not_modified(&hm(&[("if-modified-since", &date)]), &etag, t));
         let earlier = httpdate::fmt_http_date(t - Duration::from_secs(10));
-        assert!(!not_modified(&hm(&[("if-modified-since", &earlier)]), &etag, t));
+        assert!(!not_modified(
+            &hm(&[("if-modified-since", &earlier)]),
+            &etag,
+            t
+        ));
         // If-None-Match wins over If-Modified-Since.
-        assert!(!not_modified(&hm(&[("if-none-match", "\"x\""), ("if-modified-since", &date)]), &etag, t));
+        assert!(!not_modified(
+            &hm(&[("if-none-match", "\"x\""), ("if-modified-since", &date)]),
+            &etag,
+            t
+        ));
     }
 }

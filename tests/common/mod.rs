@@ -32,7 +32,11 @@ pub fn copy_dir(from: &Path, to: &Path) {
         if entry.file_type().unwrap().is_dir() {
             copy_dir(&entry.path(), &target);
         } else if let Some(real) = name.strip_suffix(".generate") {
-            let n: usize = std::fs::read_to_string(entry.path()).unwrap().trim().parse().unwrap();
+            let n: usize = std::fs::read_to_string(entry.path())
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
             std::fs::write(to.join(real), generated(n)).unwrap();
         } else {
             std::fs::copy(entry.path(), &target).unwrap();
@@ -77,7 +81,11 @@ impl Default for Options {
 
 impl TestServer {
     /// Starts the fixture `tests/apps/<name>` (copied), after `prepare` may change the copy.
-    pub async fn fixture_with(name: &str, options: Options, prepare: impl FnOnce(&Path)) -> TestServer {
+    pub async fn fixture_with(
+        name: &str,
+        options: Options,
+        prepare: impl FnOnce(&Path),
+    ) -> TestServer {
         let dir = fixture(name);
         prepare(dir.path());
         let path = dir.path().to_path_buf();
@@ -100,13 +108,18 @@ impl TestServer {
             Ok(app) => app,
             Err(e) => panic!(
                 "fixture does not load:\n{}",
-                e.0.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("\n")
+                e.0.iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
             ),
         };
         let upload_dir = tempfile::tempdir().unwrap();
         options.limits.upload_dir = Some(upload_dir.path().to_path_buf());
         let state = Arc::new(State::new(app, options.limits, options.settings));
-        let running = Running::start("127.0.0.1:0".parse().unwrap(), state).await.unwrap();
+        let running = Running::start("127.0.0.1:0".parse().unwrap(), state)
+            .await
+            .unwrap();
         TestServer {
             running,
             app_dir: dir.to_path_buf(),
@@ -126,7 +139,8 @@ impl TestServer {
     }
 
     pub async fn get(&self, path_and_query: &str) -> Resp {
-        self.send(Method::GET, path_and_query, &[], Bytes::new()).await
+        self.send(Method::GET, path_and_query, &[], Bytes::new())
+            .await
     }
 
     pub async fn post_form(&self, path_and_query: &str, form: &str) -> Resp {
@@ -139,7 +153,13 @@ impl TestServer {
         .await
     }
 
-    pub async fn send(&self, method: Method, path_and_query: &str, headers: &[(&str, &str)], body: Bytes) -> Resp {
+    pub async fn send(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        headers: &[(&str, &str)],
+        body: Bytes,
+    ) -> Resp {
         send_h1(self.running.addr, method, path_and_query, headers, body).await
     }
 }
@@ -197,7 +217,9 @@ pub async fn send_h1(
 ) -> Resp {
     let fut = async {
         let stream = TcpStream::connect(addr).await.unwrap();
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .unwrap();
         tokio::spawn(conn);
         let resp = sender
             .send_request(build(addr, method, path_and_query, headers, body, false))
@@ -205,24 +227,37 @@ pub async fn send_h1(
             .unwrap();
         read(resp).await
     };
-    tokio::time::timeout(TEST_TIMEOUT, fut).await.expect("request timed out")
+    tokio::time::timeout(TEST_TIMEOUT, fut)
+        .await
+        .expect("request timed out")
 }
 
 pub async fn send_h2(addr: std::net::SocketAddr, path_and_query: &str) -> Resp {
     let fut = async {
         let stream = TcpStream::connect(addr).await.unwrap();
-        let (mut sender, conn) =
-            hyper::client::conn::http2::handshake(hyper_util::rt::TokioExecutor::new(), TokioIo::new(stream))
-                .await
-                .unwrap();
+        let (mut sender, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
         tokio::spawn(conn);
         let resp = sender
-            .send_request(build(addr, Method::GET, path_and_query, &[], Bytes::new(), true))
+            .send_request(build(
+                addr,
+                Method::GET,
+                path_and_query,
+                &[],
+                Bytes::new(),
+                true,
+            ))
             .await
             .unwrap();
         read(resp).await
     };
-    tokio::time::timeout(TEST_TIMEOUT, fut).await.expect("request timed out")
+    tokio::time::timeout(TEST_TIMEOUT, fut)
+        .await
+        .expect("request timed out")
 }
 
 async fn read(resp: http::Response<hyper::body::Incoming>) -> Resp {
@@ -255,5 +290,8 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Bytes) {
         body.extend_from_slice(b"\r\n");
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), Bytes::from(body))
+    (
+        format!("multipart/form-data; boundary={boundary}"),
+        Bytes::from(body),
+    )
 }

@@ -1,0 +1,339 @@
+//! The `endpoints` binary: `check` on broken applications (every kind of load error, with file, line and column),
+//! `hash`, `routes`, and `serve` of the repository's default application.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+
+const BIN: &str = env!("CARGO_BIN_EXE_endpoints");
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("ENDPOINTS_CHECK_HASH")
+        .env_remove("ENDPOINTS_APP_DIR")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn check_reports_every_error_with_position() {
+    let dir = common::fixture("broken");
+    let d = dir.path();
+    std::fs::write(d.join("secret.txt"), "secret").unwrap();
+    std::os::unix::fs::symlink(d.join("secret.txt"), d.join("static/link.txt")).unwrap();
+    let (code, _out, err) = run(&["check", d.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    let err = err.replace(d.to_str().unwrap(), "APP");
+    let expected = [
+        "APP/data-sources: warning: 1 file(s) in 'data-sources/' are not used yet (transformations are not supported yet); ignored",
+        "APP/security.xml: security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
+        "APP/endpoints.xml:3:16: Parameter name 'bad name!' invalid: only letters, digits, '_', '.' and '-' are allowed",
+        "APP/endpoints.xml:5:15: More than one <endpoint name='dup'> (the first is at line 4)",
+        "APP/endpoints.xml:7:39: <endpoint name='to-nowhere'> has <forward-to-endpoint> to 'nowhere', but there is no endpoint called 'nowhere'",
+        "APP/endpoints.xml:12:37: Endpoint has <include-in-hash> parameter 'nope' but this endpoint does not have a parameter of that name",
+        "APP/endpoints.xml:15:63: <endpoint name='statics'> <success> #1: Filename '../endpoints.xml' attempts to reference outside application's 'static' directory",
+        "APP/endpoints.xml:16:63: <endpoint name='statics'> <success> #2: Filename 'missing.png' not found in application's 'static' directory",
+        "APP/endpoints.xml:17:40: <endpoint name='statics'> <success> #3: Filename 'link.txt' attempts to reference outside application's 'static' directory",
+        "APP/endpoints.xml:20:31: <endpoint name='placeholders'> <success> #1: <redirect-to>: Pattern 'http://${nope}/' contains parameter ${nope} but it is not available; available parameters are ${foo}, ${request-id}",
+        "APP/endpoints.xml:23:18: <success>: 'if' attribute found, but second attribute not found, expected one of: 'equals', 'notequals', 'isempty', 'hasmultiple', 'gt', 'ge', 'lt', 'le'",
+        "APP/endpoints.xml:24:30: Condition isempty must be isempty='true' or isempty='false', not isempty='maybe'",
+        "APP/endpoints.xml:27:56: <endpoint name='errors'> <error>: HTTP standard does not allow downloads to be triggered from error status codes",
+        "APP/endpoints.xml:30:16: <endpoint name='errors2'> <error>: <forward-to-endpoint> was used in <error>, may only be used in <success>",
+        "APP/endpoints.xml:33:29: <endpoint name='errors3'> <error>: <redirect-to>: Pattern 'https://x.example/${foo}' contains parameter ${foo} but it is not available; available parameters are ${internal-error-text}, ${parameter-transformation-error-text}, ${request-id}",
+        "APP/endpoints.xml:36:9: <parameter-transformation> in <endpoint name='later'> is not supported yet",
+        "APP/endpoints.xml:37:9: <task class='endpoints.task.EmailTask'> in <endpoint name='later'>: tasks are not supported yet",
+        "APP/endpoints.xml:38:18: <endpoint name='later'> <success> #1: <response-transformation> is not supported yet (transformations and documents arrive in a later release)",
+        "APP/endpoints.xml:41:9: Unexpected element <sucess> in <endpoint name='typo'>; expected <parameter>, <include-in-hash>, <success> or <error>",
+        "APP/endpoints.xml:9:33: Circular references in <forward-to-endpoint> chain: 'a' -> 'b' -> 'a'",
+        "19 error(s), 1 warning(s)",
+    ];
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines, expected, "\nactual:\n{err}");
+}
+
+fn app_with(endpoints_xml: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("endpoints.xml"), endpoints_xml).unwrap();
+    std::fs::write(
+        dir.path().join("security.xml"),
+        "<security><secret-key>k</secret-key></security>",
+    )
+    .unwrap();
+    dir
+}
+
+fn check_stderr(dir: &Path) -> (i32, String) {
+    let (code, _, err) = run(&["check", dir.to_str().unwrap()]);
+    (code, err.replace(dir.to_str().unwrap(), "APP"))
+}
+
+#[test]
+fn check_reports_xml_level_errors() {
+    let d = app_with("<endpoint-folder>\n  <endpoint name=\"x\">\n</endpoint-folder>\n");
+    let (code, err) = check_stderr(d.path());
+    assert_eq!(code, 1);
+    assert!(
+        err.starts_with("APP/endpoints.xml:3:1: malformed XML: expected 'endpoint' tag, not 'endpoint-folder'\n"),
+        "{err}"
+    );
+
+    let d = app_with(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE x [<!ENTITY a \"aaaa\">]>\n<endpoint-folder/>\n",
+    );
+    let (code, err) = check_stderr(d.path());
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("DOCTYPE declarations are not allowed in configuration files"),
+        "{err}"
+    );
+
+    let d = app_with("<endpoints/>");
+    let (_, err) = check_stderr(d.path());
+    assert!(
+        err.starts_with(
+            "APP/endpoints.xml:1:1: Root element must be <endpoint-folder>, found <endpoints>"
+        ),
+        "{err}"
+    );
+
+    // A three-endpoint cycle is reported once, whole.
+    let d = app_with(
+        "<endpoint-folder>\n<endpoint name=\"p\"><success><forward-to-endpoint endpoint-name=\"q\"/></success></endpoint>\n<endpoint name=\"q\"><success><forward-to-endpoint endpoint-name=\"r\"/></success></endpoint>\n<endpoint name=\"r\"><success><forward-to-endpoint endpoint-name=\"p\"/></success></endpoint>\n</endpoint-folder>",
+    );
+    let (_, err) = check_stderr(d.path());
+    assert_eq!(
+        err.lines().filter(|l| l.contains("Circular")).collect::<Vec<_>>(),
+        ["APP/endpoints.xml:2:29: Circular references in <forward-to-endpoint> chain: 'p' -> 'q' -> 'r' -> 'p'"]
+    );
+
+    let empty = tempfile::tempdir().unwrap();
+    let (code, err) = check_stderr(empty.path());
+    assert_eq!(code, 1);
+    assert!(err.contains("no application here"), "{err}");
+
+    // Warnings alone do not fail the check.
+    let d = app_with("<endpoint-folder><parameter name=\"u\"/><endpoint name=\"open\" foo=\"bar\"><success><redirect-to>${u}</redirect-to></success></endpoint></endpoint-folder>");
+    let (code, err) = check_stderr(d.path());
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: unknown attribute 'foo' on <endpoint> is ignored"),
+        "{err}"
+    );
+    assert!(err.contains("open redirect"), "{err}");
+}
+
+#[test]
+fn check_passes_the_default_application_and_examples() {
+    let (code, out, err) = run(&["check", ROOT]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("OK (0 warning(s))"), "{out}{err}");
+}
+
+#[test]
+fn hash_and_routes_commands() {
+    let dir = common::fixture("core");
+    let core = dir.path().to_str().unwrap().to_string();
+    let (code, out, err) = run(&["hash", &core, "helloworld", "foo=abc", "long=def"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "82bb6e7f675a8d872688cb593a64f615b37f88478d7fed8705496d3e7a1c2699"
+    );
+    // the default of `long` is used
+    let (_, out, _) = run(&["hash", &core, "helloworld", "foo=abc"]);
+    assert_eq!(
+        out.trim(),
+        "82bb6e7f675a8d872688cb593a64f615b37f88478d7fed8705496d3e7a1c2699"
+    );
+    let (_, out, _) = run(&[
+        "hash",
+        &core,
+        "helloworld",
+        "foo=abc",
+        "--environment",
+        "preview",
+    ]);
+    assert_eq!(
+        out.trim(),
+        "4afcbe21891e5be6762f495958659a25950a83e7c52f13594cbebe43cfdd9bf4"
+    );
+    let (_, out, _) = run(&["hash", &core, "plain", "--all-keys"]);
+    assert_eq!(out.lines().count(), 2);
+    let (code, _, err) = run(&["hash", &core, "helloworld"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("parameter 'foo' is part of the hash and has no default"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["hash", &core, "nope"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no endpoint 'nope'"));
+
+    let (code, out, _) = run(&["routes", &core]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("/helloworld\n    foo (required)  [in hash]\n    long = \"def\"  [in hash]\n"),
+        "{out}"
+    );
+}
+
+/// Starts the real binary on the repository's default application and returns its address.
+fn spawn_default_app() -> (std::process::Child, std::net::SocketAddr) {
+    let mut child = Command::new(BIN)
+        .args(["serve", ROOT, "--listen", "127.0.0.1:0"])
+        .env("ENDPOINTS_LOG", "info")
+        .env_remove("ENDPOINTS_CHECK_HASH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(addr) = line.split("on http://").nth(1) {
+                let _ = tx.send(addr.trim().to_string());
+            }
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("server did not start");
+    (child, addr.parse().unwrap())
+}
+
+fn hash_of(endpoint: &str, values: &[&str]) -> String {
+    let mut args = vec!["hash", ROOT, endpoint];
+    args.extend_from_slice(values);
+    let (code, out, err) = run(&args);
+    assert_eq!(code, 0, "{err}");
+    out.trim().to_string()
+}
+
+async fn get(addr: std::net::SocketAddr, p: String) -> common::Resp {
+    common::send_h1(addr, Method::GET, &p, &[], Bytes::new()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_default_application() {
+    let (mut child, addr) = spawn_default_app();
+
+    let r = get(addr, format!("/contact?hash={}", hash_of("contact", &[]))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r
+        .text()
+        .contains("<form method=\"post\" action=\"/contact-submit\""));
+    // The form carries the valid hash of contact-submit.
+    let submit_hash = hash_of("contact-submit", &[]);
+    assert!(
+        r.text()
+            .contains(&format!("name=\"hash\" value=\"{submit_hash}\"")),
+        "contact.html has a stale hash"
+    );
+
+    let (ct, body) = common::multipart(&[
+        ("hash", None, submit_hash.as_bytes()),
+        ("name", None, b"Ann"),
+        ("email", None, b"ann@example.com"),
+        ("message", None, b"Hello"),
+        ("language", None, b"de"),
+        ("attachment", Some("note.txt"), b"attached"),
+    ]);
+    let r = common::send_h1(
+        addr,
+        Method::POST,
+        "/contact-submit",
+        &[("content-type", ct.as_str())],
+        body,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.text().contains("Vielen Dank"));
+
+    let form = format!("hash={submit_hash}&name=Ann&email=");
+    let r = common::send_h1(
+        addr,
+        Method::POST,
+        "/contact-submit",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Bytes::from(form),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("Please check the form"));
+    let form = format!("hash={submit_hash}&name=Ann");
+    let r = common::send_h1(
+        addr,
+        Method::POST,
+        "/contact-submit",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Bytes::from(form),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("Please check the form"));
+
+    let r = get(
+        addr,
+        format!("/thank-you?hash={}", hash_of("thank-you", &[])),
+    )
+    .await;
+    assert!(r.text().contains("Thank you!"));
+
+    let r = get(
+        addr,
+        format!("/price-list?year=2027&hash={}", hash_of("price-list", &[])),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"price-list-2027.csv\"")
+    );
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+
+    let target = "https://example.com/welcome";
+    let h = hash_of("follow-up", &[&format!("return-to={target}")]);
+    let r = get(
+        addr,
+        format!("/follow-up?return-to=https%3A%2F%2Fexample.com%2Fwelcome&hash={h}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), target);
+    let evil = "https://evil.example/";
+    let h = hash_of("follow-up", &[&format!("return-to={evil}")]);
+    let r = get(
+        addr,
+        format!("/follow-up?return-to=https%3A%2F%2Fevil.example%2F&hash={h}"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // SIGTERM: a graceful stop
+    terminate(&child);
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+fn terminate(child: &std::process::Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+}
