@@ -140,6 +140,22 @@ fn check_passes_the_default_application_and_examples() {
     let (code, out, err) = run(&["check", ROOT]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("OK (0 warning(s))"), "{out}{err}");
+    for entry in std::fs::read_dir(format!("{ROOT}/examples")).unwrap() {
+        let dir = entry.unwrap().path();
+        if dir.is_dir() {
+            let (code, out, err) = run(&["check", dir.to_str().unwrap()]);
+            assert_eq!(code, 0, "{}: {err}", dir.display());
+            assert!(out.contains("OK (0 warning(s))"), "{out}{err}");
+        }
+    }
+    // With hash checking off, security.xml may be absent (and is required otherwise).
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("endpoints.xml"), "<endpoint-folder><endpoint name=\"e\"/></endpoint-folder>").unwrap();
+    let (code, _, err) = run(&["check", d.path().to_str().unwrap(), "--no-hash-check"]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(&["check", d.path().to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(err.contains("security.xml is missing"), "{err}");
 }
 
 #[test]
