@@ -142,8 +142,13 @@ quiet_wait() {
 
 # ---- server -------------------------------------------------------------------------
 SERVER_PID=
+WRK_PID=
 cleanup() {
   local rc=$?
+  if [[ -n $WRK_PID ]] && kill -0 "$WRK_PID" 2>/dev/null; then
+    kill -TERM "$WRK_PID" 2>/dev/null || true
+    wait "$WRK_PID" 2>/dev/null || true
+  fi
   if [[ -n $SERVER_PID ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 50); do
@@ -172,11 +177,14 @@ if [[ $PIN == 1 ]]; then
   server_cmd=(taskset -c "$SERVER_CPUS" "${server_cmd[@]}")
   wrk_pin=(taskset -c "$LOAD_CPUS")
 fi
-# Hash checking stays on whatever the caller's environment says; env and taskset exec,
-# so $! is the server's own PID.
+# Hash checking stays on whatever the caller's environment says. env and taskset exec,
+# so $! is the server's own PID. `set -m` gives the server its own process group, so a
+# Ctrl-C reaches only this script, which then stops the server itself.
+set -m
 env -u ENDPOINTS_CHECK_HASH -u ENDPOINTS_DISPLAY_EXPECTED_HASH ENDPOINTS_LOG="$BENCH_LOG" \
   "${server_cmd[@]}" >"$RAW/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
+set +m
 say "server pid $SERVER_PID: ${server_cmd[*]} (log: $RAW/server.log)"
 
 ready=0
@@ -238,13 +246,27 @@ preflight() {
 }
 
 # ---- load runs ----------------------------------------------------------------------
+# wrk runs in the background and the script waits for it: a background command does not
+# get the terminal's Ctrl-C, and `wait` returns at once on a trapped signal, so Ctrl-C
+# stops the whole run (in the foreground, wrk would catch it, print partial results, exit 0
+# and the script would carry on).
+run_wrk_bg() {
+  local rc=0
+  "${wrk_pin[@]}" wrk "$@" &
+  WRK_PID=$!
+  wait "$WRK_PID" || rc=$?
+  WRK_PID=
+  return "$rc"
+}
+
 ROWS=()
 run_wrk() {
-  local w=$1 url=$2 out=$RAW/$w.wrk timef=$RAW/$w.time
-  local b0 t0 s0 b1 t1 s1 ns0 ns1 json wrk_cpu
+  local w=$1 url=$2
+  local out=$RAW/$w.wrk timef=$RAW/$w.time
+  local b0 t0 s0 b1 t1 s1 ns0 ns1 json wrk_cpu row
   if ((WRK_WARMUP > 0)); then
     say "warm-up $w: ${WRK_WARMUP}s"
-    "${wrk_pin[@]}" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_WARMUP}s" --timeout "$WRK_TIMEOUT" \
+    run_wrk_bg -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_WARMUP}s" --timeout "$WRK_TIMEOUT" \
       -s "$LUA" "$url" >"$RAW/$w.warmup" 2>&1 || die "wrk warm-up for $w failed: see $RAW/$w.warmup"
   fi
   say "wrk $w: -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION $url"
@@ -252,7 +274,8 @@ run_wrk() {
   s0=$(proc_ticks "$SERVER_PID")
   ns0=$(date +%s%N)
   local TIMEFORMAT='%3U %3S'
-  if ! { time "${wrk_pin[@]}" wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency \
+  # `time` reports the user+sys CPU of wrk (a reaped child)
+  if ! { time run_wrk_bg -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency \
     --timeout "$WRK_TIMEOUT" -s "$LUA" "$url" >"$out" 2>&1; } 2>"$timef"; then
     cat "$out" >&2
     die "wrk failed for $w"
@@ -269,7 +292,7 @@ run_wrk() {
   }
   wrk_cpu=$(awk '{ print $1 + $2 }' "$timef")
   # requests/s, p50 and p99 in ms, errors, CPU use (vCPUs) of server, wrk and the rest
-  ROWS+=("$(awk -v json="$json" -v w="$w" -v srv=$((s1 - s0)) -v busy=$((b1 - b0)) -v tot=$((t1 - t0)) \
+  row=$(awk -v json="$json" -v w="$w" -v srv=$((s1 - s0)) -v busy=$((b1 - b0)) -v tot=$((t1 - t0)) \
     -v ncpu="$NCPU" -v hz="$CLK_TCK" -v wrk="$wrk_cpu" -v wall_ns=$((ns1 - ns0)) '
     function num(k,   m) {
       if (match(json, "\"" k "\":[0-9.]+")) { m = substr(json, RSTART, RLENGTH); sub(/.*:/, "", m); return m + 0 }
@@ -284,15 +307,22 @@ run_wrk() {
       wrk_cpu = wrk / wall
       oth = all_cpu - srv_cpu - wrk_cpu; if (oth < 0) oth = 0
       printf "%s %.0f %.3f %.3f %d %.2f %.2f %.2f\n", w, rps, num("p50_us") / 1000, num("p99_us") / 1000, errs, srv_cpu, wrk_cpu, oth
-    }')")
+    }') || die "cannot parse the wrk output for $w ($out)"
+  ROWS+=("$row")
+  local oth=${row##* }
+  if awk -v o="$oth" 'BEGIN { exit !(o > 0.1) }'; then
+    WARNINGS+=("$w: disturbed, other processes used $oth vCPUs during the run")
+  fi
 }
 
+first=1
 for w in $WORKLOADS; do
+  ((first)) || sleep "$COOLDOWN"
+  first=0
   url="$BASE/${ENDPOINT[$w]}?hash=${HASH[$w]}"
   preflight "$w" "$url"
   quiet_wait "$w"
   run_wrk "$w" "$url"
-  [[ $w == "${WORKLOADS##* }" ]] || sleep "$COOLDOWN"
 done
 
 # ---- report -------------------------------------------------------------------------
