@@ -150,7 +150,11 @@ fn check_passes_the_default_application_and_examples() {
     }
     // With hash checking off, security.xml may be absent (and is required otherwise).
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("endpoints.xml"), "<endpoint-folder><endpoint name=\"e\"/></endpoint-folder>").unwrap();
+    std::fs::write(
+        d.path().join("endpoints.xml"),
+        "<endpoint-folder><endpoint name=\"e\"/></endpoint-folder>",
+    )
+    .unwrap();
     let (code, _, err) = run(&["check", d.path().to_str().unwrap(), "--no-hash-check"]);
     assert_eq!(code, 0, "{err}");
     let (code, _, err) = run(&["check", d.path().to_str().unwrap()]);

@@ -250,10 +250,12 @@ fn resolve_parameters(
     for p in &endpoint.parameters {
         match joined_value(pairs, &p.name, &endpoint.separator).or_else(|| p.default.clone()) {
             Some(v) => values.push(v),
-            None => return Err(Failure::bad_request(format!(
+            None => {
+                return Err(Failure::bad_request(format!(
                 "<endpoint name='{}'>: Parameter '{}' did not have a supplied value, nor a default",
                 endpoint.name, p.name
-            ))),
+            )))
+            }
         }
     }
     values.push(request_id.to_string());
