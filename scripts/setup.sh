@@ -17,6 +17,8 @@ set -euo pipefail
 # Append new build or test dependencies here (e.g. libxml2-dev libxslt1-dev libclang-dev).
 PACKAGES=(
   pkg-config:pkg-config
+  libxml2-dev
+  libxslt1-dev
   xsltproc:xsltproc
   curl:curl
 )
