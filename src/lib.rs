@@ -15,11 +15,15 @@
 //! | module | owns |
 //! |---|---|
 //! | [`config`] | reading and checking the application directory; templates and conditions compiled once |
+//! | [`convert`] | JSON → XML for request bodies and fetched JSON, XML → JSON for transformer output |
 //! | [`request`] | turning an HTTP request into a [`request::RequestInput`] |
 //! | [`engine`] | executing one endpoint for one request; the one place failures become HTTP statuses |
 //! | [`server`] | hyper service, routing, limits, timeouts, static file serving, CORS, access log |
+//! | [`xslt`] | the only `unsafe`: libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |
 
 pub mod config;
+pub mod convert;
 pub mod engine;
 pub mod request;
 pub mod server;
+pub mod xslt;

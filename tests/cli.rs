@@ -38,7 +38,6 @@ fn check_reports_every_error_with_position() {
     assert_eq!(code, 1);
     let err = err.replace(d.to_str().unwrap(), "APP");
     let expected = [
-        "APP/data-sources: warning: 1 file(s) in 'data-sources/' are not used yet (transformations are not supported yet); ignored",
         "APP/security.xml: security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
         "APP/endpoints.xml:3:16: Parameter name 'bad name!' invalid: only letters, digits, '_', '.' and '-' are allowed",
         "APP/endpoints.xml:5:15: More than one <endpoint name='dup'> (the first is at line 4)",
@@ -53,12 +52,12 @@ fn check_reports_every_error_with_position() {
         "APP/endpoints.xml:27:56: <endpoint name='errors'> <error>: HTTP standard does not allow downloads to be triggered from error status codes",
         "APP/endpoints.xml:30:16: <endpoint name='errors2'> <error>: <forward-to-endpoint> was used in <error>, may only be used in <success>",
         "APP/endpoints.xml:33:29: <endpoint name='errors3'> <error>: <redirect-to>: Pattern 'https://x.example/${foo}' contains parameter ${foo} but it is not available; available parameters are ${internal-error-text}, ${parameter-transformation-error-text}, ${request-id}",
-        "APP/endpoints.xml:36:9: <parameter-transformation> in <endpoint name='later'> is not supported yet",
+        "APP/endpoints.xml:36:35: XSLT file 't.xslt' not found in 'parameter-xslt'",
         "APP/endpoints.xml:37:9: <task class='endpoints.task.EmailTask'> in <endpoint name='later'>: tasks are not supported yet",
-        "APP/endpoints.xml:38:18: <endpoint name='later'> <success> #1: <response-transformation> is not supported yet (transformations and documents arrive in a later release)",
+        "APP/endpoints.xml:38:43: <endpoint name='later'> <success> #1: Transformer name='t' not found",
         "APP/endpoints.xml:41:9: Unexpected element <sucess> in <endpoint name='typo'>; expected <parameter>, <include-in-hash>, <success> or <error>",
         "APP/endpoints.xml:9:33: Circular references in <forward-to-endpoint> chain: 'a' -> 'b' -> 'a'",
-        "19 error(s), 1 warning(s)",
+        "19 error(s), 0 warning(s)",
     ];
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines, expected, "\nactual:\n{err}");
@@ -283,18 +282,8 @@ async fn serve_default_application() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text().contains("Vielen Dank"));
 
-    let form = format!("hash={submit_hash}&name=Ann&email=");
-    let r = common::send_h1(
-        addr,
-        Method::POST,
-        "/contact-submit",
-        &[("content-type", "application/x-www-form-urlencoded")],
-        Bytes::from(form),
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().contains("Please check the form"));
-    let form = format!("hash={submit_hash}&name=Ann");
+    // The parameter transformation checks the form; its message reaches the visitor through <error>.
+    let form = format!("hash={submit_hash}&name=Ann&email=ann");
     let r = common::send_h1(
         addr,
         Method::POST,
@@ -304,7 +293,40 @@ async fn serve_default_application() {
     )
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.text().contains("Please check the form"));
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.text().contains("Please check the form"), "{}", r.text());
+    assert!(
+        r.text()
+            .contains("Please enter a valid e-mail address (you entered 'ann')."),
+        "{}",
+        r.text()
+    );
+    let form = format!("hash={submit_hash}&email=ann%40example.com");
+    let r = common::send_h1(
+        addr,
+        Method::POST,
+        "/contact-submit",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Bytes::from(form),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.text().contains("Please enter your name."), "{}", r.text());
+    // A wrong hash gets the same page, without a message.
+    let r = common::send_h1(
+        addr,
+        Method::POST,
+        "/contact-submit",
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Bytes::from_static(b"hash=00&name=Ann&email=ann%40example.com"),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        r.text().contains("Your message could not be sent."),
+        "{}",
+        r.text()
+    );
 
     let r = get(
         addr,
@@ -356,4 +378,71 @@ fn terminate(child: &std::process::Child) {
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
+}
+
+#[test]
+fn check_reports_transformation_errors() {
+    let d = app_with(
+        "<endpoint-folder>\n  <endpoint name=\"a\"><success><response-transformation name=\"nope\"/></success></endpoint>\n  <endpoint name=\"b\"><success><response-transformation name=\"broken\"/></success></endpoint>\n  <endpoint name=\"c\"><success><response-transformation name=\"uses-param\"/></success></endpoint>\n</endpoint-folder>\n",
+    );
+    let p = d.path();
+    for dir in ["data-sources", "transformers", "data-source-xslt"] {
+        std::fs::create_dir_all(p.join(dir)).unwrap();
+    }
+    std::fs::write(
+        p.join("data-sources/ds.xml"),
+        "<data-source><literal-xml><a>${who}</a></literal-xml></data-source>",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("data-sources/bad-command.xml"),
+        "<data-source>\n  <sql-query/>\n</data-source>",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("transformers/broken.xml"),
+        "<transformer data-source=\"ds\"><xslt-file name=\"broken.xsl\"/></transformer>",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("transformers/uses-param.xml"),
+        "<transformer data-source=\"ds\"/>",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("transformers/orphan.xml"),
+        "<transformer data-source=\"missing\"/>",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("data-source-xslt/broken.xsl"),
+        "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">\n  <xsl:template match=\"/\">\n    <xsl:value-of select=\"((\"/>\n  </xsl:template>\n</xsl:stylesheet>\n",
+    )
+    .unwrap();
+    let (code, err) = check_stderr(p);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("APP/endpoints.xml:2:56: <endpoint name='a'> <success> #1: Transformer name='nope' not found"), "{err}");
+    assert!(
+        err.contains("APP/data-sources/bad-command.xml:2:3: Command tag <sql-query> unrecognized"),
+        "{err}"
+    );
+    assert!(
+        err.contains("APP/transformers/orphan.xml:1:14: Transformer references data source 'missing' but it cannot be found"),
+        "{err}"
+    );
+    // The broken stylesheet: its file and line, and where it is used.
+    assert!(
+        err.contains("APP/data-source-xslt/broken.xsl:3:1: compilation error in element value-of: xsl:value-of : could not compile select expression '(('"),
+        "{err}"
+    );
+    assert!(err.contains("APP/transformers/broken.xml:1:42: XSLT 'APP/data-source-xslt/broken.xsl' does not compile"), "{err}");
+    assert!(
+        !err.contains("Transformer name='broken' not found"),
+        "{err}"
+    );
+    // A data-source placeholder that the endpoint cannot fill.
+    assert!(
+        err.contains("<endpoint name='c'> <success> #1: transformer 'uses-param' uses data source 'ds' whose <literal-xml> (APP/data-sources/ds.xml:1:14) has an error: Pattern '<a>${who}</a>' contains parameter ${who} but it is not available; available parameters are ${request-id}"),
+        "{err}"
+    );
 }

@@ -9,10 +9,11 @@ use http::StatusCode;
 use roxmltree::Node;
 
 use super::condition::{Condition, Operator, OPERATOR_ATTRIBUTES};
+use super::data_source::{self, Compiler, DataSource, Dirs, Transformer};
 use super::error::{Diagnostics, Pos};
 use super::model::{
-    Action, Endpoint, ErrorResponse, Forward, Origin, Parameter, Redirect, StaticResponse, Success,
-    ERROR_SCOPE,
+    Action, Endpoint, ErrorResponse, Forward, Origin, Parameter, ParameterTransformation, Redirect,
+    StaticResponse, Success, TransformationResponse, ERROR_SCOPE,
 };
 use super::static_file::{self, StaticFile};
 use super::template::{Scope, Template};
@@ -24,6 +25,10 @@ pub struct Context<'a> {
     pub static_dir: &'a Path,
     pub static_cache: HashMap<String, Arc<StaticFile>>,
     pub static_budget: u64,
+    pub data_sources: &'a [DataSource],
+    pub transformers: &'a [Transformer],
+    pub compiler: &'a mut Compiler,
+    pub dirs: &'a Dirs<'a>,
 }
 
 fn is_valid_parameter_name(name: &str) -> bool {
@@ -49,11 +54,7 @@ struct Found<'a, 'i> {
     separator: String,
 }
 
-const UNSUPPORTED_ACTIONS: [&str; 3] = [
-    "response-from-url",
-    "response-transformation",
-    "ooxml-parameter-expansion",
-];
+const UNSUPPORTED_ACTIONS: [&str; 2] = ["response-from-url", "ooxml-parameter-expansion"];
 const ACTION_PRIORITY: [&str; 6] = [
     "response-from-static",
     "response-from-url",
@@ -246,18 +247,20 @@ fn compile_endpoint(
     let mut include_in_hash = Vec::new();
     let mut successes = Vec::new();
     let mut error = None;
+    let mut parameter_transformation = None;
+    let mut n_pt = 0;
     let (mut n_hash, mut n_error, mut n_success) = (0, 0, 0);
     for child in xml::elements(node) {
         match xml::name(child) {
             "parameter" => {}
-            "parameter-transformation" => diags.error(
-                &file,
-                xml::pos(child),
-                format!(
-                    "<parameter-transformation> in <endpoint name='{}'> is not supported yet",
-                    f.name
-                ),
-            ),
+            "parameter-transformation" => {
+                n_pt += 1;
+                if n_pt > 1 {
+                    diags.error(&file, xml::pos(child), format!("<endpoint name='{}'> has more than one <parameter-transformation>", f.name));
+                    continue;
+                }
+                parameter_transformation = parse_parameter_transformation(&file, child, ctx, diags);
+            }
             "task" => diags.error(
                 &file,
                 xml::pos(child),
@@ -375,7 +378,81 @@ fn compile_endpoint(
         include_in_hash,
         successes,
         error,
+        parameter_transformation,
     }
+}
+
+fn parse_parameter_transformation(
+    file: &Path,
+    node: Node,
+    ctx: &mut Context,
+    diags: &mut Diagnostics,
+) -> Option<ParameterTransformation> {
+    xml::check_attributes(file, node, &["xslt"], diags);
+    let Some(x) = node.attribute("xslt") else {
+        diags.error(
+            file,
+            xml::pos(node),
+            "<parameter-transformation> is missing the attribute 'xslt'",
+        );
+        return None;
+    };
+    let path = ctx.dirs.config_dir.join("parameter-xslt").join(x);
+    let mut commands = Vec::new();
+    let mut ok = true;
+    for c in xml::elements(node) {
+        match data_source::parse_command(file, c, ctx.dirs, ctx.compiler, diags) {
+            Some(cmd) => commands.push(cmd),
+            None => ok = false,
+        }
+    }
+    if !path.is_file() {
+        diags.error(
+            file,
+            xml::attr_pos(node, "xslt"),
+            format!("XSLT file '{x}' not found in 'parameter-xslt'"),
+        );
+        return None;
+    }
+    let xslt = ctx
+        .compiler
+        .compile(&path, file, xml::attr_pos(node, "xslt"), diags)?;
+    ok.then_some(ParameterTransformation { xslt, commands })
+}
+
+/// Checks every placeholder of the transformer's data source against `scope`.
+fn check_data_source_patterns(
+    file: &Path,
+    pos: Pos,
+    what: &str,
+    transformer: &Transformer,
+    ctx: &Context,
+    scope: &Scope,
+    diags: &mut Diagnostics,
+) -> bool {
+    let ds = &ctx.data_sources[transformer.data_source];
+    let mut ok = true;
+    for cmd in &ds.commands {
+        for p in cmd.patterns() {
+            if let Err(e) = p.check(scope) {
+                diags.error(
+                    file,
+                    pos,
+                    format!(
+                        "{what}: transformer '{}' uses data source '{}' whose <{}> ({}:{}:{}) has an error: {e}",
+                        transformer.name,
+                        ds.name,
+                        cmd.tag,
+                        ds.file.display(),
+                        cmd.pos.line,
+                        cmd.pos.column
+                    ),
+                );
+                ok = false;
+            }
+        }
+    }
+    ok
 }
 
 fn is_redirect_status(s: StatusCode) -> bool {
@@ -588,6 +665,58 @@ fn parse_action(
             }
         };
     let action = match kind {
+        "response-transformation" => {
+            xml::check_attributes(file, el, &["name", "download-filename"], diags);
+            let Some(name) = el.attribute("name") else {
+                diags.error(file, xml::pos(el), format!("<endpoint name='{endpoint}'> {tag}: <response-transformation> is missing the attribute 'name'"));
+                return None;
+            };
+            let Some(transformer) = ctx.transformers.iter().position(|t| t.name == name) else {
+                diags.error(
+                    file,
+                    xml::attr_pos(el, "name"),
+                    format!(
+                        "<endpoint name='{endpoint}'> {tag}: Transformer name='{name}' not found"
+                    ),
+                );
+                return None;
+            };
+            let download_filename = match el.attribute("download-filename") {
+                Some(_) if is_error => {
+                    diags.error(
+                        file,
+                        xml::attr_pos(el, "download-filename"),
+                        format!("<endpoint name='{endpoint}'> <error>: HTTP standard does not allow downloads to be triggered from error status codes"),
+                    );
+                    ok = false;
+                    None
+                }
+                Some(d) => {
+                    let t = template(
+                        d,
+                        "<response-transformation download-filename>",
+                        xml::attr_pos(el, "download-filename"),
+                        diags,
+                    );
+                    ok &= t.is_some();
+                    t
+                }
+                None => None,
+            };
+            ok &= check_data_source_patterns(
+                file,
+                xml::attr_pos(el, "name"),
+                &format!("<endpoint name='{endpoint}'> {tag}"),
+                &ctx.transformers[transformer],
+                ctx,
+                scope,
+                diags,
+            );
+            Action::Transformation(TransformationResponse {
+                transformer,
+                download_filename,
+            })
+        }
         "response-from-static" => {
             xml::check_attributes(file, el, &["filename", "download-filename"], diags);
             if let Some(c) = xml::elements(el).next() {

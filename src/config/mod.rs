@@ -4,8 +4,10 @@
 //! `endpoints check DIR` runs exactly this path and prints every diagnostic.
 
 pub mod condition;
+pub mod data_source;
 pub mod endpoints;
 pub mod error;
+pub mod http_spec;
 pub mod model;
 pub mod static_file;
 pub mod template;
@@ -134,6 +136,14 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
 
     let secret_keys = load_security(&layout.security_xml(), options.hash_check, diags);
 
+    crate::xslt::init();
+    let dirs = data_source::Dirs {
+        config_dir: &layout.config_dir,
+    };
+    let mut compiler = data_source::Compiler::new(&layout.root);
+    let data_sources = data_source::load_data_sources(&dirs, &mut compiler, diags);
+    let transformers = data_source::load_transformers(&dirs, &data_sources, &mut compiler, diags);
+
     let file = Arc::new(layout.endpoints_xml());
     let text = xml::read_text(&file, diags)?;
     let mut ctx = endpoints::Context {
@@ -141,6 +151,10 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         static_dir: &layout.static_dir,
         static_cache: HashMap::new(),
         static_budget: static_file::CACHE_TOTAL_MAX_BYTES,
+        data_sources: &data_sources,
+        transformers: &transformers,
+        compiler: &mut compiler,
+        dirs: &dirs,
     };
     let list = endpoints::parse(&text, &mut ctx, diags);
     let by_name = list
@@ -154,6 +168,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         layout,
         endpoints: list,
         by_name,
+        data_sources,
+        transformers,
         secret_keys,
         warnings: Vec::new(),
     })
@@ -185,28 +201,6 @@ fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
                 &cfg.join(f),
                 Pos::default(),
                 format!("{f} is not used yet ({what} are not supported yet); ignored"),
-            );
-        }
-    }
-    for d in ["data-sources", "transformers"] {
-        let dir = cfg.join(d);
-        let n = std::fs::read_dir(&dir)
-            .map(|r| {
-                r.filter_map(Result::ok)
-                    .filter(|e| {
-                        e.file_name()
-                            .to_string_lossy()
-                            .to_ascii_lowercase()
-                            .ends_with(".xml")
-                    })
-                    .count()
-            })
-            .unwrap_or(0);
-        if n > 0 {
-            diags.warning(
-                &dir,
-                Pos::default(),
-                format!("{n} file(s) in '{d}/' are not used yet (transformations are not supported yet); ignored"),
             );
         }
     }

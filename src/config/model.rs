@@ -7,6 +7,7 @@ use std::sync::Arc;
 use http::StatusCode;
 
 use super::condition::Condition;
+use super::data_source::{Command, DataSource, Transformer};
 use super::error::{Diagnostic, Pos};
 use super::static_file::StaticFile;
 use super::template::Template;
@@ -39,6 +40,8 @@ pub struct Application {
     /// In `endpoints.xml` document order.
     pub endpoints: Vec<Endpoint>,
     pub by_name: HashMap<Box<str>, usize>,
+    pub data_sources: Vec<DataSource>,
+    pub transformers: Vec<Transformer>,
     /// The `<secret-key>`s of `security.xml`, in order (untrimmed, as the reference reads them).
     pub secret_keys: Vec<Box<str>>,
     pub warnings: Vec<Diagnostic>,
@@ -77,6 +80,14 @@ pub struct Endpoint {
     /// Never empty; the last one is unconditional.
     pub successes: Vec<Success>,
     pub error: Option<ErrorResponse>,
+    pub parameter_transformation: Option<ParameterTransformation>,
+}
+
+/// `<parameter-transformation xslt="…">` with its data-source commands.
+#[derive(Debug)]
+pub struct ParameterTransformation {
+    pub xslt: Arc<crate::xslt::Stylesheet>,
+    pub commands: Vec<Command>,
 }
 
 impl Endpoint {
@@ -116,6 +127,7 @@ pub struct ErrorResponse {
 pub enum Action {
     Empty,
     Static(StaticResponse),
+    Transformation(TransformationResponse),
     Redirect(Redirect),
     Forward(Forward),
 }
@@ -123,6 +135,14 @@ pub enum Action {
 #[derive(Debug)]
 pub struct StaticResponse {
     pub file: Arc<StaticFile>,
+    pub download_filename: Option<Template>,
+}
+
+/// `<response-transformation name="…" download-filename="…"/>`.
+#[derive(Debug)]
+pub struct TransformationResponse {
+    /// Index into [`Application::transformers`].
+    pub transformer: usize,
     pub download_filename: Option<Template>,
 }
 

@@ -248,3 +248,187 @@ mod tests {
         assert!(err.to_string().ends_with("no parameters are available"));
     }
 }
+
+/// A pattern whose placeholders are kept by name, for configuration that is shared by several endpoints (data
+/// sources, HTTP requests) and so cannot be bound to one endpoint's slots. Names are checked at load for every
+/// endpoint that uses the pattern; at request time they are looked up in a small context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern {
+    source: Box<str>,
+    segments: Vec<NamedSegment>,
+    /// XML expansion: values are escaped for XML text and attribute values.
+    xml: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum NamedSegment {
+    Literal(Box<str>),
+    Name(Box<str>),
+}
+
+/// A placeholder without a value at request time (only possible where load-time checks cannot reach, e.g. in a
+/// fetched document).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Parameter ${{{0}}} is not available")]
+pub struct MissingValue(pub String);
+
+fn is_word_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
+/// Splits on `${name}` where name is `[\w-]+` (the XML-expansion rule).
+fn split_word_placeholders(text: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut literal_start = 0;
+    let mut i = 0;
+    let b = text.as_bytes();
+    while i + 1 < b.len() {
+        if b[i] == b'$' && b[i + 1] == b'{' {
+            if let Some(close) = text[i + 2..].find('}') {
+                let name = &text[i + 2..i + 2 + close];
+                if is_word_name(name) {
+                    if literal_start < i {
+                        out.push((false, &text[literal_start..i]));
+                    }
+                    out.push((true, name));
+                    i = i + 2 + close + 1;
+                    literal_start = i;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    if literal_start < text.len() {
+        out.push((false, &text[literal_start..]));
+    }
+    out
+}
+
+/// Escapes text for XML element content and attribute values.
+pub fn escape_xml(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+}
+
+impl Pattern {
+    /// A plain-text pattern (`${…}` matched lazily as in [`split_placeholders`]).
+    pub fn plain(text: &str) -> Pattern {
+        Pattern::build(text, split_placeholders(text), false)
+    }
+
+    /// An XML template: `${name}` with `[\w-]+` names, in the source text of an XML fragment; values are escaped.
+    pub fn xml(text: &str) -> Pattern {
+        Pattern::build(text, split_word_placeholders(text), true)
+    }
+
+    fn build(text: &str, pieces: Vec<(bool, &str)>, xml: bool) -> Pattern {
+        Pattern {
+            source: text.into(),
+            segments: pieces
+                .into_iter()
+                .map(|(is_name, p)| {
+                    if is_name {
+                        NamedSegment::Name(p.into())
+                    } else {
+                        NamedSegment::Literal(p.into())
+                    }
+                })
+                .collect(),
+            xml,
+        }
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().filter_map(|s| match s {
+            NamedSegment::Name(n) => Some(&**n),
+            NamedSegment::Literal(_) => None,
+        })
+    }
+
+    /// The first name not in `scope`, as a load-time error.
+    pub fn check(&self, scope: &Scope) -> Result<(), UnknownPlaceholder> {
+        for n in self.names() {
+            if scope.slot(n).is_none() {
+                return Err(UnknownPlaceholder {
+                    pattern: self.source.to_string(),
+                    name: n.to_string(),
+                    available: scope.describe(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Expands with `lookup`; an unknown name becomes `""` when `unknown_empty` (the parameter-transformation
+    /// context), else is an error.
+    pub fn expand<'v>(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<&'v str>,
+        unknown_empty: bool,
+    ) -> Result<String, MissingValue> {
+        let mut out = String::with_capacity(self.source.len() + 16);
+        for seg in &self.segments {
+            match seg {
+                NamedSegment::Literal(l) => out.push_str(l),
+                NamedSegment::Name(n) => match lookup(n) {
+                    Some(v) if self.xml => escape_xml(v, &mut out),
+                    Some(v) => out.push_str(v),
+                    None if unknown_empty => {}
+                    None => return Err(MissingValue(n.to_string())),
+                },
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod pattern_tests {
+    use super::*;
+
+    #[test]
+    fn xml_patterns_expand_word_names_only_and_escape() {
+        let p = Pattern::xml("<a z=\"${foo}\">${param.with.dots}${x}</a>");
+        let lookup = |n: &str| match n {
+            "foo" => Some("1 & <2>"),
+            "x" => Some("\"q\""),
+            _ => None,
+        };
+        assert_eq!(
+            p.expand(&lookup, false).unwrap(),
+            "<a z=\"1 &amp; &lt;2&gt;\">${param.with.dots}&quot;q&quot;</a>"
+        );
+        assert_eq!(p.names().collect::<Vec<_>>(), vec!["foo", "x"]);
+        let q = Pattern::xml("<a>${nope}</a>");
+        assert_eq!(
+            q.expand(&lookup, false).unwrap_err(),
+            MissingValue("nope".into())
+        );
+        assert_eq!(q.expand(&lookup, true).unwrap(), "<a></a>");
+        assert!(q.check(&Scope::new(["foo"])).is_err());
+        assert!(p.check(&Scope::new(["foo", "x"])).is_ok());
+    }
+
+    #[test]
+    fn plain_patterns() {
+        let p = Pattern::plain("x=${foo} w=${no.such}");
+        let lookup = |n: &str| (n == "foo").then_some("1");
+        assert_eq!(p.expand(&lookup, true).unwrap(), "x=1 w=");
+        assert!(p.expand(&lookup, false).is_err());
+    }
+}

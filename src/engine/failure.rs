@@ -22,6 +22,8 @@ pub struct Failure {
     pub detail: Option<String>,
     /// The text of a parameter transformation's `<error>`, when that caused the failure.
     pub parameter_transformation_error: Option<String>,
+    /// When an outgoing HTTP request failed: its URL (without query) and status, if one came back.
+    pub http_failure: Option<(String, Option<u16>)>,
 }
 
 impl Failure {
@@ -31,6 +33,7 @@ impl Failure {
             message: message.into(),
             detail: None,
             parameter_transformation_error: None,
+            http_failure: None,
         }
     }
 
@@ -40,6 +43,7 @@ impl Failure {
             message: message.into(),
             detail: None,
             parameter_transformation_error: None,
+            http_failure: None,
         }
     }
 
@@ -50,6 +54,7 @@ impl Failure {
             message: message.into(),
             detail: None,
             parameter_transformation_error: None,
+            http_failure: None,
         }
     }
 
@@ -60,7 +65,13 @@ impl Failure {
             message: "An internal error occurred".to_string(),
             detail: Some(detail.into()),
             parameter_transformation_error: None,
+            http_failure: None,
         }
+    }
+
+    pub fn with_http_failure(mut self, url: String, status: Option<u16>) -> Failure {
+        self.http_failure = Some((url, status));
+        self
     }
 
     pub fn status(&self) -> StatusCode {

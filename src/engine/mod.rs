@@ -1,16 +1,20 @@
 //! Executing one endpoint for one request: hash check → parameters → the first `<success>` whose condition holds
 //! (following `<forward-to-endpoint>` chains) → a [`Response`]; any failure → the endpoint's `<error>`.
 
+pub mod data_source;
 pub mod failure;
 pub mod hash;
+pub mod http;
+pub mod parameter_transformation;
+pub mod transform;
 
 use std::sync::Arc;
 
+use ::http::{HeaderValue, StatusCode};
 use bytes::Bytes;
-use http::{HeaderValue, StatusCode};
 
 use crate::config::static_file::StaticFile;
-use crate::config::{Action, Application, Endpoint};
+use crate::config::{Action, Application, Endpoint, ERROR_SCOPE};
 use crate::request::{BodyKind, RequestInput};
 pub use failure::{Failure, FailureKind};
 
@@ -117,18 +121,13 @@ pub struct Call<'a> {
 
 /// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`.
 pub async fn execute(call: Call<'_>) -> Response {
-    match run(&call) {
+    match run(&call).await {
         Ok(r) => r,
-        Err(f) => error_response(
-            call.app,
-            &call.app.endpoints[call.endpoint],
-            &f,
-            call.request_id,
-        ),
+        Err(f) => error_response(&call, &call.app.endpoints[call.endpoint], &f).await,
     }
 }
 
-fn run(call: &Call) -> Result<Response, Failure> {
+async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     if let Some(f) = &call.input_failure {
         return Err(f.clone());
     }
@@ -136,12 +135,15 @@ fn run(call: &Call) -> Result<Response, Failure> {
     let endpoint = &app.endpoints[call.endpoint];
     let input = call.input;
 
-    // Authentication first: without a parameter transformation the hash depends only on request values.
-    if call.settings.check_hash {
-        check_hash(endpoint, call, &app.secret_keys)?;
+    // Authentication first, unless the hash covers values that the parameter transformation produces.
+    let hash_after_transformation =
+        endpoint.parameter_transformation.is_some() && !endpoint.include_in_hash.is_empty();
+    if call.settings.check_hash && !hash_after_transformation {
+        check_hash(endpoint, call, &input.params, &app.secret_keys)?;
     }
     match input.body_kind() {
         BodyKind::None | BodyKind::Form | BodyKind::Multipart => {}
+        BodyKind::Xml | BodyKind::Json if endpoint.parameter_transformation.is_some() => {}
         BodyKind::Xml | BodyKind::Json => {
             return Err(Failure::bad_request(format!(
                 "Endpoint does not have <parameter-transformation> defined, therefore cannot accept XML or JSON request with Content-Type '{}'",
@@ -157,7 +159,17 @@ fn run(call: &Call) -> Result<Response, Failure> {
     }
 
     let mut current = endpoint;
-    let mut values = resolve_parameters(current, &input.params, call.request_id)?;
+    let mut values = match &endpoint.parameter_transformation {
+        Some(pt) => {
+            let produced =
+                parameter_transformation::run(call, endpoint, pt, &input.params, true).await?;
+            if call.settings.check_hash && hash_after_transformation {
+                check_hash(endpoint, call, &produced, &app.secret_keys)?;
+            }
+            resolve_parameters(current, &produced, call.request_id)?
+        }
+        None => resolve_parameters(current, &input.params, call.request_id)?,
+    };
     // Forward chains are acyclic (checked at load), so this ends; the bound is a second guard.
     for _ in 0..=app.endpoints.len() {
         let success = current
@@ -186,24 +198,58 @@ fn run(call: &Call) -> Result<Response, Failure> {
                         .collect(),
                 };
                 current = &app.endpoints[f.target_index];
-                values = resolve_parameters(current, &pairs, call.request_id)?;
+                values = match &current.parameter_transformation {
+                    Some(pt) => {
+                        let produced =
+                            parameter_transformation::run(call, current, pt, &pairs, false).await?;
+                        resolve_parameters(current, &produced, call.request_id)?
+                    }
+                    None => resolve_parameters(current, &pairs, call.request_id)?,
+                };
             }
-            action => return render(action, status, &values, StatusCode::OK),
+            action => {
+                let ctx = success_context(call, current, &values);
+                return render(action, status, &values, StatusCode::OK, &ctx).await;
+            }
         }
     }
     Err(Failure::hidden("forward chain did not end"))
 }
 
-fn check_hash(endpoint: &Endpoint, call: &Call, keys: &[Box<str>]) -> Result<(), Failure> {
+/// The data-source context of a `<success>`: the endpoint's parameters and `request-id`.
+fn success_context<'a>(
+    call: &Call<'a>,
+    endpoint: &Endpoint,
+    values: &[String],
+) -> data_source::Ctx<'a> {
+    let params = endpoint
+        .parameters
+        .iter()
+        .map(|p| p.name.clone())
+        .chain(std::iter::once("request-id".to_string()))
+        .zip(values.iter().cloned())
+        .collect();
+    data_source::Ctx {
+        app: call.app,
+        params,
+        unknown_empty: false,
+        uploads: &call.input.uploads,
+    }
+}
+
+fn check_hash(
+    endpoint: &Endpoint,
+    call: &Call,
+    pairs: &[(String, String)],
+    keys: &[Box<str>],
+) -> Result<(), Failure> {
     let Some(supplied) = call.input.first("hash") else {
         return Err(Failure::unauthorized("Hash missing"));
     };
     let mut included: Vec<String> = Vec::with_capacity(endpoint.include_in_hash.len());
     for &i in &endpoint.include_in_hash {
         let p = &endpoint.parameters[i];
-        match joined_value(&call.input.params, &p.name, &endpoint.separator)
-            .or_else(|| p.default.clone())
-        {
+        match joined_value(pairs, &p.name, &endpoint.separator).or_else(|| p.default.clone()) {
             Some(v) => included.push(v),
             // The client cannot have hashed a value it did not send.
             None => return Err(Failure::unauthorized("Hash wrong")),
@@ -269,25 +315,47 @@ fn valid_download_filename(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
-fn render(
+fn download_filename(
+    t: &Option<crate::config::template::Template>,
+    values: &[String],
+) -> Result<Option<String>, Failure> {
+    match t {
+        Some(t) => {
+            let name = t.expand(values);
+            if !valid_download_filename(&name) {
+                return Err(Failure::internal(format!("Filename '{name}' invalid")));
+            }
+            Ok(Some(name))
+        }
+        None => Ok(None),
+    }
+}
+
+async fn render(
     action: &Action,
     status: Option<StatusCode>,
     values: &[String],
     default_status: StatusCode,
+    ctx: &data_source::Ctx<'_>,
 ) -> Result<Response, Failure> {
     match action {
         Action::Empty => Ok(Response::empty(status.unwrap_or(default_status))),
+        Action::Transformation(t) => {
+            let download_filename = download_filename(&t.download_filename, values)?;
+            let out = transform::run(t.transformer, ctx).await?;
+            Ok(Response {
+                status: status.unwrap_or(default_status),
+                content_type: Some(HeaderValue::from_str(&out.content_type).map_err(|_| {
+                    Failure::hidden(format!("invalid content type '{}'", out.content_type))
+                })?),
+                download_filename,
+                location: None,
+                body: ResponseBody::Bytes(out.body),
+                success: true,
+            })
+        }
         Action::Static(s) => {
-            let download_filename = match &s.download_filename {
-                Some(t) => {
-                    let name = t.expand(values);
-                    if !valid_download_filename(&name) {
-                        return Err(Failure::internal(format!("Filename '{name}' invalid")));
-                    }
-                    Some(name)
-                }
-                None => None,
-            };
+            let download_filename = download_filename(&s.download_filename, values)?;
             Ok(Response {
                 status: status.unwrap_or(default_status),
                 content_type: Some(s.file.content_type.clone()),
@@ -342,13 +410,8 @@ fn is_absolute_url(url: &str) -> bool {
 
 /// The error flow: the endpoint's `<error>` rendered with `${internal-error-text}`,
 /// `${parameter-transformation-error-text}` and `${request-id}`; without one, a short plain-text reason.
-pub fn error_response(
-    app: &Application,
-    endpoint: &Endpoint,
-    failure: &Failure,
-    request_id: &str,
-) -> Response {
-    let _ = app;
+pub async fn error_response(call: &Call<'_>, endpoint: &Endpoint, failure: &Failure) -> Response {
+    let request_id = call.request_id;
     if let Some(detail) = &failure.detail {
         tracing::error!(request_id, endpoint = %endpoint.name, detail = %detail, "request failed");
     } else {
@@ -384,9 +447,21 @@ pub fn error_response(
         Some(s) if s.is_redirection() => s,
         _ => StatusCode::FOUND,
     };
+    let ctx = data_source::Ctx {
+        app: call.app,
+        params: ERROR_SCOPE
+            .iter()
+            .map(|n| n.to_string())
+            .zip(values.iter().cloned())
+            .collect(),
+        unknown_empty: false,
+        uploads: &call.input.uploads,
+    };
     let rendered = match &error.action {
-        Action::Redirect(_) => render(&error.action, Some(redirect_status), &values, status),
-        other => render(other, Some(status), &values, status),
+        Action::Redirect(_) => {
+            render(&error.action, Some(redirect_status), &values, status, &ctx).await
+        }
+        other => render(other, Some(status), &values, status, &ctx).await,
     };
     match rendered {
         Ok(mut r) => {

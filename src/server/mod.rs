@@ -270,7 +270,14 @@ async fn endpoint_request(
     let endpoint_label = Some(endpoint.name.clone());
 
     let (parts, body) = req.into_parts();
-    let read = request::read(&parts, body, &state.limits, false, Some(peer.ip()));
+    let accepts_raw_body = endpoint.parameter_transformation.is_some();
+    let read = request::read(
+        &parts,
+        body,
+        &state.limits,
+        accepts_raw_body,
+        Some(peer.ip()),
+    );
     let (input, input_failure) = match tokio::time::timeout(state.limits.body_timeout, read).await {
         Err(_) => {
             let mut r = text(

@@ -1,0 +1,356 @@
+//! The HTTP request specification shared by `<xml-from-url>` (and later `<response-from-url>` and HTTP tasks):
+//! `<url>`, `<method>`, `<get-parameter>`, `<request-header>`, `<basic-access-authentication>`, and one body out of
+//! `<post-parameter>`s, `<xml-body>` or `<json-body>`.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use roxmltree::Node;
+
+use super::error::Diagnostics;
+use super::template::Pattern;
+use super::xml;
+use crate::xslt::Stylesheet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Head,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Options,
+    Trace,
+}
+
+impl HttpMethod {
+    pub fn parse(s: &str) -> Option<HttpMethod> {
+        Some(match s {
+            "GET" => HttpMethod::Get,
+            "HEAD" => HttpMethod::Head,
+            "POST" => HttpMethod::Post,
+            "PUT" => HttpMethod::Put,
+            "PATCH" => HttpMethod::Patch,
+            "DELETE" => HttpMethod::Delete,
+            "OPTIONS" => HttpMethod::Options,
+            "TRACE" => HttpMethod::Trace,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Head => "HEAD",
+            HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
+            HttpMethod::Patch => "PATCH",
+            HttpMethod::Delete => "DELETE",
+            HttpMethod::Options => "OPTIONS",
+            HttpMethod::Trace => "TRACE",
+        }
+    }
+}
+
+/// A JSON template: string values (at any depth) are plain-text patterns; keys, numbers and booleans are fixed.
+#[derive(Debug, Clone)]
+pub enum JsonTemplate {
+    Null,
+    Bool(bool),
+    Number(serde_json::Number),
+    String(Pattern),
+    Array(Vec<JsonTemplate>),
+    Object(Vec<(String, JsonTemplate)>),
+}
+
+impl JsonTemplate {
+    fn from_value(v: serde_json::Value) -> JsonTemplate {
+        match v {
+            serde_json::Value::Null => JsonTemplate::Null,
+            serde_json::Value::Bool(b) => JsonTemplate::Bool(b),
+            serde_json::Value::Number(n) => JsonTemplate::Number(n),
+            serde_json::Value::String(s) => JsonTemplate::String(Pattern::plain(&s)),
+            serde_json::Value::Array(a) => {
+                JsonTemplate::Array(a.into_iter().map(JsonTemplate::from_value).collect())
+            }
+            serde_json::Value::Object(o) => JsonTemplate::Object(
+                o.into_iter()
+                    .map(|(k, v)| (k, JsonTemplate::from_value(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    pub fn patterns<'a>(&'a self, out: &mut Vec<&'a Pattern>) {
+        match self {
+            JsonTemplate::String(p) => out.push(p),
+            JsonTemplate::Array(a) => a.iter().for_each(|t| t.patterns(out)),
+            JsonTemplate::Object(o) => o.iter().for_each(|(_, t)| t.patterns(out)),
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum HttpBody {
+    Form(Vec<(String, Pattern)>),
+    XmlTemplate(Pattern),
+    XmlXslt(Arc<Stylesheet>),
+    JsonTemplate(JsonTemplate),
+    JsonXslt(Arc<Stylesheet>),
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSpec {
+    pub url: Pattern,
+    pub method: HttpMethod,
+    pub get_parameters: Vec<(String, Pattern)>,
+    pub headers: Vec<(String, Pattern)>,
+    pub basic_auth: Option<(Pattern, Pattern)>,
+    pub body: Option<HttpBody>,
+}
+
+impl HttpSpec {
+    /// Every plain-text or XML pattern of the specification (for load-time placeholder checks).
+    pub fn patterns(&self) -> Vec<&Pattern> {
+        let mut out = vec![&self.url];
+        out.extend(self.get_parameters.iter().map(|(_, p)| p));
+        out.extend(self.headers.iter().map(|(_, p)| p));
+        if let Some((u, p)) = &self.basic_auth {
+            out.push(u);
+            out.push(p);
+        }
+        match &self.body {
+            Some(HttpBody::Form(f)) => out.extend(f.iter().map(|(_, p)| p)),
+            Some(HttpBody::XmlTemplate(p)) => out.push(p),
+            Some(HttpBody::JsonTemplate(t)) => t.patterns(&mut out),
+            _ => {}
+        }
+        out
+    }
+}
+
+/// Compiles a stylesheet (path, referencing file, position there), reporting failures.
+pub type CompileFn<'a> =
+    dyn FnMut(&Path, &Path, super::Pos, &mut Diagnostics) -> Option<Arc<Stylesheet>> + 'a;
+
+/// What parsing the specification needs: where the body stylesheets live, and how to compile one.
+pub struct SpecContext<'a> {
+    pub http_xslt_dir: &'a Path,
+    pub compile: &'a mut CompileFn<'a>,
+}
+
+/// Parses the HTTP children of `node`; `extra` lists further child elements the container allows.
+pub fn parse(
+    file: &Path,
+    node: Node,
+    extra: &[&str],
+    ctx: &mut SpecContext,
+    diags: &mut Diagnostics,
+) -> Option<HttpSpec> {
+    let tag = xml::name(node).to_string();
+    let mut url = None;
+    let mut method = HttpMethod::Get;
+    let mut get_parameters = Vec::new();
+    let mut headers = Vec::new();
+    let mut basic_auth = None;
+    let mut form = Vec::new();
+    let mut bodies: Vec<HttpBody> = Vec::new();
+    let mut ok = true;
+    for c in xml::elements(node) {
+        let name = xml::name(c);
+        match name {
+            "url" => {
+                if url.is_some() {
+                    diags.error(
+                        file,
+                        xml::pos(c),
+                        format!("<{tag}> has more than one <url>"),
+                    );
+                    ok = false;
+                }
+                url = Some(Pattern::plain(xml::text_content(c).trim()));
+            }
+            "method" => {
+                xml::check_attributes(file, c, &["name"], diags);
+                let m = c.attribute("name").unwrap_or("");
+                match HttpMethod::parse(m) {
+                    Some(m) => method = m,
+                    None => {
+                        diags.error(
+                            file,
+                            xml::attr_pos(c, "name"),
+                            format!("<method name='{m}'> invalid: expected one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS, TRACE"),
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            "get-parameter" | "request-header" | "post-parameter" => {
+                xml::check_attributes(file, c, &["name"], diags);
+                let Some(n) = c.attribute("name") else {
+                    diags.error(
+                        file,
+                        xml::pos(c),
+                        format!("<{name}> is missing the attribute 'name'"),
+                    );
+                    ok = false;
+                    continue;
+                };
+                let p = Pattern::plain(&xml::text_content(c));
+                match name {
+                    "get-parameter" => {
+                        get_parameters.retain(|(k, _): &(String, Pattern)| k != n);
+                        get_parameters.push((n.to_string(), p));
+                    }
+                    "request-header" => {
+                        if http::HeaderName::from_bytes(n.as_bytes()).is_err() {
+                            diags.error(
+                                file,
+                                xml::attr_pos(c, "name"),
+                                format!("'{n}' is not a valid HTTP header name"),
+                            );
+                            ok = false;
+                        }
+                        headers.push((n.to_string(), p));
+                    }
+                    _ => {
+                        form.retain(|(k, _): &(String, Pattern)| k != n);
+                        form.push((n.to_string(), p));
+                    }
+                }
+            }
+            "basic-access-authentication" => {
+                xml::check_attributes(file, c, &["username", "password"], diags);
+                match (c.attribute("username"), c.attribute("password")) {
+                    (Some(u), Some(p)) => basic_auth = Some((Pattern::plain(u), Pattern::plain(p))),
+                    _ => {
+                        diags.error(file, xml::pos(c), "<basic-access-authentication> needs the attributes 'username' and 'password'");
+                        ok = false;
+                    }
+                }
+            }
+            "xml-body" => {
+                xml::check_attributes(
+                    file,
+                    c,
+                    &["xslt-file", "upload-files", "expand-transformations"],
+                    diags,
+                );
+                for flag in ["upload-files", "expand-transformations"] {
+                    if c.attribute(flag).and_then(xml::parse_bool) == Some(true) {
+                        diags.error(
+                            file,
+                            xml::attr_pos(c, flag),
+                            format!("<xml-body {flag}='true'> is not supported yet"),
+                        );
+                        ok = false;
+                    }
+                }
+                let children: Vec<Node> = xml::elements(c).collect();
+                match (c.attribute("xslt-file"), children.as_slice()) {
+                    (Some(x), []) => {
+                        let path = ctx.http_xslt_dir.join(x);
+                        if !path.is_file() {
+                            diags.error(
+                                file,
+                                xml::attr_pos(c, "xslt-file"),
+                                format!(
+                                    "<xml-body xslt-file='{x}'>: File 'http-xslt/{x}' not found"
+                                ),
+                            );
+                            ok = false;
+                        } else if let Some(s) =
+                            (ctx.compile)(&path, file, xml::attr_pos(c, "xslt-file"), diags)
+                        {
+                            bodies.push(HttpBody::XmlXslt(s));
+                        } else {
+                            ok = false;
+                        }
+                    }
+                    (None, [one]) => {
+                        let src = node.document().input_text();
+                        bodies.push(HttpBody::XmlTemplate(Pattern::xml(&src[one.range()])));
+                    }
+                    _ => {
+                        diags.error(file, xml::pos(c), "<xml-body>: must have xslt-file='x.xslt' attr, or a fixed body (exactly one element)");
+                        ok = false;
+                    }
+                }
+            }
+            "json-body" => {
+                xml::check_attributes(file, c, &["xslt-file"], diags);
+                let text = xml::text_content(c);
+                match (c.attribute("xslt-file"), text.trim().is_empty()) {
+                    (Some(x), true) => {
+                        let path = ctx.http_xslt_dir.join(x);
+                        if !path.is_file() {
+                            diags.error(
+                                file,
+                                xml::attr_pos(c, "xslt-file"),
+                                format!(
+                                    "<json-body xslt-file='{x}'>: File 'http-xslt/{x}' not found"
+                                ),
+                            );
+                            ok = false;
+                        } else if let Some(s) =
+                            (ctx.compile)(&path, file, xml::attr_pos(c, "xslt-file"), diags)
+                        {
+                            bodies.push(HttpBody::JsonXslt(s));
+                        } else {
+                            ok = false;
+                        }
+                    }
+                    (None, false) => match serde_json::from_str::<serde_json::Value>(&text) {
+                        Ok(v) => bodies.push(HttpBody::JsonTemplate(JsonTemplate::from_value(v))),
+                        Err(e) => {
+                            diags.error(file, xml::text_pos(c), format!("<json-body>: {e}"));
+                            ok = false;
+                        }
+                    },
+                    _ => {
+                        diags.error(
+                            file,
+                            xml::pos(c),
+                            "<json-body>: must have xslt-file='x.xslt' attr, or a fixed JSON body",
+                        );
+                        ok = false;
+                    }
+                }
+            }
+            other if extra.contains(&other) => {}
+            other => {
+                diags.error(
+                    file,
+                    xml::pos(c),
+                    format!("Unexpected element <{other}> in <{tag}>"),
+                );
+                ok = false;
+            }
+        }
+    }
+    if !form.is_empty() {
+        bodies.insert(0, HttpBody::Form(form));
+    }
+    if bodies.len() > 1 {
+        diags.error(
+            file,
+            xml::pos(node),
+            format!("<{tag}>: An HTTP request can only have one body. Yet multiple types were set, out of <post-parameter>, <xml-body>, <json-body>"),
+        );
+        ok = false;
+    }
+    let Some(url) = url else {
+        diags.error(file, xml::pos(node), format!("<{tag}> needs a <url>"));
+        return None;
+    };
+    ok.then(|| HttpSpec {
+        url,
+        method,
+        get_parameters,
+        headers,
+        basic_auth,
+        body: bodies.pop(),
+    })
+}

@@ -1,0 +1,973 @@
+//! XML → JSON (behaviour spec §8.5, `<convert-output-xml-to-json/>`): the reference re-parses the transformer
+//! output with org.json `XML.toJSONObject` (text member `_content`) and prints it with `toString(2)`. This module
+//! reproduces both steps:
+//!
+//! * The result is an object with one member named after the root element (prefix kept: `ns:tag`).
+//! * An element with attributes or child elements becomes an object: attributes first (document order, `xmlns` and
+//!   `xmlns:p` declarations included), then child elements and text in document order; a repeated name becomes an
+//!   array in document order. Text goes to `_content`; several text chunks (split by child elements, comments or
+//!   processing instructions) make `_content` an array. An element with only text becomes that value; with nothing
+//!   (also whitespace only, comments only) `""`. Member order is first-occurrence order (REF: hash order).
+//! * Text is trimmed like Java: leading `Character.isWhitespace` characters and trailing characters `<= U+0020`
+//!   are removed; whitespace-only text is ignored. Attribute values are not trimmed.
+//! * Values are coerced as `XML.stringToValue` does: `true`/`false`/`null` in any case → boolean/null; text that is
+//!   a JSON number (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`) → a number **printed as written** (REF prints Java's
+//!   form: `1.50` → `1.5`, `1e3` → `1E+3`); anything else → string. So `007`, `-007` stay strings, as in REF; forms
+//!   Java accepts but JSON does not (`00.5`, `1.`, `1.5d`, hex floats) also stay strings here (REF makes numbers).
+//! * org.json quirks kept: a text-only element with several chunks is an array, and an array value added to an
+//!   absent member is wrapped once more (`<r><a>x<!---->y</a></r>` → `{"r": {"a": [["x", "y"]]}}`); an attribute
+//!   named `_content` on `<a _content="1"></a>` unwraps to `1` (but `<a _content="1"/>` stays an object).
+//! * Printing (`toString(2)`): 2-space indentation; an object or array with exactly one member is written on the
+//!   line of its parent (`{"k": v}`, `[v]`) and its contents indented from the parent's level; otherwise one member
+//!   per line. No trailing newline. Strings escape `"`, `\` and U+0000–U+001F (`\b \t \n \f \r`, else `\u00xx`);
+//!   everything else, including non-ASCII, is written as UTF-8 (REF additionally escapes `</`, U+0080–U+009F and
+//!   U+2000–U+20FF as `\uxxxx` — the same JSON value).
+//!
+//! Parsing differs from org.json's own lenient tokenizer: the input must be well-formed XML (one root element),
+//! parsed with roxmltree without DTD processing: a `<!DOCTYPE …>` without internal subset is skipped as in REF (the
+//! external DTD is never loaded), one with an internal subset (`[…]`) is an error. CDATA sections are text and
+//! merge with adjacent text (REF keeps them as separate, uncoerced chunks); attribute values are normalised as XML
+//! requires. The input may be UTF-8 (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML
+//! declaration says so. Elements nested deeper than [`MAX_DEPTH`] are an error.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use roxmltree::{Document, Node, NodeType, ParsingOptions};
+
+/// Deepest element nesting accepted.
+pub const MAX_DEPTH: usize = 256;
+
+/// Why a document could not be converted. `Display` gives the detail only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlToJsonError {
+    /// The bytes could not be decoded as text.
+    #[error("cannot decode the XML: {0}")]
+    Encoding(String),
+    /// The text is not a well-formed XML document (or has a DTD).
+    #[error("not valid XML: {0}")]
+    Xml(#[from] roxmltree::Error),
+    /// Elements nested deeper than [`MAX_DEPTH`].
+    #[error("XML elements nested deeper than {max} levels at {pos}", max = MAX_DEPTH)]
+    TooDeep { pos: roxmltree::TextPos },
+}
+
+/// Converts an XML document to JSON text as org.json's `XML.toJSONObject(xml).toString(2)` does (see module docs).
+///
+/// `<foo><content>The content äöü</content></foo>` → `{"foo": {"content": "The content äöü"}}`.
+pub fn xml_to_json(xml: &[u8]) -> Result<String, XmlToJsonError> {
+    let text = blank_external_doctype(decode(xml)?);
+    let doc = Document::parse_with_options(
+        &text,
+        ParsingOptions {
+            allow_dtd: false,
+            ..ParsingOptions::default()
+        },
+    )?;
+    let (name, value) = element(doc.root_element(), doc.input_text(), 1)?;
+    let mut top = Object::default();
+    top.accumulate(name, value);
+    let mut out = String::with_capacity(xml.len());
+    write_value(&Value::Object(top), 0, &mut out);
+    Ok(out)
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Decoding
+
+fn decode(xml: &[u8]) -> Result<Cow<'_, str>, XmlToJsonError> {
+    if let Some(rest) = xml.strip_prefix(b"\xEF\xBB\xBF") {
+        return utf8(rest);
+    }
+    if let Some(rest) = xml.strip_prefix(b"\xFE\xFF") {
+        return utf16(rest, u16::from_be_bytes);
+    }
+    if let Some(rest) = xml.strip_prefix(b"\xFF\xFE") {
+        return utf16(rest, u16::from_le_bytes);
+    }
+    match declared_encoding(xml).map(|e| e.to_ascii_lowercase()) {
+        None => utf8(xml),
+        Some(e) if matches!(e.as_str(), "utf-8" | "utf8" | "us-ascii" | "ascii") => utf8(xml),
+        Some(e)
+            if matches!(
+                e.as_str(),
+                "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "latin-1" | "l1"
+            ) =>
+        {
+            Ok(Cow::Owned(xml.iter().map(|&b| char::from(b)).collect()))
+        }
+        Some(e) => Err(XmlToJsonError::Encoding(format!(
+            "unsupported encoding '{e}'"
+        ))),
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, XmlToJsonError> {
+    std::str::from_utf8(bytes)
+        .map(Cow::Borrowed)
+        .map_err(|e| XmlToJsonError::Encoding(format!("not UTF-8 at byte {}", e.valid_up_to())))
+}
+
+fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Cow<'static, str>, XmlToJsonError> {
+    let chunks = bytes.chunks_exact(2);
+    if !chunks.remainder().is_empty() {
+        return Err(XmlToJsonError::Encoding(
+            "odd number of bytes in UTF-16".to_string(),
+        ));
+    }
+    let units = chunks.map(|c| unit([c[0], c[1]]));
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map(Cow::Owned)
+        .map_err(|e| {
+            XmlToJsonError::Encoding(format!(
+                "unpaired surrogate U+{:04X} in UTF-16",
+                e.unpaired_surrogate()
+            ))
+        })
+}
+
+/// A document type declaration without internal subset (`<!DOCTYPE html SYSTEM "…">`, as `xsl:output
+/// doctype-system` writes) declares nothing usable without loading the external DTD, which this engine never does;
+/// REF skips it, so it is replaced by spaces (positions in later errors stay right). One with an internal subset
+/// (`[…]`) is left for roxmltree to reject.
+fn blank_external_doctype(text: Cow<'_, str>) -> Cow<'_, str> {
+    let Some(range) = external_doctype(&text) else {
+        return text;
+    };
+    let mut owned = text.into_owned();
+    owned.replace_range(range.clone(), &" ".repeat(range.len()));
+    Cow::Owned(owned)
+}
+
+/// The byte range of a `<!DOCTYPE …>` without `[` in the prolog.
+fn external_doctype(text: &str) -> Option<std::ops::Range<usize>> {
+    let mut rest = text;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t', '\n', '\r']);
+        if let Some(after) = trimmed.strip_prefix("<?") {
+            rest = &after[after.find("?>")? + 2..];
+        } else if let Some(after) = trimmed.strip_prefix("<!--") {
+            rest = &after[after.find("-->")? + 3..];
+        } else if trimmed.starts_with("<!DOCTYPE") {
+            let start = text.len() - trimmed.len();
+            let mut quote = None;
+            for (i, c) in trimmed.char_indices() {
+                match (quote, c) {
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '"' | '\'') => quote = Some(c),
+                    (None, '[') => return None,
+                    (None, '>') => return Some(start..start + i + 1),
+                    (None, _) => {}
+                }
+            }
+            return None;
+        } else {
+            return None;
+        }
+    }
+}
+
+/// The `encoding` pseudo-attribute of a leading XML declaration.
+fn declared_encoding(xml: &[u8]) -> Option<&str> {
+    let decl = xml.strip_prefix(b"<?xml")?;
+    let end = decl.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&decl[..end]).ok()?;
+    let rest = &decl[decl.find("encoding")? + "encoding".len()..];
+    let rest = rest.trim_start().strip_prefix('=')?.trim_start();
+    let quote = rest.chars().next().filter(|&q| q == '"' || q == '\'')?;
+    let value = &rest[1..];
+    Some(&value[..value.find(quote)?])
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Building the value (org.json XML.parse)
+
+#[derive(Debug, Clone, PartialEq)]
+enum Value<'a> {
+    Null,
+    Bool(bool),
+    /// A JSON number, kept as written.
+    Number(&'a str),
+    String(&'a str),
+    Array(Vec<Value<'a>>),
+    Object(Object<'a>),
+}
+
+/// A JSON object in insertion order, with an index once it has many members.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Object<'a> {
+    members: Vec<(&'a str, Value<'a>)>,
+    index: Option<HashMap<&'a str, usize>>,
+}
+
+const INDEX_FROM: usize = 16;
+
+impl<'a> Object<'a> {
+    fn position(&self, key: &str) -> Option<usize> {
+        match &self.index {
+            Some(index) => index.get(key).copied(),
+            None => self.members.iter().position(|(k, _)| *k == key),
+        }
+    }
+
+    /// org.json `JSONObject.accumulate`: a second value makes an array, further values append; a first value that
+    /// is an array is wrapped in an array.
+    fn accumulate(&mut self, key: &'a str, value: Value<'a>) {
+        if let Some(i) = self.position(key) {
+            let slot = &mut self.members[i].1;
+            match slot {
+                Value::Array(items) => items.push(value),
+                _ => {
+                    let first = std::mem::replace(slot, Value::Null);
+                    *slot = Value::Array(vec![first, value]);
+                }
+            }
+            return;
+        }
+        let value = match value {
+            Value::Array(_) => Value::Array(vec![value]),
+            v => v,
+        };
+        self.members.push((key, value));
+        if let Some(index) = &mut self.index {
+            index.insert(key, self.members.len() - 1);
+        } else if self.members.len() >= INDEX_FROM {
+            self.index = Some(
+                self.members
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (k, _))| (*k, i))
+                    .collect(),
+            );
+        }
+    }
+}
+
+const CONTENT: &str = "_content";
+
+/// Converts one element; returns its qualified name and value. `depth` is 1 for the root element.
+fn element<'a>(
+    node: Node<'a, '_>,
+    input: &'a str,
+    depth: usize,
+) -> Result<(&'a str, Value<'a>), XmlToJsonError> {
+    let tag = scan_start_tag(input, node.range().start);
+    let mut object = Object::default();
+
+    // Attributes in document order; roxmltree keeps namespace declarations apart, so the raw start tag gives the
+    // order and the qualified names.
+    let mut values: Vec<(usize, &'a str)> = node
+        .attributes()
+        .map(|a| (a.range().start, a.value()))
+        .collect();
+    values.sort_unstable_by_key(|&(at, _)| at);
+    for &(at, qname) in &tag.attributes {
+        let value = if qname == "xmlns" {
+            node.lookup_namespace_uri(None).unwrap_or("")
+        } else if let Some(prefix) = qname.strip_prefix("xmlns:") {
+            node.lookup_namespace_uri(Some(prefix)).unwrap_or("")
+        } else {
+            match values.binary_search_by_key(&at, |&(a, _)| a) {
+                Ok(i) => values[i].1,
+                Err(_) => continue,
+            }
+        };
+        object.accumulate(qname, coerce(value));
+    }
+
+    if tag.self_closing {
+        let value = if object.members.is_empty() {
+            Value::String("")
+        } else {
+            Value::Object(object)
+        };
+        return Ok((tag.name, value));
+    }
+
+    for child in node.children() {
+        match child.node_type() {
+            NodeType::Element => {
+                if depth >= MAX_DEPTH {
+                    let pos = node.document().text_pos_at(child.range().start);
+                    return Err(XmlToJsonError::TooDeep { pos });
+                }
+                let (name, value) = element(child, input, depth + 1)?;
+                object.accumulate(name, value);
+            }
+            NodeType::Text => {
+                let text = java_trim(child.text().unwrap_or(""));
+                if !text.is_empty() {
+                    object.accumulate(CONTENT, coerce(text));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    let value = if object.members.is_empty() {
+        Value::String("")
+    } else if object.members.len() == 1 && object.members[0].0 == CONTENT {
+        object.members.pop().map_or(Value::Null, |(_, v)| v)
+    } else {
+        Value::Object(object)
+    };
+    Ok((tag.name, value))
+}
+
+struct StartTag<'a> {
+    /// Qualified element name as written.
+    name: &'a str,
+    /// Byte offset and qualified name of every attribute, namespace declarations included, in document order.
+    attributes: Vec<(usize, &'a str)>,
+    /// Written as `<a/>`.
+    self_closing: bool,
+}
+
+/// Reads the start tag at `start` (a `<`) of a document roxmltree has already found well-formed.
+fn scan_start_tag(input: &str, start: usize) -> StartTag<'_> {
+    let bytes = input.as_bytes();
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = start + 1;
+    while i < bytes.len() && !is_space(bytes[i]) && bytes[i] != b'/' && bytes[i] != b'>' {
+        i += 1;
+    }
+    let mut tag = StartTag {
+        name: &input[start + 1..i],
+        attributes: Vec::new(),
+        self_closing: false,
+    };
+    loop {
+        while i < bytes.len() && is_space(bytes[i]) {
+            i += 1;
+        }
+        match bytes.get(i) {
+            None | Some(b'>') => break,
+            Some(b'/') => {
+                tag.self_closing = true;
+                break;
+            }
+            Some(_) => {}
+        }
+        let name_start = i;
+        while i < bytes.len() && !is_space(bytes[i]) && bytes[i] != b'=' {
+            i += 1;
+        }
+        tag.attributes.push((name_start, &input[name_start..i]));
+        while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\'' {
+            i += 1;
+        }
+        let Some(&quote) = bytes.get(i) else { break };
+        i += 1;
+        while i < bytes.len() && bytes[i] != quote {
+            i += 1;
+        }
+        i += 1;
+    }
+    tag
+}
+
+/// Java's `Character.isWhitespace`.
+fn java_is_whitespace(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{B}'
+            | '\u{C}'
+            | '\r'
+            | '\u{1C}'..='\u{20}'
+            | '\u{1680}'
+            | '\u{2000}'..='\u{2006}'
+            | '\u{2008}'..='\u{200A}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{205F}'
+            | '\u{3000}'
+    )
+}
+
+/// org.json `XMLTokener.nextContent`: leading Java whitespace skipped, then `String.trim()`.
+fn java_trim(s: &str) -> &str {
+    s.trim_start_matches(java_is_whitespace)
+        .trim_matches(|c: char| c <= ' ')
+}
+
+/// org.json `XML.stringToValue` (numbers kept as written, see module docs).
+fn coerce(s: &str) -> Value<'_> {
+    if java_equals_ignore_case(s, "true") {
+        Value::Bool(true)
+    } else if java_equals_ignore_case(s, "false") {
+        Value::Bool(false)
+    } else if java_equals_ignore_case(s, "null") {
+        Value::Null
+    } else if is_json_number(s) {
+        Value::Number(s)
+    } else {
+        Value::String(s)
+    }
+}
+
+/// Java `String.equalsIgnoreCase` against a lower-case ASCII word. Besides ASCII case, only U+017F (long s,
+/// upper case `S`) maps onto one of the letters of `true`/`false`/`null`.
+fn java_equals_ignore_case(s: &str, word: &str) -> bool {
+    s.chars().count() == word.len()
+        && s.chars()
+            .zip(word.chars())
+            .all(|(c, w)| c.to_ascii_lowercase() == w || (w == 's' && c == '\u{17F}'))
+}
+
+/// RFC 8259 number: `-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`.
+fn is_json_number(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if b.first() == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if let Some(b'e' | b'E') = b.get(i) {
+        i += 1;
+        if let Some(b'+' | b'-') = b.get(i) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+// ------------------------------------------------------------------------------------------------------------------
+// Printing (org.json toString(2))
+
+const INDENT: usize = 2;
+
+fn write_value(v: &Value<'_>, indent: usize, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Number(n) => out.push_str(n),
+        Value::String(s) => quote(s, out),
+        Value::Object(o) => {
+            out.push('{');
+            match o.members.as_slice() {
+                [] => {}
+                [(k, v)] => {
+                    quote(k, out);
+                    out.push_str(": ");
+                    write_value(v, indent, out);
+                }
+                members => {
+                    for (i, (k, v)) in members.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        newline(indent + INDENT, out);
+                        quote(k, out);
+                        out.push_str(": ");
+                        write_value(v, indent + INDENT, out);
+                    }
+                    newline(indent, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            match items.as_slice() {
+                [] => {}
+                [v] => write_value(v, indent, out),
+                items => {
+                    for (i, v) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        newline(indent + INDENT, out);
+                        write_value(v, indent + INDENT, out);
+                    }
+                    newline(indent, out);
+                }
+            }
+            out.push(']');
+        }
+    }
+}
+
+fn newline(indent: usize, out: &mut String) {
+    out.push('\n');
+    out.extend(std::iter::repeat_n(' ', indent));
+}
+
+/// A JSON string: `"` and `\` escaped, control characters as `\b \t \n \f \r` or `\u00xx`, the rest as is.
+fn quote(s: &str, out: &mut String) {
+    out.push('"');
+    let mut flushed = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            0x08 => "\\b",
+            b'\t' => "\\t",
+            b'\n' => "\\n",
+            0x0C => "\\f",
+            b'\r' => "\\r",
+            0..=0x1F => "",
+            _ => continue,
+        };
+        out.push_str(&s[flushed..i]);
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xF)]));
+        } else {
+            out.push_str(short);
+        }
+        flushed = i + 1;
+    }
+    out.push_str(&s[flushed..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(xml: &str) -> String {
+        xml_to_json(xml.as_bytes()).unwrap()
+    }
+
+    fn err(xml: &str) -> XmlToJsonError {
+        xml_to_json(xml.as_bytes()).unwrap_err()
+    }
+
+    // --- spec examples (§8.5, TV-40) ---
+
+    #[test]
+    fn tv40_content_is_not_special() {
+        assert_eq!(
+            json("<foo><content>The content äöü</content></foo>"),
+            r#"{"foo": {"content": "The content äöü"}}"#
+        );
+    }
+
+    #[test]
+    fn tv40_attributes_repeats_text() {
+        assert_eq!(
+            json(r#"<r a="1"><b>x</b><b>007</b>t</r>"#),
+            "{\"r\": {\n  \"a\": 1,\n  \"b\": [\n    \"x\",\n    \"007\"\n  ],\n  \"_content\": \"t\"\n}}"
+        );
+    }
+
+    #[test]
+    fn with_xml_declaration_and_trailing_newline() {
+        assert_eq!(
+            json("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>1</a>\n"),
+            r#"{"a": 1}"#
+        );
+    }
+
+    // --- element shapes ---
+
+    #[test]
+    fn empty_elements() {
+        assert_eq!(json("<a/>"), r#"{"a": ""}"#);
+        assert_eq!(json("<a></a>"), r#"{"a": ""}"#);
+        assert_eq!(json("<a>  \n\t </a>"), r#"{"a": ""}"#);
+        assert_eq!(json("<a><!-- c --><?pi x?></a>"), r#"{"a": ""}"#);
+        assert_eq!(
+            json("<r><a/><a/></r>"),
+            "{\"r\": {\"a\": [\n  \"\",\n  \"\"\n]}}"
+        );
+    }
+
+    #[test]
+    fn text_only_elements() {
+        assert_eq!(json("<a>x</a>"), r#"{"a": "x"}"#);
+        assert_eq!(json("<a>  x y  </a>"), r#"{"a": "x y"}"#);
+        assert_eq!(json("<a>&lt;&amp;&#65;</a>"), r#"{"a": "<&A"}"#);
+        assert_eq!(json("<r><a>x</a></r>"), r#"{"r": {"a": "x"}}"#);
+    }
+
+    #[test]
+    fn attributes() {
+        assert_eq!(json(r#"<a x="1"/>"#), r#"{"a": {"x": 1}}"#);
+        assert_eq!(json(r#"<a x="1"></a>"#), r#"{"a": {"x": 1}}"#);
+        assert_eq!(
+            json(r#"<a x="1">t</a>"#),
+            "{\"a\": {\n  \"x\": 1,\n  \"_content\": \"t\"\n}}"
+        );
+        assert_eq!(
+            json(r#"<a x="" y=" 1" z="1 "/>"#),
+            "{\"a\": {\n  \"x\": \"\",\n  \"y\": \" 1\",\n  \"z\": \"1 \"\n}}"
+        );
+        assert_eq!(
+            json("<a x='it&apos;s &quot;q&quot; &lt;'/>"),
+            r#"{"a": {"x": "it's \"q\" <"}}"#
+        );
+        // An attribute and a child of the same name accumulate; the attribute comes first.
+        assert_eq!(
+            json(r#"<r a="1"><a>2</a></r>"#),
+            "{\"r\": {\"a\": [\n  1,\n  2\n]}}"
+        );
+        // Attribute order is document order.
+        assert_eq!(
+            json(r#"<r z="1" a="2" m="3"/>"#),
+            "{\"r\": {\n  \"z\": 1,\n  \"a\": 2,\n  \"m\": 3\n}}"
+        );
+        // `>` inside an attribute value does not end the start tag.
+        assert_eq!(
+            json(r#"<r a="x>y" b='"/>'/>"#),
+            "{\"r\": {\n  \"a\": \"x>y\",\n  \"b\": \"\\\"/>\"\n}}"
+        );
+        assert_eq!(
+            json("<r\n  a = \"1\"\n  b\t=\t'2' />"),
+            "{\"r\": {\n  \"a\": 1,\n  \"b\": 2\n}}"
+        );
+    }
+
+    #[test]
+    fn content_attribute_quirk() {
+        assert_eq!(json(r#"<a _content="1"/>"#), r#"{"a": {"_content": 1}}"#);
+        assert_eq!(json(r#"<a _content="1"></a>"#), r#"{"a": 1}"#);
+        // The unwrapped value is an array, which accumulate wraps once more.
+        assert_eq!(
+            json(r#"<a _content="1">2</a>"#),
+            "{\"a\": [[\n  1,\n  2\n]]}"
+        );
+    }
+
+    #[test]
+    fn repeated_children_and_order() {
+        assert_eq!(
+            json("<r><b>1</b><c>2</c><b>3</b><b>4</b></r>"),
+            "{\"r\": {\n  \"b\": [\n    1,\n    3,\n    4\n  ],\n  \"c\": 2\n}}"
+        );
+        assert_eq!(
+            json("<r><z/><a/><m/></r>"),
+            "{\"r\": {\n  \"z\": \"\",\n  \"a\": \"\",\n  \"m\": \"\"\n}}"
+        );
+    }
+
+    #[test]
+    fn text_chunks() {
+        // Text around a child element: `_content` collects the chunks.
+        assert_eq!(
+            json("<r>a<b/>c</r>"),
+            "{\"r\": {\n  \"_content\": [\n    \"a\",\n    \"c\"\n  ],\n  \"b\": \"\"\n}}"
+        );
+        // Text-only element with several chunks is an array; as a member it is wrapped once more (org.json).
+        assert_eq!(
+            json("<a>x<!-- c -->y</a>"),
+            "{\"a\": [[\n  \"x\",\n  \"y\"\n]]}"
+        );
+        assert_eq!(
+            json("<r><a>x<?p?>y</a></r>"),
+            "{\"r\": {\"a\": [[\n  \"x\",\n  \"y\"\n]]}}"
+        );
+        assert_eq!(
+            json("<r><a>x<!---->y</a><a>z</a></r>"),
+            "{\"r\": {\"a\": [\n  [\n    \"x\",\n    \"y\"\n  ],\n  \"z\"\n]}}"
+        );
+        // Whitespace-only chunks are ignored.
+        assert_eq!(
+            json("<r>\n  <b>1</b>\n  <c>2</c>\n</r>"),
+            "{\"r\": {\n  \"b\": 1,\n  \"c\": 2\n}}"
+        );
+    }
+
+    #[test]
+    fn cdata_is_text() {
+        assert_eq!(json("<a><![CDATA[<x> & y]]></a>"), r#"{"a": "<x> & y"}"#);
+        assert_eq!(json("<a>1<![CDATA[2]]>3</a>"), r#"{"a": 123}"#);
+    }
+
+    #[test]
+    fn prefixes_and_namespace_declarations() {
+        assert_eq!(
+            json(r#"<p:r xmlns:p="urn:p" xmlns="urn:d" p:a="1" b="2"><p:c>x</p:c><d>y</d></p:r>"#),
+            "{\"p:r\": {\n  \"xmlns:p\": \"urn:p\",\n  \"xmlns\": \"urn:d\",\n  \"p:a\": 1,\n  \"b\": 2,\n  \"p:c\": \"x\",\n  \"d\": \"y\"\n}}"
+        );
+        // Declarations keep their place among the attributes.
+        assert_eq!(
+            json(r#"<r a="1" xmlns:q="urn:q" q:b="2"/>"#),
+            "{\"r\": {\n  \"a\": 1,\n  \"xmlns:q\": \"urn:q\",\n  \"q:b\": 2\n}}"
+        );
+        assert_eq!(
+            json(r#"<r xmlns="urn:a"><c xmlns=""/></r>"#),
+            "{\"r\": {\n  \"xmlns\": \"urn:a\",\n  \"c\": {\"xmlns\": \"\"}\n}}"
+        );
+        // A redeclared prefix gives the inner URI.
+        assert_eq!(
+            json(r#"<p:r xmlns:p="urn:1"><p:c xmlns:p="urn:2"/></p:r>"#),
+            "{\"p:r\": {\n  \"xmlns:p\": \"urn:1\",\n  \"p:c\": {\"xmlns:p\": \"urn:2\"}\n}}"
+        );
+        assert_eq!(
+            json(r#"<r xml:lang="de"/>"#),
+            r#"{"r": {"xml:lang": "de"}}"#
+        );
+    }
+
+    // --- coercion ---
+
+    #[test]
+    fn coercion() {
+        assert_eq!(coerce("true"), Value::Bool(true));
+        assert_eq!(coerce("TRUE"), Value::Bool(true));
+        assert_eq!(coerce("tRuE"), Value::Bool(true));
+        assert_eq!(coerce("False"), Value::Bool(false));
+        assert_eq!(coerce("fal\u{17F}e"), Value::Bool(false));
+        assert_eq!(coerce("NULL"), Value::Null);
+        assert_eq!(coerce("nul"), Value::String("nul"));
+        assert_eq!(coerce("truee"), Value::String("truee"));
+        assert_eq!(coerce(""), Value::String(""));
+        for n in [
+            "0",
+            "-0",
+            "1",
+            "-1",
+            "1.50",
+            "0.5",
+            "-0.0",
+            "1e3",
+            "1E+3",
+            "1.5e-7",
+            "123456789012345678901234567890",
+        ] {
+            assert_eq!(coerce(n), Value::Number(n), "{n}");
+        }
+        for s in [
+            "007",
+            "-007",
+            "00",
+            "00.5",
+            "1.",
+            ".5",
+            "+1",
+            "1e",
+            "1.5d",
+            "0x10",
+            "1 ",
+            " 1",
+            "-",
+            "NaN",
+            "-Infinity",
+            "1,5",
+            "१",
+        ] {
+            assert_eq!(coerce(s), Value::String(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn coercion_in_documents() {
+        assert_eq!(
+            json("<r><a>TRUE</a><b>null</b><c>1.50</c><d>007</d><e>-5</e><f>abc</f></r>"),
+            "{\"r\": {\n  \"a\": true,\n  \"b\": null,\n  \"c\": 1.50,\n  \"d\": \"007\",\n  \"e\": -5,\n  \"f\": \"abc\"\n}}"
+        );
+        assert_eq!(
+            json(r#"<r a="false" b="Null" c="2e2"/>"#),
+            "{\"r\": {\n  \"a\": false,\n  \"b\": null,\n  \"c\": 2e2\n}}"
+        );
+        assert_eq!(json("<a>\n  42\n</a>"), r#"{"a": 42}"#);
+        assert_eq!(json("<a>null</a>"), r#"{"a": null}"#);
+    }
+
+    #[test]
+    fn java_trimming() {
+        assert_eq!(java_trim("  x  "), "x");
+        assert_eq!(java_trim("\u{3000}\u{2003} x\u{3000}"), "x\u{3000}");
+        assert_eq!(java_trim("\u{A0}x\u{A0}"), "\u{A0}x\u{A0}");
+        assert_eq!(java_trim("\u{2007}x"), "\u{2007}x");
+        assert_eq!(java_trim("\u{2028}\u{205F}"), "");
+        assert_eq!(json("<a>\u{3000}5</a>"), r#"{"a": 5}"#);
+        assert_eq!(json("<a>\u{A0}</a>"), "{\"a\": \"\u{A0}\"}");
+    }
+
+    // --- printing ---
+
+    #[test]
+    fn printing_nested_single_member_containers() {
+        // org.json writes a single member on the parent's line and indents from the parent's level.
+        assert_eq!(
+            json("<a><b><c>1</c><d>2</d></b></a>"),
+            "{\"a\": {\"b\": {\n  \"c\": 1,\n  \"d\": 2\n}}}"
+        );
+        assert_eq!(
+            json("<a><x>1</x><b><c>1</c><d>2</d></b></a>"),
+            "{\"a\": {\n  \"x\": 1,\n  \"b\": {\n    \"c\": 1,\n    \"d\": 2\n  }\n}}"
+        );
+        assert_eq!(
+            json("<a><i><c>1</c><d>2</d></i><i>3</i></a>"),
+            "{\"a\": {\"i\": [\n  {\n    \"c\": 1,\n    \"d\": 2\n  },\n  3\n]}}"
+        );
+    }
+
+    #[test]
+    fn string_escaping() {
+        assert_eq!(json(r#"<a>"q" \ / </a>"#), r#"{"a": "\"q\" \\ /"}"#);
+        assert_eq!(json("<a>x&#9;y&#10;z&#13;w</a>"), r#"{"a": "x\ty\nz\rw"}"#);
+        assert_eq!(
+            json("<a>äöü € – 😀 \u{85}</a>"),
+            "{\"a\": \"äöü € – 😀 \u{85}\"}"
+        );
+        let mut out = String::new();
+        quote("\u{0}\u{1}\u{8}\u{C}\u{1F}\u{7F}", &mut out);
+        assert_eq!(out, r#""\u0000\u0001\b\f\u001f"#.to_string() + "\u{7F}\"");
+        // Keys are quoted the same way.
+        assert_eq!(json(r#"<a b="&quot;"/>"#), r#"{"a": {"b": "\""}}"#);
+    }
+
+    // --- input handling ---
+
+    #[test]
+    fn encodings() {
+        assert_eq!(
+            xml_to_json(b"\xEF\xBB\xBF<a>\xC3\xA4</a>").unwrap(),
+            "{\"a\": \"ä\"}"
+        );
+        assert_eq!(
+            xml_to_json(b"<?xml version='1.0' encoding='ISO-8859-1'?><a>\xE4</a>").unwrap(),
+            "{\"a\": \"ä\"}"
+        );
+        let utf16le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("<a>ä</a>".encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        assert_eq!(xml_to_json(&utf16le).unwrap(), "{\"a\": \"ä\"}");
+        let utf16be: Vec<u8> = [0xFE, 0xFF]
+            .into_iter()
+            .chain("<a>ä</a>".encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        assert_eq!(xml_to_json(&utf16be).unwrap(), "{\"a\": \"ä\"}");
+        assert!(matches!(
+            xml_to_json(b"<a>\xE4</a>"),
+            Err(XmlToJsonError::Encoding(_))
+        ));
+        assert!(matches!(
+            xml_to_json(b"<?xml version='1.0' encoding='Shift_JIS'?><a/>"),
+            Err(XmlToJsonError::Encoding(e)) if e.contains("Shift_JIS") || e.contains("shift_jis")
+        ));
+        assert_eq!(
+            json("<?xml version='1.0' encoding='utf-8'?><a/>"),
+            r#"{"a": ""}"#
+        );
+    }
+
+    #[test]
+    fn doctype_without_internal_subset_is_skipped() {
+        assert_eq!(json("<!DOCTYPE a><a/>"), r#"{"a": ""}"#);
+        assert_eq!(
+            json("<?xml version=\"1.0\"?>\n<!-- c -->\n<!DOCTYPE html SYSTEM \"about:legacy-compat\">\n<html>1</html>"),
+            r#"{"html": 1}"#
+        );
+        assert_eq!(
+            json("<!DOCTYPE a PUBLIC '-//x//y' \"a>b[c.dtd\"><a>1</a>"),
+            r#"{"a": 1}"#
+        );
+        assert_eq!(external_doctype("<a/>"), None);
+        assert_eq!(external_doctype(" <!DOCTYPE a>"), Some(1..13));
+        assert_eq!(external_doctype("<!DOCTYPE a [ ]>"), None);
+        assert_eq!(external_doctype("<!DOCTYPE a"), None);
+        assert_eq!(external_doctype("<?x"), None);
+        // Entities from an external DTD are not available.
+        assert!(matches!(
+            err("<!DOCTYPE a SYSTEM \"a.dtd\"><a>&x;</a>"),
+            XmlToJsonError::Xml(_)
+        ));
+    }
+
+    #[test]
+    fn invalid_documents() {
+        assert!(matches!(err("<a>"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err(""), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a/><b/>"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("text"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a>&unknown;</a>"), XmlToJsonError::Xml(_)));
+        let e = err("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>");
+        assert!(
+            matches!(e, XmlToJsonError::Xml(roxmltree::Error::DtdDetected)),
+            "{e:?}"
+        );
+        let e = err("<!DOCTYPE a SYSTEM \"x>[\" []><a/>");
+        assert!(
+            matches!(e, XmlToJsonError::Xml(roxmltree::Error::DtdDetected)),
+            "{e:?}"
+        );
+        assert!(err("<a>").to_string().starts_with("not valid XML: "));
+    }
+
+    #[test]
+    fn depth_limit() {
+        let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
+        assert!(xml_to_json(ok.as_bytes()).is_ok());
+        let deep = format!(
+            "{}{}",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
+        let e = xml_to_json(deep.as_bytes()).unwrap_err();
+        assert_eq!(
+            e,
+            XmlToJsonError::TooDeep {
+                pos: roxmltree::TextPos::new(1, 3 * MAX_DEPTH as u32 + 1)
+            }
+        );
+        let hostile = "<a>".repeat(50_000) + &"</a>".repeat(50_000);
+        assert!(matches!(
+            xml_to_json(hostile.as_bytes()),
+            Err(XmlToJsonError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn many_distinct_children_use_the_index() {
+        let mut xml = String::from("<r>");
+        for i in 0..100 {
+            xml.push_str(&format!("<e{i}>{i}</e{i}><e{i}>x</e{i}>"));
+        }
+        xml.push_str("</r>");
+        let out = json(&xml);
+        assert!(out.contains("\"e99\": [\n    99,\n    \"x\"\n  ]"), "{out}");
+        assert!(out.starts_with("{\"r\": {\n  \"e0\": ["));
+    }
+
+    #[test]
+    fn output_parses_as_json() {
+        let out = json(
+            r#"<p:r xmlns:p="urn:p" a="1.50"><b>x<!--c-->"y"</b><b/><c d="true">t<e/>u</c></p:r>"#,
+        );
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let expected: serde_json::Value = serde_json::from_str(
+            r#"{"p:r": {"xmlns:p": "urn:p", "a": 1.50, "b": [["x", "\"y\""], ""],
+                "c": {"d": true, "_content": ["t", "u"], "e": ""}}}"#,
+        )
+        .unwrap();
+        assert_eq!(v, expected);
+        assert_eq!(v["p:r"]["a"].to_string(), "1.50");
+        let keys: Vec<&String> = v["p:r"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["xmlns:p", "a", "b", "c"]);
+        let keys: Vec<&String> = v["p:r"]["c"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["d", "_content", "e"]);
+    }
+}

@@ -1,0 +1,374 @@
+//! Running data sources: each command produces XML elements (commands of one data source run concurrently, their
+//! outputs keep command order), post-processing steps reshape them, and the result is the input document of a
+//! transformer (`<transformation-input>`) or part of a parameter transformation's input.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use md5::{Digest, Md5};
+
+use super::Failure;
+use crate::config::data_source::{Command, CommandKind, PostProcess};
+use crate::config::template::{escape_xml, Pattern};
+use crate::config::Application;
+use crate::request::Upload;
+use crate::xslt::Stylesheet;
+
+/// Largest uploaded file that is tried as XML for `<file-upload>` elements.
+const MAX_UPLOAD_AS_XML: u64 = 16 * 1024 * 1024;
+
+/// The values a data source can see, and how unknown placeholders are treated.
+pub struct Ctx<'a> {
+    pub app: &'a Application,
+    /// Name and value of every parameter visible here (including `request-id`), in order.
+    pub params: Vec<(String, String)>,
+    /// The parameter-transformation context: unknown placeholders become `""`.
+    pub unknown_empty: bool,
+    pub uploads: &'a [Upload],
+}
+
+impl Ctx<'_> {
+    pub fn lookup(&self, name: &str) -> Option<&str> {
+        // Later entries override earlier ones.
+        self.params
+            .iter()
+            .rev()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn expand(&self, p: &Pattern) -> Result<String, Failure> {
+        p.expand(&|n| self.lookup(n), self.unknown_empty)
+            .map_err(|e| Failure::internal(e.to_string()))
+    }
+
+    /// The `<parameters>` element of the `<parameters/>` command.
+    pub fn parameters_xml(&self) -> String {
+        let mut s = String::from("<parameters>");
+        for (n, v) in &self.params {
+            s.push_str("<parameter name=\"");
+            escape_xml(n, &mut s);
+            s.push_str("\" value=\"");
+            escape_xml(v, &mut s);
+            s.push_str("\"/>");
+        }
+        for u in self.uploads {
+            s.push_str(&file_upload_xml(u));
+        }
+        s.push_str("</parameters>");
+        s
+    }
+}
+
+/// `<file-upload field-name upload-filename>` with the file's root element inside when the file is XML.
+pub fn file_upload_xml(u: &Upload) -> String {
+    let mut s = String::from("<file-upload field-name=\"");
+    escape_xml(&u.field_name, &mut s);
+    s.push_str("\" upload-filename=\"");
+    escape_xml(&u.filename, &mut s);
+    s.push_str("\">");
+    if u.size <= MAX_UPLOAD_AS_XML {
+        if let Ok(text) = std::fs::read_to_string(&u.path) {
+            if let Some(root) = root_element_source(&text) {
+                s.push_str(root);
+            }
+        }
+    }
+    s.push_str("</file-upload>");
+    s
+}
+
+/// The source text of the root element, if `text` is a well-formed XML document without a DTD.
+pub fn root_element_source(text: &str) -> Option<&str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let doc = roxmltree::Document::parse_with_options(
+        text,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: 5_000_000,
+            ..Default::default()
+        },
+    )
+    .ok()?;
+    let range = doc.root_element().range();
+    Some(&text[range])
+}
+
+/// Runs a stylesheet on the blocking pool.
+pub async fn transform(
+    xslt: Arc<Stylesheet>,
+    input: String,
+    params: Vec<(String, String)>,
+) -> Result<Vec<u8>, Failure> {
+    let result = tokio::task::spawn_blocking(move || {
+        let p: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        xslt.transform(input.as_bytes(), &p)
+    })
+    .await;
+    match result {
+        Ok(Ok(out)) => Ok(out),
+        Ok(Err(e)) => Err(Failure::hidden(format!("XSLT failed: {e}"))),
+        Err(e) => Err(Failure::hidden(format!("XSLT task failed: {e}"))),
+    }
+}
+
+/// Applies `<post-process>` steps to a list of elements.
+async fn post_process(
+    steps: &[PostProcess],
+    mut elements: Vec<String>,
+) -> Result<Vec<String>, Failure> {
+    for step in steps {
+        let mut input = String::from("<data-source-post-processing-input>");
+        for e in &elements {
+            input.push_str(e);
+        }
+        input.push_str("</data-source-post-processing-input>");
+        let out = transform(step.xslt.clone(), input, Vec::new()).await?;
+        let text = String::from_utf8(out)
+            .map_err(|_| Failure::hidden("post-processing output is not UTF-8"))?;
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let doc = roxmltree::Document::parse(body).map_err(|e| {
+            Failure::hidden(format!(
+                "post-processing '{}' output is not XML: {e}",
+                step.name
+            ))
+        })?;
+        let root = doc.root_element();
+        if root.tag_name().name() != "data-source-post-processing-output" {
+            return Err(Failure::hidden(format!(
+                "Data Source post-processing returned a document whose root node was <{}> but should be <data-source-post-processing-output>",
+                root.tag_name().name()
+            )));
+        }
+        elements = root
+            .children()
+            .filter(|c| c.is_element())
+            .map(|c| body[c.range()].to_string())
+            .collect();
+    }
+    Ok(elements)
+}
+
+/// Runs the commands concurrently and returns their post-processed elements in command order.
+pub async fn run_commands(commands: &[Command], ctx: &Ctx<'_>) -> Result<Vec<String>, Failure> {
+    let futures = commands.iter().map(|c| async move {
+        let out = run_command(c, ctx).await?;
+        post_process(&c.post_process, out).await
+    });
+    let results = futures_util::future::join_all(futures).await;
+    let mut all = Vec::new();
+    for r in results {
+        all.extend(r?);
+    }
+    Ok(all)
+}
+
+/// The `<transformation-input>` document of data source `index`.
+pub async fn run_data_source(index: usize, ctx: &Ctx<'_>) -> Result<String, Failure> {
+    let ds = &ctx.app.data_sources[index];
+    let elements = run_commands(&ds.commands, ctx).await?;
+    let elements = post_process(&ds.post_process, elements).await?;
+    let mut doc = String::from("<transformation-input>");
+    for e in elements {
+        doc.push_str(&e);
+    }
+    doc.push_str("</transformation-input>");
+    Ok(doc)
+}
+
+async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure> {
+    match &c.kind {
+        CommandKind::LiteralXml(list) => list.iter().map(|p| ctx.expand(p)).collect(),
+        CommandKind::Parameters => Ok(vec![ctx.parameters_xml()]),
+        CommandKind::Md5 { message, id } => {
+            let m = ctx.expand(message)?;
+            let digest = Md5::digest(m.as_bytes());
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let mut s = String::from("<hash");
+            if let Some(id) = id {
+                s.push_str(" id=\"");
+                escape_xml(&ctx.expand(id)?, &mut s);
+                s.push('"');
+            }
+            s.push('>');
+            s.push_str(&hex);
+            s.push_str("</hash>");
+            Ok(vec![s])
+        }
+        CommandKind::XmlFromApplication {
+            file,
+            ignore_if_not_found,
+            preloaded,
+        } => {
+            let pattern = match preloaded {
+                Some(p) => p.clone(),
+                None => {
+                    let name = ctx.expand(file)?;
+                    let dir = ctx.app.layout.config_dir.join("xml-from-application");
+                    let found = tokio::task::spawn_blocking(move || {
+                        crate::config::data_source::read_application_xml(&dir, &name)
+                            .map(|p| (p, name))
+                    })
+                    .await
+                    .map_err(|e| Failure::hidden(e.to_string()))?;
+                    match found {
+                        Ok((Some(p), _)) => p,
+                        Ok((None, _)) if *ignore_if_not_found => return Ok(Vec::new()),
+                        Ok((None, name)) => {
+                            return Err(Failure::internal(format!(
+                                "File '{name}' not found within 'xml-from-application' directory"
+                            )))
+                        }
+                        Err(e) => return Err(Failure::internal(e)),
+                    }
+                }
+            };
+            Ok(vec![ctx.expand(&pattern)?])
+        }
+        CommandKind::ApplicationIntrospection => {
+            let root = ctx.app.layout.config_dir.clone();
+            let out = tokio::task::spawn_blocking(move || introspect(&root))
+                .await
+                .map_err(|e| Failure::hidden(e.to_string()))??;
+            Ok(vec![out])
+        }
+        CommandKind::XmlFromUrl {
+            spec,
+            tag,
+            expand,
+            ignore_if_error,
+        } => {
+            let fetched = match super::http::fetch(spec, ctx).await {
+                Ok(f) => f,
+                Err(Ok(failure)) if *ignore_if_error => {
+                    tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <xml-from-url>");
+                    return Ok(Vec::new());
+                }
+                Err(Ok(failure)) => {
+                    return Err(Failure::hidden(failure.message)
+                        .with_http_failure(failure.url, failure.status))
+                }
+                Err(Err(f)) => return Err(f),
+            };
+            let element = match response_to_xml(&fetched) {
+                Ok(e) => e,
+                Err(message) if *ignore_if_error => {
+                    tracing::warn!(url = %fetched.url, error = %message, "ignored failure of <xml-from-url>");
+                    return Ok(Vec::new());
+                }
+                Err(message) => return Err(Failure::hidden(message)),
+            };
+            let element = if *expand {
+                ctx.expand(&Pattern::xml(&element))?
+            } else {
+                element
+            };
+            Ok(vec![match tag {
+                Some(t) => format!("<{t}>{element}</{t}>"),
+                None => element,
+            }])
+        }
+    }
+}
+
+/// An upstream response as one XML element (§8.2 `<xml-from-url>`).
+fn response_to_xml(f: &super::http::Fetched) -> Result<String, String> {
+    if f.body.is_empty() {
+        return Ok("<empty-response/>".to_string());
+    }
+    let ct = f.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    if ct.contains("json") {
+        crate::convert::json_to_xml(&f.body, "response").map_err(|e| {
+            format!(
+                "URL '{}' returned JSON that cannot be converted: {e}",
+                f.url
+            )
+        })
+    } else if ct.contains("xml") {
+        let text = std::str::from_utf8(&f.body)
+            .map_err(|_| format!("URL '{}' returned XML that is not UTF-8", f.url))?;
+        root_element_source(text)
+            .map(str::to_string)
+            .ok_or_else(|| format!("URL '{}' returned XML that cannot be parsed", f.url))
+    } else if ct.contains("html") {
+        let doc = crate::xslt::Document::parse_html(&f.body)
+            .map_err(|e| format!("URL '{}' returned HTML that cannot be parsed: {e}", f.url))?;
+        String::from_utf8(doc.root_to_xml())
+            .map_err(|_| format!("URL '{}' returned HTML that is not UTF-8", f.url))
+    } else {
+        Err(format!(
+            "URL '{}' returned an unexpected content type '{}': Expecting XML, JSON, or empty content",
+            f.url,
+            f.content_type.as_deref().unwrap_or("")
+        ))
+    }
+}
+
+const INTROSPECTION_MAX_ENTRIES: usize = 10_000;
+
+fn introspect(root: &Path) -> Result<String, Failure> {
+    let mut out = String::from("<application-introspection>");
+    let mut count = 0;
+    introspect_dir(root, root, &mut out, &mut count)?;
+    out.push_str("</application-introspection>");
+    Ok(out)
+}
+
+fn introspect_dir(
+    root: &Path,
+    dir: &Path,
+    out: &mut String,
+    count: &mut usize,
+) -> Result<(), Failure> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| Failure::hidden(format!("cannot list {}: {e}", dir.display())))?
+        .flatten()
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        *count += 1;
+        if *count > INTROSPECTION_MAX_ENTRIES {
+            return Err(Failure::hidden(
+                "application directory has too many files for <application-introspection>",
+            ));
+        }
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let ft = e
+            .file_type()
+            .map_err(|err| Failure::hidden(err.to_string()))?;
+        if ft.is_dir() {
+            out.push_str("<directory name=\"");
+            escape_xml(&name, out);
+            out.push_str("\">");
+            introspect_dir(root, &path, out, count)?;
+            out.push_str("</directory>");
+        } else if name.to_ascii_lowercase().ends_with(".xml") {
+            out.push_str("<xml-file name=\"");
+            escape_xml(&name, out);
+            out.push_str("\">");
+            let inside_xfa = path
+                .strip_prefix(root)
+                .map(|r| r.starts_with("xml-from-application"))
+                .unwrap_or(false);
+            if !inside_xfa {
+                let text = std::fs::read_to_string(&path).map_err(|err| {
+                    Failure::hidden(format!("cannot read {}: {err}", path.display()))
+                })?;
+                let rootel = root_element_source(&text).ok_or_else(|| {
+                    Failure::hidden(format!("{} is not well-formed XML", path.display()))
+                })?;
+                out.push_str(rootel);
+            }
+            out.push_str("</xml-file>");
+        } else {
+            out.push_str("<file name=\"");
+            escape_xml(&name, out);
+            out.push_str("\"/>");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! The parameter transformation (§7): the input document built from the request, the stylesheet, and the rules
+//! that turn its output into the endpoint's parameters or a 400/500.
+
+use std::net::IpAddr;
+
+use super::data_source::{self, Ctx};
+use super::{Call, Failure};
+use crate::config::template::escape_xml;
+use crate::config::{Endpoint, ParameterTransformation};
+use crate::request::BodyKind;
+
+const PREFIX: &str = "While processing result of parameter transformation: ";
+
+fn element(name: &str, text: &str, out: &mut String) {
+    out.push('<');
+    out.push_str(name);
+    out.push('>');
+    escape_xml(text, out);
+    out.push_str("</");
+    out.push_str(name);
+    out.push('>');
+}
+
+/// The client's address: `X-Forwarded-For` when it holds exactly one address, else the peer.
+fn client_ip(call: &Call) -> Option<IpAddr> {
+    if let Some(xff) = call
+        .input
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        return xff.trim().parse().ok();
+    }
+    call.input.client_ip
+}
+
+/// Request parameters joined per name (first-appearance order) with the endpoint's separator.
+pub fn joined_params(pairs: &[(String, String)], separator: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (n, v) in pairs {
+        match out.iter_mut().find(|(k, _)| k == n) {
+            Some((_, existing)) => {
+                existing.push_str(separator);
+                existing.push_str(v);
+            }
+            None => out.push((n.clone(), v.clone())),
+        }
+    }
+    out
+}
+
+/// Runs the transformation; returns the parameters it produced (not yet checked for defaults).
+///
+/// `pairs` are the request parameters; `with_body` is false for forwarded requests, which see no body.
+pub async fn run(
+    call: &Call<'_>,
+    endpoint: &Endpoint,
+    pt: &ParameterTransformation,
+    pairs: &[(String, String)],
+    with_body: bool,
+) -> Result<Vec<(String, String)>, Failure> {
+    let input = call.input;
+    let request_params = joined_params(pairs, &endpoint.separator);
+    let mut doc = String::from("<parameter-transformation-input><input-from-request>");
+    element("endpoint", &endpoint.name, &mut doc);
+    if input.debug && with_body {
+        doc.push_str("<debug-requested/>");
+    }
+    for (n, v) in &request_params {
+        doc.push_str("<parameter name=\"");
+        escape_xml(n, &mut doc);
+        doc.push_str("\" value=\"");
+        escape_xml(v, &mut doc);
+        doc.push_str("\"/>");
+    }
+    for u in &input.uploads {
+        doc.push_str(&data_source::file_upload_xml(u));
+    }
+    let body_kind = if with_body {
+        input.body_kind()
+    } else {
+        BodyKind::None
+    };
+    match body_kind {
+        BodyKind::Xml => {
+            let raw = input.raw_body.as_deref().unwrap_or(b"");
+            let text = std::str::from_utf8(raw).map_err(|_| {
+                Failure::bad_request("Request is not valid XML: the body is not UTF-8")
+            })?;
+            let root = parse_xml_body(text)?;
+            doc.push_str("<xml>");
+            doc.push_str(root);
+            doc.push_str("</xml>");
+        }
+        BodyKind::Json => {
+            let raw = input.raw_body.as_deref().unwrap_or(b"");
+            let children =
+                crate::convert::json_to_xml_children(raw, "json-request").map_err(|e| {
+                    Failure::bad_request(format!("Cannot parse JSON from POST request: {e}"))
+                })?;
+            doc.push_str("<json>");
+            doc.push_str(&children);
+            doc.push_str("</json>");
+        }
+        _ => {}
+    }
+    for (name, value) in input.headers.iter() {
+        if name == http::header::COOKIE {
+            continue;
+        }
+        doc.push_str("<http-header name-lowercase=\"");
+        escape_xml(name.as_str(), &mut doc);
+        doc.push_str("\">");
+        escape_xml(&String::from_utf8_lossy(value.as_bytes()), &mut doc);
+        doc.push_str("</http-header>");
+    }
+    for cookie in input.headers.get_all(http::header::COOKIE) {
+        for pair in String::from_utf8_lossy(cookie.as_bytes()).split(';') {
+            if let Some((n, v)) = pair.trim().split_once('=') {
+                doc.push_str("<cookie name=\"");
+                escape_xml(n.trim(), &mut doc);
+                doc.push_str("\">");
+                escape_xml(v.trim(), &mut doc);
+                doc.push_str("</cookie>");
+            }
+        }
+    }
+    if let Some(ip) = client_ip(call) {
+        element("ip-address", &ip.to_string(), &mut doc);
+    }
+    doc.push_str("</input-from-request><input-from-application>");
+    element("application", &call.app.name, &mut doc);
+    if let Some(k) = call.app.secret_keys.first() {
+        element("secret-key", k, &mut doc);
+    }
+    if let Some(base) = std::env::var("ENDPOINTS_BASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        element("base-url", &base, &mut doc);
+    }
+    doc.push_str("</input-from-application>");
+
+    // Data sources see the request parameters (none for XML/JSON bodies) and request-id; unknown → "".
+    let mut ds_params = if matches!(body_kind, BodyKind::Xml | BodyKind::Json) {
+        Vec::new()
+    } else {
+        request_params.clone()
+    };
+    ds_params.push(("request-id".to_string(), call.request_id.to_string()));
+    let ctx = Ctx {
+        app: call.app,
+        params: ds_params,
+        unknown_empty: true,
+        uploads: &input.uploads,
+    };
+    for e in data_source::run_commands(&pt.commands, &ctx).await? {
+        doc.push_str(&e);
+    }
+    doc.push_str("</parameter-transformation-input>");
+
+    let out = data_source::transform(pt.xslt.clone(), doc, Vec::new()).await?;
+    interpret_output(endpoint, &out)
+}
+
+/// The root element of an XML request body; DOCTYPEs (and so entities) are refused.
+fn parse_xml_body(text: &str) -> Result<&str, Failure> {
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let doc = roxmltree::Document::parse_with_options(
+        body,
+        roxmltree::ParsingOptions {
+            allow_dtd: false,
+            nodes_limit: 5_000_000,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| match e {
+        roxmltree::Error::DtdDetected => {
+            Failure::bad_request("Request is not valid XML: DOCTYPE declarations are not allowed")
+        }
+        e => Failure::bad_request(format!("Request is not valid XML: {e}")),
+    })?;
+    let range = doc.root_element().range();
+    Ok(&body[range])
+}
+
+/// §7.5: `<parameter name value>` elements, or an `<error>` (400), or a broken result (400/500).
+pub fn interpret_output(endpoint: &Endpoint, out: &[u8]) -> Result<Vec<(String, String)>, Failure> {
+    let text = std::str::from_utf8(out)
+        .map_err(|_| Failure::hidden("parameter transformation output is not UTF-8"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err(Failure::bad_request(format!(
+            "{PREFIX}Parameter transformation delivered empty document"
+        )));
+    }
+    let doc = roxmltree::Document::parse(text)
+        .map_err(|e| Failure::hidden(format!("parameter transformation output is not XML: {e}")))?;
+    let root = doc.root_element();
+    let children: Vec<_> = root.children().filter(|c| c.is_element()).collect();
+    let errors: Vec<_> = children
+        .iter()
+        .filter(|c| c.tag_name().name() == "error")
+        .collect();
+    if errors.len() > 1 {
+        return Err(Failure::bad_request(format!(
+            "{PREFIX}More than one <error> element"
+        )));
+    }
+    if let Some(e) = errors.first() {
+        let text: String = e
+            .descendants()
+            .filter(|d| d.is_text())
+            .filter_map(|d| d.text())
+            .collect();
+        let mut f = Failure::bad_request(format!(
+            "Parameter transformation contained <error>: {text}"
+        ));
+        f.parameter_transformation_error = Some(text);
+        return Err(f);
+    }
+    let mut params: Vec<(String, String)> = Vec::new();
+    for c in children {
+        match c.tag_name().name() {
+            "parameter" => {
+                let (Some(n), Some(v)) = (c.attribute("name"), c.attribute("value")) else {
+                    return Err(Failure::bad_request(format!(
+                        "{PREFIX}<parameter> needs the attributes 'name' and 'value'"
+                    )));
+                };
+                if n == "request-id" {
+                    continue;
+                }
+                if endpoint.parameter_index(n).is_none() {
+                    return Err(Failure::bad_request(format!(
+                        "Parameter transformation XSLT produced <parameter name='{n}'../> but this parameter isn't declared in 'endpoints.xml'"
+                    )));
+                }
+                params.retain(|(k, _)| k != n);
+                params.push((n.to_string(), v.to_string()));
+            }
+            "status" => {
+                return Err(Failure::hidden(
+                    "Parameter transformation produced the legacy <status> element",
+                ))
+            }
+            other => {
+                return Err(Failure::bad_request(format!(
+                    "{PREFIX}Unexpected element <{other}>"
+                )))
+            }
+        }
+    }
+    Ok(params)
+}

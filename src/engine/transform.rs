@@ -1,0 +1,64 @@
+//! Running a transformer: its data source → `<transformation-input>` → its XSLT (or the identity) → the output
+//! conversion → body and content type.
+
+use bytes::Bytes;
+
+use super::data_source::{self, Ctx};
+use super::Failure;
+
+/// The body and `Content-Type` a transformer produced.
+pub struct Transformed {
+    pub body: Bytes,
+    pub content_type: String,
+}
+
+fn with_charset(ct: &str) -> String {
+    if ct.to_ascii_lowercase().contains("charset=") {
+        ct.to_string()
+    } else {
+        format!("{ct}; charset=UTF-8")
+    }
+}
+
+pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
+    let t = &ctx.app.transformers[index];
+    let input = data_source::run_data_source(t.data_source, ctx).await?;
+    let (bytes, media_type) = match &t.xslt {
+        Some(x) => {
+            let media = x.output().media_type.clone();
+            (
+                data_source::transform(x.clone(), input, t.params.clone()).await?,
+                media,
+            )
+        }
+        None => {
+            let mut s = String::with_capacity(input.len() + 40);
+            s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            s.push_str(&input);
+            s.push('\n');
+            (s.into_bytes(), None)
+        }
+    };
+    if t.to_json {
+        let json = crate::convert::xml_to_json(&bytes).map_err(|e| {
+            Failure::hidden(format!(
+                "transformer '{}': output cannot be converted to JSON: {e}",
+                t.name
+            ))
+        })?;
+        let ct = t.content_type.as_deref().unwrap_or("application/json");
+        return Ok(Transformed {
+            body: Bytes::from(json),
+            content_type: with_charset(ct),
+        });
+    }
+    let ct = t
+        .content_type
+        .as_deref()
+        .or(media_type.as_deref())
+        .unwrap_or("text/plain");
+    Ok(Transformed {
+        body: Bytes::from(bytes),
+        content_type: with_charset(ct),
+    })
+}
