@@ -602,3 +602,39 @@ async fn example_xml_page_does_what_its_readme_says() {
         "Sorry: Unknown category 'cake': choose tea or coffee.\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extension_functions_in_both_namespaces() {
+    let s = TestServer::fixture("xslt").await;
+    let r = get(&s, "functions", "").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let text = r.text();
+    let parts: Vec<&str> = text.split('|').collect();
+    assert_eq!(parts.len(), 8, "{text}");
+    for id in &parts[..2] {
+        let u = uuid::Uuid::parse_str(id).unwrap();
+        assert_eq!(u.get_version_num(), 4);
+        assert_eq!(*id, id.to_lowercase());
+    }
+    assert_ne!(parts[0], parts[1]);
+    assert_eq!(parts[2], "R3LDvMOfZQ==");
+    assert_eq!(parts[3], "Grüße");
+    assert_eq!(parts[4], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(parts[5], parts[4]);
+    assert_eq!(parts[6], "Grüße");
+    assert_eq!(parts[7], "a+b+c");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_reach_the_parameter_transformation() {
+    let s = TestServer::fixture("xslt").await;
+    let h = s.hash("pt", &[]);
+    let (ct, body) = common::multipart(&[
+        ("hash", None, h.as_bytes()),
+        ("order", Some("order.xml"), b"<?xml version=\"1.0\"?><order id=\"9\"/>"),
+        ("photo", Some("p.bin"), b"\x89PNG not xml"),
+    ]);
+    let r = s.send(Method::POST, "/app/pt", &[("content-type", ct.as_str())], body).await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+    assert!(r.location().starts_with("https://echo.example/pt?a=2:order:order.xml:order:0&"), "{}", r.location());
+}

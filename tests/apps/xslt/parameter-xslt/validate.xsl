@@ -13,6 +13,10 @@
                 <xsl:when test="$a = 'foo'"><foo/></xsl:when>
                 <xsl:when test="$a = 'noname'"><parameter value="1"/></xsl:when>
                 <xsl:when test="$a = 'none'"/>
+                <xsl:when test="/parameter-transformation-input/input-from-request/file-upload">
+                    <xsl:variable name="u" select="/parameter-transformation-input/input-from-request/file-upload"/>
+                    <parameter name="a" value="{count($u)}:{$u[1]/@field-name}:{$u[1]/@upload-filename}:{name($u[1]/*)}:{count($u[2]/*)}"/>
+                </xsl:when>
                 <xsl:when test="$j"><parameter name="a" value="{$j/name}|{count($j/tags)}|{$j/n}|{$j/_0031_st}"/></xsl:when>
                 <xsl:when test="$x"><parameter name="a" value="xml:{$x/order/@id}"/></xsl:when>
                 <xsl:when test="$a"><parameter name="a" value="{$a}"/></xsl:when>
