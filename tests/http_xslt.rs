@@ -619,7 +619,10 @@ async fn extension_functions_in_both_namespaces() {
     assert_ne!(parts[0], parts[1]);
     assert_eq!(parts[2], "R3LDvMOfZQ==");
     assert_eq!(parts[3], "Grüße");
-    assert_eq!(parts[4], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assert_eq!(
+        parts[4],
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
     assert_eq!(parts[5], parts[4]);
     assert_eq!(parts[6], "Grüße");
     assert_eq!(parts[7], "a+b+c");
@@ -631,10 +634,26 @@ async fn uploads_reach_the_parameter_transformation() {
     let h = s.hash("pt", &[]);
     let (ct, body) = common::multipart(&[
         ("hash", None, h.as_bytes()),
-        ("order", Some("order.xml"), b"<?xml version=\"1.0\"?><order id=\"9\"/>"),
+        (
+            "order",
+            Some("order.xml"),
+            b"<?xml version=\"1.0\"?><order id=\"9\"/>",
+        ),
         ("photo", Some("p.bin"), b"\x89PNG not xml"),
     ]);
-    let r = s.send(Method::POST, "/app/pt", &[("content-type", ct.as_str())], body).await;
+    let r = s
+        .send(
+            Method::POST,
+            "/app/pt",
+            &[("content-type", ct.as_str())],
+            body,
+        )
+        .await;
     assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
-    assert!(r.location().starts_with("https://echo.example/pt?a=2:order:order.xml:order:0&"), "{}", r.location());
+    assert!(
+        r.location()
+            .starts_with("https://echo.example/pt?a=2:order:order.xml:order:0&"),
+        "{}",
+        r.location()
+    );
 }

@@ -681,28 +681,8 @@ fn parse_action(
                 );
                 return None;
             };
-            let download_filename = match el.attribute("download-filename") {
-                Some(_) if is_error => {
-                    diags.error(
-                        file,
-                        xml::attr_pos(el, "download-filename"),
-                        format!("<endpoint name='{endpoint}'> <error>: HTTP standard does not allow downloads to be triggered from error status codes"),
-                    );
-                    ok = false;
-                    None
-                }
-                Some(d) => {
-                    let t = template(
-                        d,
-                        "<response-transformation download-filename>",
-                        xml::attr_pos(el, "download-filename"),
-                        diags,
-                    );
-                    ok &= t.is_some();
-                    t
-                }
-                None => None,
-            };
+            let download_filename =
+                parse_download_filename(file, el, is_error, endpoint, &tag, scope, diags, &mut ok);
             ok &= check_data_source_patterns(
                 file,
                 xml::attr_pos(el, "name"),
@@ -730,30 +710,8 @@ fn parse_action(
                 );
                 ok = false;
             }
-            let download_filename = match el.attribute("download-filename") {
-                Some(_) if is_error => {
-                    diags.error(
-                        file,
-                        xml::attr_pos(el, "download-filename"),
-                        format!("<endpoint name='{endpoint}'> <error>: HTTP standard does not allow downloads to be triggered from error status codes"),
-                    );
-                    ok = false;
-                    None
-                }
-                Some(d) => {
-                    let t = template(
-                        d,
-                        "<response-from-static download-filename>",
-                        xml::attr_pos(el, "download-filename"),
-                        diags,
-                    );
-                    if t.is_none() {
-                        ok = false;
-                    }
-                    t
-                }
-                None => None,
-            };
+            let download_filename =
+                parse_download_filename(file, el, is_error, endpoint, &tag, scope, diags, &mut ok);
             let Some(filename) = el.attribute("filename") else {
                 diags.error(file, xml::pos(el), format!("<endpoint name='{endpoint}'> {tag}: <response-from-static> is missing the attribute 'filename'"));
                 return None;
@@ -880,6 +838,46 @@ fn parse_action(
         _ => unreachable!("unsupported kinds returned above"),
     };
     ok.then_some(action)
+}
+
+/// `download-filename="…"`: a template in `<success>`, forbidden in `<error>`.
+#[allow(clippy::too_many_arguments)]
+fn parse_download_filename(
+    file: &Path,
+    el: Node,
+    is_error: bool,
+    endpoint: &str,
+    tag: &str,
+    scope: &Scope,
+    diags: &mut Diagnostics,
+    ok: &mut bool,
+) -> Option<Template> {
+    let d = el.attribute("download-filename")?;
+    let pos = xml::attr_pos(el, "download-filename");
+    if is_error {
+        diags.error(
+            file,
+            pos,
+            format!("<endpoint name='{endpoint}'> <error>: HTTP standard does not allow downloads to be triggered from error status codes"),
+        );
+        *ok = false;
+        return None;
+    }
+    match Template::compile(d, scope) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            diags.error(
+                file,
+                pos,
+                format!(
+                    "<endpoint name='{endpoint}'> {tag}: <{}> download-filename: {e}",
+                    xml::name(el)
+                ),
+            );
+            *ok = false;
+            None
+        }
+    }
 }
 
 fn has_scheme(url: &str) -> bool {

@@ -141,6 +141,27 @@ pub struct SpecContext<'a> {
     pub compile: &'a mut CompileFn<'a>,
 }
 
+/// The stylesheet of `<xml-body xslt-file>` / `<json-body xslt-file>`, from `http-xslt/`.
+fn body_xslt(
+    file: &Path,
+    node: Node,
+    name: &str,
+    tag: &str,
+    ctx: &mut SpecContext,
+    diags: &mut Diagnostics,
+) -> Option<Arc<Stylesheet>> {
+    let path = ctx.http_xslt_dir.join(name);
+    if !path.is_file() {
+        diags.error(
+            file,
+            xml::attr_pos(node, "xslt-file"),
+            format!("<{tag} xslt-file='{name}'>: File 'http-xslt/{name}' not found"),
+        );
+        return None;
+    }
+    (ctx.compile)(&path, file, xml::attr_pos(node, "xslt-file"), diags)
+}
+
 /// Parses the HTTP children of `node`; `extra` lists further child elements the container allows.
 pub fn parse(
     file: &Path,
@@ -250,25 +271,10 @@ pub fn parse(
                 }
                 let children: Vec<Node> = xml::elements(c).collect();
                 match (c.attribute("xslt-file"), children.as_slice()) {
-                    (Some(x), []) => {
-                        let path = ctx.http_xslt_dir.join(x);
-                        if !path.is_file() {
-                            diags.error(
-                                file,
-                                xml::attr_pos(c, "xslt-file"),
-                                format!(
-                                    "<xml-body xslt-file='{x}'>: File 'http-xslt/{x}' not found"
-                                ),
-                            );
-                            ok = false;
-                        } else if let Some(s) =
-                            (ctx.compile)(&path, file, xml::attr_pos(c, "xslt-file"), diags)
-                        {
-                            bodies.push(HttpBody::XmlXslt(s));
-                        } else {
-                            ok = false;
-                        }
-                    }
+                    (Some(x), []) => match body_xslt(file, c, x, "xml-body", ctx, diags) {
+                        Some(st) => bodies.push(HttpBody::XmlXslt(st)),
+                        None => ok = false,
+                    },
                     (None, [one]) => {
                         let src = node.document().input_text();
                         bodies.push(HttpBody::XmlTemplate(Pattern::xml(&src[one.range()])));
@@ -283,25 +289,10 @@ pub fn parse(
                 xml::check_attributes(file, c, &["xslt-file"], diags);
                 let text = xml::text_content(c);
                 match (c.attribute("xslt-file"), text.trim().is_empty()) {
-                    (Some(x), true) => {
-                        let path = ctx.http_xslt_dir.join(x);
-                        if !path.is_file() {
-                            diags.error(
-                                file,
-                                xml::attr_pos(c, "xslt-file"),
-                                format!(
-                                    "<json-body xslt-file='{x}'>: File 'http-xslt/{x}' not found"
-                                ),
-                            );
-                            ok = false;
-                        } else if let Some(s) =
-                            (ctx.compile)(&path, file, xml::attr_pos(c, "xslt-file"), diags)
-                        {
-                            bodies.push(HttpBody::JsonXslt(s));
-                        } else {
-                            ok = false;
-                        }
-                    }
+                    (Some(x), true) => match body_xslt(file, c, x, "json-body", ctx, diags) {
+                        Some(st) => bodies.push(HttpBody::JsonXslt(st)),
+                        None => ok = false,
+                    },
                     (None, false) => match serde_json::from_str::<serde_json::Value>(&text) {
                         Ok(v) => bodies.push(HttpBody::JsonTemplate(JsonTemplate::from_value(v))),
                         Err(e) => {

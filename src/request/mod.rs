@@ -162,26 +162,8 @@ where
     B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let mut input = RequestInput {
-        headers: parts.headers.clone(),
-        client_ip,
-        ..RequestInput::default()
-    };
-    let (mut debug, mut verbose) = (false, false);
-    if let Some(q) = parts.uri.query() {
-        for (n, v) in form_urlencoded::parse(q.as_bytes()) {
-            if input.params.len() >= limits.max_fields {
-                return Err(InputError::TooManyFields(limits.max_fields));
-            }
-            add_param(
-                &mut input.params,
-                &mut debug,
-                &mut verbose,
-                n.into_owned(),
-                v.into_owned(),
-            );
-        }
-    }
+    let mut input = query_input(parts, client_ip, limits.max_fields)?;
+    let (mut debug, mut verbose) = (input.debug, input.verbose);
     let content_type_header = parts
         .headers
         .get(http::header::CONTENT_TYPE)
@@ -337,8 +319,12 @@ where
     Ok(())
 }
 
-/// Reads nothing but the query string (for requests whose body is not needed).
-pub fn from_query(parts: &http::request::Parts, client_ip: Option<IpAddr>) -> RequestInput {
+/// The query string's parameters, with no more than `max_fields` of them.
+fn query_input(
+    parts: &http::request::Parts,
+    client_ip: Option<IpAddr>,
+    max_fields: usize,
+) -> Result<RequestInput, InputError> {
     let mut input = RequestInput {
         headers: parts.headers.clone(),
         client_ip,
@@ -347,6 +333,9 @@ pub fn from_query(parts: &http::request::Parts, client_ip: Option<IpAddr>) -> Re
     let (mut debug, mut verbose) = (false, false);
     if let Some(q) = parts.uri.query() {
         for (n, v) in form_urlencoded::parse(q.as_bytes()) {
+            if input.params.len() >= max_fields {
+                return Err(InputError::TooManyFields(max_fields));
+            }
             add_param(
                 &mut input.params,
                 &mut debug,
@@ -358,7 +347,12 @@ pub fn from_query(parts: &http::request::Parts, client_ip: Option<IpAddr>) -> Re
     }
     input.debug = debug;
     input.verbose = verbose;
-    input
+    Ok(input)
+}
+
+/// Reads nothing but the query string (for requests whose body failed), without a field limit.
+pub fn from_query(parts: &http::request::Parts, client_ip: Option<IpAddr>) -> RequestInput {
+    query_input(parts, client_ip, usize::MAX).unwrap_or_default()
 }
 
 #[cfg(test)]
