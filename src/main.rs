@@ -95,6 +95,22 @@ struct ServeArgs {
     /// Directory for uploaded files while a request runs (default: the system's temporary directory).
     #[arg(long, env = "ENDPOINTS_UPLOAD_DIR")]
     upload_dir: Option<PathBuf>,
+    /// Serve every subdirectory of DIR as an application at /{application}/{endpoint} (instead of APP_DIR).
+    #[arg(long, value_name = "DIR", env = "ENDPOINTS_APPS")]
+    apps: Option<PathBuf>,
+    /// Serve a second copy of the application(s) as the `preview` environment: preview=DIR (with --apps, DIR holds
+    /// one subdirectory per application).
+    #[arg(long, value_name = "preview=DIR")]
+    environment_dir: Vec<String>,
+    /// Do not watch the files (reload only on SIGHUP).
+    #[arg(long)]
+    no_watch: bool,
+    /// Seconds that requests in flight may take to finish after SIGTERM/SIGINT.
+    #[arg(long, default_value_t = 30)]
+    shutdown_timeout: u64,
+    /// Log format: text or json (one JSON object per line).
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
 }
 
 /// An environment variable that is set and not empty.
@@ -138,15 +154,66 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ENDPOINTS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(false).init();
+    } else {
+        builder
+            .with_target(false)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
+}
+
+/// The applications to serve: (name, directory, environment).
+fn applications(args: &ServeArgs) -> Result<Vec<(String, PathBuf, Environment)>, String> {
+    let mut preview_dir = None;
+    for e in &args.environment_dir {
+        match e.split_once('=') {
+            Some(("preview", dir)) => preview_dir = Some(PathBuf::from(dir)),
+            _ => return Err(format!("--environment-dir takes preview=DIR, not '{e}'")),
+        }
+    }
+    let mut out = Vec::new();
+    match &args.apps {
+        Some(root) => {
+            let mut names: Vec<String> = std::fs::read_dir(root)
+                .map_err(|e| format!("cannot read {}: {e}", root.display()))?
+                .flatten()
+                .filter(|e| e.path().is_dir() && config::layout(&e.path()).is_ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect();
+            names.sort();
+            if names.is_empty() {
+                return Err(format!("{} has no application directories", root.display()));
+            }
+            for n in names {
+                out.push((n.clone(), root.join(&n), Environment::Live));
+                if let Some(p) = &preview_dir {
+                    if p.join(&n).is_dir() {
+                        out.push((n.clone(), p.join(&n), Environment::Preview));
+                    }
+                }
+            }
+        }
+        None => {
+            let name = args
+                .app
+                .name
+                .clone()
+                .unwrap_or_else(|| config::default_name(&args.app_dir));
+            out.push((name.clone(), args.app_dir.clone(), Environment::Live));
+            if let Some(p) = preview_dir {
+                out.push((name, p, Environment::Preview));
+            }
+        }
+    }
+    Ok(out)
 }
 
 fn print_diagnostics(diags: &[config::Diagnostic]) -> usize {
@@ -161,17 +228,8 @@ fn print_diagnostics(diags: &[config::Diagnostic]) -> usize {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    init_logging();
-    let options = load_options(&args.app);
-    let app = match config::load(&args.app_dir, &options) {
-        Ok(app) => app,
-        Err(e) => {
-            let n = print_diagnostics(&e.0);
-            eprintln!("{n} error(s); not serving {}", args.app_dir.display());
-            return ExitCode::FAILURE;
-        }
-    };
-    print_diagnostics(&app.warnings);
+    init_logging(args.log_format == "json");
+    let hash_check = hash_check_enabled(args.app.no_hash_check);
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
         max_fields: args.max_fields,
@@ -181,11 +239,48 @@ fn serve(args: ServeArgs) -> ExitCode {
         upload_dir: args.upload_dir.clone(),
     };
     let settings = Settings {
-        check_hash: options.hash_check,
+        check_hash: hash_check,
         display_expected_hash: env_var("ENDPOINTS_DISPLAY_EXPECTED_HASH")
             .is_some_and(|v| v.eq_ignore_ascii_case("true")),
     };
-    if !settings.check_hash {
+    let apps = match applications(&args) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut state = server::State::empty(limits, settings);
+    let mut failed = false;
+    for (name, dir, environment) in apps {
+        let options = LoadOptions {
+            name: Some(name.clone()),
+            hash_check,
+        };
+        match config::load(&dir, &options) {
+            Ok(app) => {
+                print_diagnostics(&app.warnings);
+                tracing::info!(
+                    "loaded application '{}' ({}, {} endpoints) from {}",
+                    name,
+                    environment.as_str(),
+                    app.endpoints.len(),
+                    dir.display()
+                );
+                state.add(app, &dir, environment, options);
+            }
+            Err(e) => {
+                let n = print_diagnostics(&e.0);
+                eprintln!("{n} error(s) in {}", dir.display());
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        eprintln!("not serving: fix the errors above (endpoints check DIR lists them)");
+        return ExitCode::FAILURE;
+    }
+    if !state.settings.check_hash {
         tracing::warn!(
             "hash checking is disabled: every endpoint accepts unauthenticated requests"
         );
@@ -200,17 +295,14 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let state = Arc::new(state);
+    let _watching = (!args.no_watch).then(|| server::watch::Watching::start(state.clone()));
+    let grace = Duration::from_secs(args.shutdown_timeout);
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        tracing::info!(
-            "serving application '{}' ({} endpoints) from {} on http://{}",
-            app.name,
-            app.endpoints.len(),
-            args.app_dir.display(),
-            listener.local_addr()?
-        );
-        let state = Arc::new(server::State::new(app, limits, settings));
-        server::serve(listener, state, shutdown_signal(), Duration::from_secs(30)).await
+        tracing::info!("serving on http://{}", listener.local_addr()?);
+        spawn_reload_on_hangup(state.clone());
+        server::serve(listener, state, shutdown_signal(), grace).await
     });
     match result {
         Ok(()) => {
@@ -222,6 +314,24 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `kill -HUP` reloads every application.
+fn spawn_reload_on_hangup(state: Arc<server::State>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            let st = state.clone();
+            let _ = tokio::task::spawn_blocking(move || st.reload_all()).await;
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 async fn shutdown_signal() {

@@ -68,7 +68,8 @@ async fn hash_vectors_tv01_to_tv09() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_under_any_key_and_from_form_body() {
     let s = TestServer::fixture("core").await;
-    let app = s.running.state.app.load();
+    let loaded = s.running.state.app();
+    let app = &loaded.app;
     let second = endpoints::engine::hash::compute(
         "plain",
         &[] as &[&str],

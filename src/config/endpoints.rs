@@ -46,6 +46,9 @@ pub fn is_url_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
+/// Paths the server answers itself; an endpoint of the same name is reachable only as `/{application}/{name}`.
+pub const RESERVED_PATHS: [&str; 2] = ["health-check", "metrics"];
+
 /// An endpoint found in phase one, before its body is compiled.
 struct Found<'a, 'i> {
     node: Node<'a, 'i>,
@@ -135,6 +138,15 @@ fn collect_folder<'a, 'i>(
                     diags.error(file, xml::pos(child), "<endpoint> is missing the attribute 'name'");
                     continue;
                 };
+                if RESERVED_PATHS.contains(&name) {
+                    diags.warning(
+                        file,
+                        xml::attr_pos(child, "name"),
+                        format!(
+                            "endpoint name '{name}' is shadowed by the server's /{name}: reach it as /<application>/{name}"
+                        ),
+                    );
+                }
                 if !is_url_name(name) {
                     diags.warning(
                         file,

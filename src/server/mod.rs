@@ -2,7 +2,10 @@
 //! `/{endpoint}`, CORS, limits and timeouts, static file serving, the access log and graceful shutdown.
 
 pub mod body;
+pub mod metrics;
+pub mod site;
 pub mod static_http;
+pub mod watch;
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -10,7 +13,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arc_swap::ArcSwap;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
 use http::header::{
     ACCESS_CONTROL_ALLOW_HEADERS, ACCESS_CONTROL_ALLOW_METHODS, ACCESS_CONTROL_ALLOW_ORIGIN, ALLOW,
     CONNECTION, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, ORIGIN, VARY,
@@ -22,26 +27,99 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::TcpListener;
 
-use crate::config::Application;
+use crate::config::{Application, LoadOptions};
 use crate::engine::{self, Environment, Failure, ResponseBody as EngineBody, Settings};
 use crate::request::{self, InputError, Limits};
 use body::ResponseBody;
+use metrics::Metrics;
+use site::Site;
 
 /// Everything a running server shares between connections.
 pub struct State {
-    /// The application being served; swapped atomically on reload, each request keeps the one it started with.
-    pub app: ArcSwap<Application>,
+    /// The served applications (each environment of an application is a site of its own). Each one's
+    /// configuration is swapped atomically on reload; a request keeps the one it started with.
+    pub sites: Vec<Arc<Site>>,
     pub limits: Limits,
     pub settings: Settings,
+    pub metrics: Metrics,
 }
 
 impl State {
-    pub fn new(app: Application, limits: Limits, settings: Settings) -> State {
+    /// A state without applications; add them with [`State::add`].
+    pub fn empty(limits: Limits, settings: Settings) -> State {
         State {
-            app: ArcSwap::from_pointee(app),
+            sites: Vec::new(),
             limits,
             settings,
+            metrics: Metrics::default(),
         }
+    }
+
+    /// One application, served as `live` (and, without a preview site, also as `preview`).
+    pub fn new(app: Application, limits: Limits, settings: Settings) -> State {
+        let mut state = State::empty(limits, settings);
+        let dir = app.layout.root.clone();
+        let options = LoadOptions {
+            name: Some(app.name.clone()),
+            hash_check: state.settings.check_hash,
+        };
+        state.add(app, &dir, Environment::Live, options);
+        state
+    }
+
+    pub fn add(
+        &mut self,
+        app: Application,
+        dir: &Path,
+        environment: Environment,
+        options: LoadOptions,
+    ) {
+        let site = Site::new(app, dir, environment, options, &self.metrics);
+        self.sites.push(Arc::new(site));
+    }
+
+    /// The site answering `/{application}/…` (or `/…` when one application is served) in `environment`. Without a
+    /// site of its own, `preview` is served by the `live` configuration (only the hash differs).
+    pub fn site(&self, application: Option<&str>, environment: Environment) -> Option<&Arc<Site>> {
+        let name = match application {
+            Some(a) => a,
+            None => {
+                let mut live = self
+                    .sites
+                    .iter()
+                    .filter(|s| s.environment == Environment::Live);
+                match (live.next(), live.next()) {
+                    (Some(only), None) => only.name.as_str(),
+                    _ => return None,
+                }
+            }
+        };
+        let mut candidates = self.sites.iter().filter(|s| s.name == name);
+        let exact = candidates.clone().find(|s| s.environment == environment);
+        exact.or_else(|| candidates.find(|s| s.environment == Environment::Live))
+    }
+
+    /// The first application's current configuration.
+    pub fn app(&self) -> Arc<site::Loaded> {
+        self.sites[0].current.load_full()
+    }
+
+    /// Reloads every application (SIGHUP). Blocking: call it off the async workers.
+    pub fn reload_all(&self) {
+        for s in &self.sites {
+            s.reload(&self.metrics);
+        }
+    }
+
+    fn site_views(&self) -> Vec<metrics::SiteView<'_>> {
+        self.sites
+            .iter()
+            .map(|s| metrics::SiteView {
+                application: &s.name,
+                environment: s.environment.as_str(),
+                reloads: &s.reloads,
+            })
+            .collect()
     }
 }
 
@@ -105,10 +183,21 @@ pub async fn serve(
     Ok(())
 }
 
-/// What the access log needs to know about a response.
+/// What the access log and the metrics need to know about a response.
 struct Outcome {
     endpoint: Option<String>,
     bytes: u64,
+    counters: Option<Arc<metrics::EndpointCounters>>,
+}
+
+impl Outcome {
+    fn none() -> Outcome {
+        Outcome {
+            endpoint: None,
+            bytes: 0,
+            counters: None,
+        }
+    }
 }
 
 async fn handle(
@@ -122,30 +211,35 @@ async fn handle(
     let path = req.uri().path().to_string();
     let origin = req.headers().get(ORIGIN).filter(|o| !o.is_empty()).cloned();
 
-    let (mut response, outcome) = match method {
-        Method::OPTIONS => (
-            preflight(&req),
-            Outcome {
-                endpoint: None,
-                bytes: 0,
-            },
-        ),
-        Method::GET | Method::HEAD | Method::POST => {
+    state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
+    let (mut response, outcome) = match (&method, path.as_str()) {
+        (&Method::GET | &Method::HEAD, "/health-check") => (health(&state), Outcome::none()),
+        (&Method::GET | &Method::HEAD, "/metrics") => {
+            let mut r = Response::new(body::full(state.metrics.render(&state.site_views())));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            (r, Outcome::none())
+        }
+        (&Method::OPTIONS, _) => (preflight(&req), Outcome::none()),
+        (&Method::GET | &Method::HEAD | &Method::POST, _) => {
             endpoint_request(&state, peer, req, &request_id).await
         }
         _ => {
             let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed");
             r.headers_mut()
                 .insert(ALLOW, HeaderValue::from_static("GET, HEAD, POST, OPTIONS"));
-            (
-                r,
-                Outcome {
-                    endpoint: None,
-                    bytes: 0,
-                },
-            )
+            (r, Outcome::none())
         }
     };
+    state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
+    let status = response.status().as_u16();
+    match &outcome.counters {
+        Some(c) => c.count(status),
+        None => state.metrics.unrouted.count(status),
+    }
+    state.metrics.latency.observe(started.elapsed());
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         headers.insert(X_REQUEST_ID.clone(), v);
@@ -159,12 +253,37 @@ async fn handle(
         method = %method,
         path = %path,
         endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
-        status = response.status().as_u16(),
+        status,
         bytes = outcome.bytes,
         duration_us = started.elapsed().as_micros() as u64,
         request_id = %request_id,
     );
     Ok(response)
+}
+
+/// `GET /health-check`: 200 while the server runs, with the generation of every application's configuration.
+fn health(state: &State) -> Response<ResponseBody> {
+    let apps: Vec<serde_json::Value> = state
+        .sites
+        .iter()
+        .map(|s| {
+            let loaded = s.current.load();
+            let errors = s.last_errors.lock().map(|e| e.len()).unwrap_or(0);
+            serde_json::json!({
+                "application": s.name,
+                "environment": s.environment.as_str(),
+                "generation": loaded.generation,
+                "endpoints": loaded.app.endpoints.len(),
+                "last_reload_failed": errors > 0,
+                "last_reload_errors": errors,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({ "status": "ok", "applications": apps }).to_string();
+    let mut r = Response::new(body::full(body));
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
 }
 
 fn text(status: StatusCode, message: &str) -> Response<ResponseBody> {
@@ -233,16 +352,7 @@ async fn endpoint_request(
     req: Request<Incoming>,
     request_id: &str,
 ) -> (Response<ResponseBody>, Outcome) {
-    let none = |r| {
-        (
-            r,
-            Outcome {
-                endpoint: None,
-                bytes: 0,
-            },
-        )
-    };
-    let app = state.app.load_full();
+    let none = |r| (r, Outcome::none());
     let path = req.uri().path();
     let Some((app_name, endpoint_name)) = route(path) else {
         return none(text(
@@ -253,21 +363,44 @@ async fn endpoint_request(
             ),
         ));
     };
-    if let Some(a) = app_name {
-        if a != app.name {
-            return none(text(
-                StatusCode::NOT_FOUND,
-                &format!("Application '{a}' not found"),
-            ));
-        }
-    }
+    // The environment chooses the configuration, so it is taken from the query string before the body is read.
+    let query_environment = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(n, _)| n == "environment")
+            .map(|(_, v)| v.into_owned())
+    });
+    let site_environment = match query_environment.as_deref() {
+        None => Environment::Live,
+        Some(v) => match Environment::parse(v) {
+            Some(e) => e,
+            None => {
+                return none(text(
+                    StatusCode::NOT_FOUND,
+                    &format!("Environment '{}' not found", shorten(v)),
+                ))
+            }
+        },
+    };
+    let Some(site) = state.site(app_name, site_environment) else {
+        let message = match app_name {
+            Some(a) => format!("Application '{a}' not found"),
+            None => "Several applications are served: use /<application>/<endpoint>".to_string(),
+        };
+        return none(text(StatusCode::NOT_FOUND, &message));
+    };
+    let loaded = site.current.load_full();
+    let app = &loaded.app;
     let Some((index, endpoint)) = app.endpoint(endpoint_name) else {
         return none(text(
             StatusCode::NOT_FOUND,
             &format!("Endpoint '{endpoint_name}' not found in this application"),
         ));
     };
-    let endpoint_label = Some(endpoint.name.clone());
+    let outcome = |bytes| Outcome {
+        endpoint: Some(endpoint.name.clone()),
+        bytes,
+        counters: Some(loaded.counters[index].clone()),
+    };
 
     let (parts, body) = req.into_parts();
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
@@ -286,13 +419,7 @@ async fn endpoint_request(
             );
             r.headers_mut()
                 .insert(CONNECTION, HeaderValue::from_static("close"));
-            return (
-                r,
-                Outcome {
-                    endpoint: endpoint_label,
-                    bytes: 0,
-                },
-            );
+            return (r, outcome(0));
         }
         Ok(Ok(input)) => (input, None),
         Ok(Err(e)) => match e {
@@ -302,13 +429,7 @@ async fn endpoint_request(
                 let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
                 r.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
-                return (
-                    r,
-                    Outcome {
-                        endpoint: endpoint_label,
-                        bytes: 0,
-                    },
-                );
+                return (r, outcome(0));
             }
             e if e.is_bad_request() => (
                 request::from_query(&parts, Some(peer.ip())),
@@ -320,6 +441,7 @@ async fn endpoint_request(
             ),
         },
     };
+    // The hash uses the environment as sent (query string first, then the form).
     let environment = match input.first("environment") {
         None => Environment::Live,
         Some(v) => match Environment::parse(v) {
@@ -333,7 +455,7 @@ async fn endpoint_request(
         },
     };
     let result = engine::execute(engine::Call {
-        app: &app,
+        app,
         endpoint: index,
         environment,
         input: &input,
@@ -344,13 +466,7 @@ async fn endpoint_request(
     .await;
     let (resp, bytes) = to_http(result, &parts, request_id).await;
     drop(input); // uploaded temporary files are removed here
-    (
-        resp,
-        Outcome {
-            endpoint: endpoint_label,
-            bytes,
-        },
-    )
+    (resp, outcome(bytes))
 }
 
 async fn to_http(

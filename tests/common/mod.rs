@@ -134,8 +134,13 @@ impl TestServer {
 
     /// The hash for `endpoint` with the included values, under the first key, on `live`.
     pub fn hash(&self, endpoint: &str, included: &[&str]) -> String {
-        let app = self.running.state.app.load();
-        hash::compute(endpoint, included, Environment::Live, &app.secret_keys[0])
+        let app = self.running.state.app();
+        hash::compute(
+            endpoint,
+            included,
+            Environment::Live,
+            &app.app.secret_keys[0],
+        )
     }
 
     pub async fn get(&self, path_and_query: &str) -> Resp {

@@ -1,0 +1,207 @@
+//! Counters for `GET /metrics` (Prometheus text format). The hot path only touches atomics: every endpoint's
+//! counters are attached to the loaded application once, at load, and survive reloads because they are looked up by
+//! application, environment and endpoint name.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Status classes counted: 1xx … 5xx.
+const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+/// Requests answered by one endpoint, by status class.
+#[derive(Debug, Default)]
+pub struct EndpointCounters {
+    by_class: [AtomicU64; 5],
+}
+
+impl EndpointCounters {
+    pub fn count(&self, status: u16) {
+        let class = usize::from((status / 100).clamp(1, 5)) - 1;
+        self.by_class[class].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Histogram {
+    buckets: [AtomicU64; 12],
+    count: AtomicU64,
+    sum_micros: AtomicU64,
+}
+
+impl Histogram {
+    pub fn observe(&self, d: Duration) {
+        let secs = d.as_secs_f64();
+        for (i, le) in BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+                break;
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micros.fetch_add(
+            d.as_micros().min(u128::from(u64::MAX)) as u64,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+/// Everything `/metrics` reports.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    endpoints: Mutex<HashMap<(String, String, String), Arc<EndpointCounters>>>,
+    /// Requests that reached no endpoint (unknown path, application or endpoint; OPTIONS; 405), by status class.
+    pub unrouted: EndpointCounters,
+    pub latency: Histogram,
+    pub in_flight: AtomicI64,
+}
+
+/// Reload outcomes of one served application (kept on its site).
+#[derive(Debug, Default)]
+pub struct ReloadCounters {
+    pub ok: AtomicU64,
+    pub failed: AtomicU64,
+    /// Unix time (seconds) of the last load that succeeded.
+    pub last_good: AtomicU64,
+    /// Increases with every successful load, starting at 1.
+    pub generation: AtomicU64,
+}
+
+/// A site as `/metrics` sees it.
+pub struct SiteView<'a> {
+    pub application: &'a str,
+    pub environment: &'a str,
+    pub reloads: &'a ReloadCounters,
+}
+
+fn escape_label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+impl Metrics {
+    /// The counters of one endpoint (created on first use, kept across reloads).
+    pub fn endpoint(
+        &self,
+        application: &str,
+        environment: &str,
+        endpoint: &str,
+    ) -> Arc<EndpointCounters> {
+        let mut map = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry((
+            application.to_string(),
+            environment.to_string(),
+            endpoint.to_string(),
+        ))
+        .or_default()
+        .clone()
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, sites: &[SiteView]) -> String {
+        let mut out = String::with_capacity(4096);
+        out.push_str("# HELP endpoints_requests_total Requests answered, by application, environment, endpoint and status class.\n");
+        out.push_str("# TYPE endpoints_requests_total counter\n");
+        let map = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        let mut keys: Vec<_> = map.keys().collect();
+        keys.sort();
+        for key in keys {
+            let c = &map[key];
+            for (i, class) in CLASSES.iter().enumerate() {
+                let n = c.by_class[i].load(Ordering::Relaxed);
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "endpoints_requests_total{{application=\"{}\",environment=\"{}\",endpoint=\"{}\",status=\"{class}\"}} {n}",
+                        escape_label(&key.0),
+                        escape_label(&key.1),
+                        escape_label(&key.2)
+                    );
+                }
+            }
+        }
+        drop(map);
+        out.push_str("# HELP endpoints_unrouted_requests_total Requests that reached no endpoint, by status class.\n");
+        out.push_str("# TYPE endpoints_unrouted_requests_total counter\n");
+        for (i, class) in CLASSES.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "endpoints_unrouted_requests_total{{status=\"{class}\"}} {}",
+                self.unrouted.by_class[i].load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP endpoints_request_duration_seconds Time from the request's arrival to its response headers.\n");
+        out.push_str("# TYPE endpoints_request_duration_seconds histogram\n");
+        let mut cumulative = 0;
+        for (i, le) in BUCKETS.iter().enumerate() {
+            cumulative += self.latency.buckets[i].load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "endpoints_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"
+            );
+        }
+        let count = self.latency.count.load(Ordering::Relaxed);
+        let _ = writeln!(
+            out,
+            "endpoints_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            out,
+            "endpoints_request_duration_seconds_sum {}",
+            self.latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "endpoints_request_duration_seconds_count {count}");
+        out.push_str("# HELP endpoints_requests_in_flight Requests being answered now.\n");
+        out.push_str("# TYPE endpoints_requests_in_flight gauge\n");
+        let _ = writeln!(
+            out,
+            "endpoints_requests_in_flight {}",
+            self.in_flight.load(Ordering::Relaxed)
+        );
+        out.push_str(
+            "# HELP endpoints_reloads_total Configuration loads after the first, by result.\n",
+        );
+        out.push_str("# TYPE endpoints_reloads_total counter\n");
+        for s in sites {
+            for (result, n) in [("ok", &s.reloads.ok), ("failed", &s.reloads.failed)] {
+                let _ = writeln!(
+                    out,
+                    "endpoints_reloads_total{{application=\"{}\",environment=\"{}\",result=\"{result}\"}} {}",
+                    escape_label(s.application),
+                    s.environment,
+                    n.load(Ordering::Relaxed)
+                );
+            }
+        }
+        out.push_str("# HELP endpoints_last_good_load_timestamp_seconds When the running configuration was loaded.\n");
+        out.push_str("# TYPE endpoints_last_good_load_timestamp_seconds gauge\n");
+        for s in sites {
+            let _ = writeln!(
+                out,
+                "endpoints_last_good_load_timestamp_seconds{{application=\"{}\",environment=\"{}\"}} {}",
+                escape_label(s.application),
+                s.environment,
+                s.reloads.last_good.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP endpoints_configuration_generation Number of the running configuration (1 = first load).\n");
+        out.push_str("# TYPE endpoints_configuration_generation gauge\n");
+        for s in sites {
+            let _ = writeln!(
+                out,
+                "endpoints_configuration_generation{{application=\"{}\",environment=\"{}\"}} {}",
+                escape_label(s.application),
+                s.environment,
+                s.reloads.generation.load(Ordering::Relaxed)
+            );
+        }
+        out
+    }
+}

@@ -1,0 +1,159 @@
+//! Hot reload: a debounced watch of every served application's files. Any change (edit, create, delete, rename,
+//! editors' write-then-rename, a whole tree checked out anew, a symlinked directory re-pointed) reloads the
+//! application; the watch is re-armed whenever the directory itself was replaced.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::RecvTimeoutError;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+
+use super::site::Site;
+use super::State;
+
+/// How long the watcher waits for a burst of changes to settle.
+pub const DEBOUNCE: Duration = Duration::from_millis(150);
+/// How often the directory's identity is checked besides events (a re-pointed symlink sends none inside it).
+const POLL: Duration = Duration::from_millis(500);
+
+/// The watcher threads; dropping this stops them.
+pub struct Watching {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Watching {
+    pub fn start(state: Arc<State>) -> Watching {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = state
+            .sites
+            .iter()
+            .map(|site| {
+                let (state, site, stop) = (state.clone(), site.clone(), stop.clone());
+                std::thread::Builder::new()
+                    .name(format!("watch-{}", site.name))
+                    .spawn(move || watch_site(&state, &site, &stop))
+                    .expect("a watcher thread can be started")
+            })
+            .collect();
+        Watching { stop, threads }
+    }
+}
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+/// What identifies the served directory: where it resolves to, and that directory's inode.
+fn identity(dir: &Path) -> Option<(PathBuf, u64)> {
+    let canonical = dir.canonicalize().ok()?;
+    #[cfg(unix)]
+    let ino = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&canonical).ok()?);
+    #[cfg(not(unix))]
+    let ino = 0;
+    Some((canonical, ino))
+}
+
+/// The directories to watch recursively: the application directory, or in the split layout its XML, static and
+/// OOXML folders (so that a build directory beside them does not trigger reloads).
+fn watch_roots(site: &Site) -> Vec<PathBuf> {
+    match crate::config::layout(&site.dir) {
+        Ok(l) if l.config_dir != l.root => [l.config_dir, l.static_dir, l.ooxml_dir]
+            .into_iter()
+            .filter(|p| p.is_dir())
+            .collect(),
+        _ => vec![site.dir.clone()],
+    }
+}
+
+fn watch_site(state: &State, site: &Site, stop: &AtomicBool) {
+    let mut rearmed = false;
+    while !stop.load(Ordering::Relaxed) {
+        let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
+        let mut debouncer = match new_debouncer(DEBOUNCE, None, tx) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(target: "endpoints::reload", application = %site.name, error = %e, "cannot watch files");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let before = identity(&site.dir);
+        let roots = watch_roots(site);
+        let mut armed = true;
+        for r in &roots {
+            if let Err(e) = debouncer.watch(r, RecursiveMode::Recursive) {
+                tracing::warn!(target: "endpoints::reload", application = %site.name, path = %r.display(), error = %e, "cannot watch");
+                armed = false;
+            }
+        }
+        // The parent sees the directory itself being replaced, renamed or re-pointed.
+        if let Some(parent) = site.dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+            let _ = debouncer.watch(parent, RecursiveMode::NonRecursive);
+        }
+        if !armed {
+            std::thread::sleep(POLL);
+            rearmed = true;
+            continue;
+        }
+        if rearmed {
+            // Changes made while the watch was being re-armed would otherwise go unseen.
+            site.reload(&state.metrics);
+        }
+        rearmed = true;
+        let canonical_roots: Vec<PathBuf> =
+            roots.iter().filter_map(|r| r.canonicalize().ok()).collect();
+        let concerns = |p: &Path| {
+            p.starts_with(&site.dir)
+                || roots.iter().any(|r| p.starts_with(r))
+                || canonical_roots.iter().any(|r| p.starts_with(r))
+        };
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return;
+            }
+            match rx.recv_timeout(POLL) {
+                Ok(Ok(events)) => {
+                    let relevant = events.iter().any(|e| {
+                        !matches!(e.event.kind, EventKind::Access(_))
+                            && e.event.paths.iter().any(|p| concerns(p))
+                    });
+                    if !relevant {
+                        continue;
+                    }
+                    // Let a burst that is still being written settle into one reload.
+                    while let Ok(more) = rx.recv_timeout(Duration::from_millis(20)) {
+                        drop(more);
+                    }
+                    site.reload(&state.metrics);
+                    if identity(&site.dir) != before {
+                        break; // re-arm on the new directory
+                    }
+                }
+                Ok(Err(errors)) => {
+                    for e in errors {
+                        tracing::warn!(target: "endpoints::reload", application = %site.name, error = %e, "watch error");
+                    }
+                    site.reload(&state.metrics);
+                    break;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    if identity(&site.dir) != before {
+                        site.reload(&state.metrics);
+                        break;
+                    }
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+    }
+}
