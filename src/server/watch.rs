@@ -7,16 +7,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::RecvTimeoutError;
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use notify::{EventKind, RecursiveMode};
-use notify_debouncer_full::{new_debouncer, DebounceEventResult};
+use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use super::site::Site;
 use super::State;
 
-/// How long the watcher waits for a burst of changes to settle.
-pub const DEBOUNCE: Duration = Duration::from_millis(150);
+/// How long the watcher waits for a burst of changes to settle…
+pub const DEBOUNCE: Duration = Duration::from_millis(100);
+/// …but no longer than this after the first change, so that a continuous stream of writes still reloads.
+pub const MAX_DELAY: Duration = Duration::from_millis(500);
 /// How often the directory's identity is checked besides events (a re-pointed symlink sends none inside it).
 const POLL: Duration = Duration::from_millis(500);
 
@@ -78,9 +79,9 @@ fn watch_roots(site: &Site) -> Vec<PathBuf> {
 fn watch_site(state: &State, site: &Site, stop: &AtomicBool) {
     let mut rearmed = false;
     while !stop.load(Ordering::Relaxed) {
-        let (tx, rx) = std::sync::mpsc::channel::<DebounceEventResult>();
-        let mut debouncer = match new_debouncer(DEBOUNCE, None, tx) {
-            Ok(d) => d,
+        let (tx, rx) = std::sync::mpsc::channel::<notify::Result<Event>>();
+        let mut watcher = match notify::recommended_watcher(tx) {
+            Ok(w) => w,
             Err(e) => {
                 tracing::error!(target: "endpoints::reload", application = %site.name, error = %e, "cannot watch files");
                 std::thread::sleep(Duration::from_secs(1));
@@ -91,14 +92,14 @@ fn watch_site(state: &State, site: &Site, stop: &AtomicBool) {
         let roots = watch_roots(site);
         let mut armed = true;
         for r in &roots {
-            if let Err(e) = debouncer.watch(r, RecursiveMode::Recursive) {
+            if let Err(e) = watcher.watch(r, RecursiveMode::Recursive) {
                 tracing::warn!(target: "endpoints::reload", application = %site.name, path = %r.display(), error = %e, "cannot watch");
                 armed = false;
             }
         }
         // The parent sees the directory itself being replaced, renamed or re-pointed.
         if let Some(parent) = site.dir.parent().filter(|p| !p.as_os_str().is_empty()) {
-            let _ = debouncer.watch(parent, RecursiveMode::NonRecursive);
+            let _ = watcher.watch(parent, RecursiveMode::NonRecursive);
         }
         if !armed {
             std::thread::sleep(POLL);
@@ -112,39 +113,42 @@ fn watch_site(state: &State, site: &Site, stop: &AtomicBool) {
         rearmed = true;
         let canonical_roots: Vec<PathBuf> =
             roots.iter().filter_map(|r| r.canonicalize().ok()).collect();
-        let concerns = |p: &Path| {
-            p.starts_with(&site.dir)
-                || roots.iter().any(|r| p.starts_with(r))
-                || canonical_roots.iter().any(|r| p.starts_with(r))
+        let relevant = |event: &notify::Result<Event>| match event {
+            Ok(e) => {
+                !matches!(e.kind, EventKind::Access(_))
+                    && e.paths.iter().any(|p| {
+                        p.starts_with(&site.dir)
+                            || roots.iter().any(|r| p.starts_with(r))
+                            || canonical_roots.iter().any(|r| p.starts_with(r))
+                    })
+            }
+            Err(_) => true,
         };
         loop {
             if stop.load(Ordering::Relaxed) {
                 return;
             }
             match rx.recv_timeout(POLL) {
-                Ok(Ok(events)) => {
-                    let relevant = events.iter().any(|e| {
-                        !matches!(e.event.kind, EventKind::Access(_))
-                            && e.event.paths.iter().any(|p| concerns(p))
-                    });
-                    if !relevant {
+                Ok(event) => {
+                    if !relevant(&event) {
                         continue;
                     }
-                    // Let a burst that is still being written settle into one reload.
-                    while let Ok(more) = rx.recv_timeout(Duration::from_millis(20)) {
-                        drop(more);
+                    // Debounce: wait for quiet, but not longer than MAX_DELAY after the first change.
+                    let first = Instant::now();
+                    loop {
+                        let left = MAX_DELAY.saturating_sub(first.elapsed());
+                        if left.is_zero() {
+                            break;
+                        }
+                        match rx.recv_timeout(DEBOUNCE.min(left)) {
+                            Ok(_) => continue,
+                            Err(_) => break,
+                        }
                     }
                     site.reload(&state.metrics);
                     if identity(&site.dir) != before {
                         break; // re-arm on the new directory
                     }
-                }
-                Ok(Err(errors)) => {
-                    for e in errors {
-                        tracing::warn!(target: "endpoints::reload", application = %site.name, error = %e, "watch error");
-                    }
-                    site.reload(&state.metrics);
-                    break;
                 }
                 Err(RecvTimeoutError::Timeout) => {
                     if identity(&site.dir) != before {
