@@ -8,26 +8,50 @@ use std::time::Instant;
 use endpoints::config::{self, LoadOptions};
 
 fn main() {
-    let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
+    let args: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
     let endpoints = args.first().copied().unwrap_or(1000);
     let stylesheets = args.get(1).copied().unwrap_or(50);
     let runs = args.get(2).copied().unwrap_or(7);
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    for sub in ["data-sources", "transformers", "data-source-xslt", "static", "xml-from-application"] {
+    for sub in [
+        "data-sources",
+        "transformers",
+        "data-source-xslt",
+        "static",
+        "xml-from-application",
+    ] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
-    let xsl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/bench/xslt-app/data-source-xslt/invoice.xsl")).unwrap();
+    let xsl = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/bench/xslt-app/data-source-xslt/invoice.xsl"
+    ))
+    .unwrap();
     std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/bench/xslt-app/xml-from-application/invoice.xml"),
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/bench/xslt-app/xml-from-application/invoice.xml"
+        ),
         d.join("xml-from-application/invoice.xml"),
     )
     .unwrap();
-    std::fs::write(d.join("security.xml"), "<security><secret-key>k</secret-key></security>").unwrap();
+    std::fs::write(
+        d.join("security.xml"),
+        "<security><secret-key>k</secret-key></security>",
+    )
+    .unwrap();
     std::fs::write(d.join("static/page.html"), "<html><body>page</body></html>").unwrap();
     for i in 0..stylesheets {
         // Each stylesheet differs, so none is shared from a cache.
-        std::fs::write(d.join(format!("data-source-xslt/s{i}.xsl")), xsl.replace("Rechnung", &format!("Rechnung {i}"))).unwrap();
+        std::fs::write(
+            d.join(format!("data-source-xslt/s{i}.xsl")),
+            xsl.replace("Rechnung", &format!("Rechnung {i}")),
+        )
+        .unwrap();
         std::fs::write(
             d.join(format!("data-sources/d{i}.xml")),
             "<data-source><xml-from-application file=\"invoice.xml\"/><parameters/></data-source>",
@@ -39,7 +63,8 @@ fn main() {
         )
         .unwrap();
     }
-    let mut xml = String::from("<endpoint-folder>\n<parameter name=\"lang\" default-value=\"en\"/>\n");
+    let mut xml =
+        String::from("<endpoint-folder>\n<parameter name=\"lang\" default-value=\"en\"/>\n");
     for i in 0..endpoints {
         let t = i % stylesheets.max(1);
         xml.push_str(&format!(

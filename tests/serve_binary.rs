@@ -42,9 +42,13 @@ impl Server {
         });
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
         loop {
-            let line = rx
-                .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-                .expect("server did not start");
+            let Ok(line) =
+                rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            else {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("server did not start");
+            };
             if let Some(rest) = line.split("serving on http://").nth(1) {
                 let addr = rest
                     .trim()
