@@ -38,10 +38,10 @@ fn check_reports_every_error_with_position() {
     assert_eq!(code, 1);
     let err = err.replace(d.to_str().unwrap(), "APP");
     let expected = [
-        "APP/security.xml: security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
         "APP/endpoints.xml:3:16: Parameter name 'bad name!' invalid: only letters, digits, '_', '.' and '-' are allowed",
         "APP/endpoints.xml:5:15: More than one <endpoint name='dup'> (the first is at line 4)",
         "APP/endpoints.xml:7:39: <endpoint name='to-nowhere'> has <forward-to-endpoint> to 'nowhere', but there is no endpoint called 'nowhere'",
+        "APP/endpoints.xml:9:33: Circular references in <forward-to-endpoint> chain: 'a' -> 'b' -> 'a'",
         "APP/endpoints.xml:12:37: Endpoint has <include-in-hash> parameter 'nope' but this endpoint does not have a parameter of that name",
         "APP/endpoints.xml:15:63: <endpoint name='statics'> <success> #1: Filename '../endpoints.xml' attempts to reference outside application's 'static' directory",
         "APP/endpoints.xml:16:63: <endpoint name='statics'> <success> #2: Filename 'missing.png' not found in application's 'static' directory",
@@ -53,10 +53,10 @@ fn check_reports_every_error_with_position() {
         "APP/endpoints.xml:30:16: <endpoint name='errors2'> <error>: <forward-to-endpoint> was used in <error>, may only be used in <success>",
         "APP/endpoints.xml:33:29: <endpoint name='errors3'> <error>: <redirect-to>: Pattern 'https://x.example/${foo}' contains parameter ${foo} but it is not available; available parameters are ${internal-error-text}, ${parameter-transformation-error-text}, ${request-id}",
         "APP/endpoints.xml:36:35: XSLT file 't.xslt' not found in 'parameter-xslt'",
-        "APP/endpoints.xml:37:9: <task class='endpoints.task.EmailTask'> in <endpoint name='later'>: tasks are not supported yet",
+        "APP/endpoints.xml:37:15: 1st <task>: <task class='endpoints.task.EmailTask'> is not supported yet",
         "APP/endpoints.xml:38:43: <endpoint name='later'> <success> #1: Transformer name='t' not found",
         "APP/endpoints.xml:41:9: Unexpected element <sucess> in <endpoint name='typo'>; expected <parameter>, <include-in-hash>, <success> or <error>",
-        "APP/endpoints.xml:9:33: Circular references in <forward-to-endpoint> chain: 'a' -> 'b' -> 'a'",
+        "APP/security.xml: security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
         "19 error(s), 0 warning(s)",
     ];
     let lines: Vec<&str> = err.lines().collect();

@@ -33,10 +33,11 @@ pub enum CommandKind {
     },
     ApplicationIntrospection,
     XmlFromUrl {
-        spec: HttpSpec,
+        spec: Box<HttpSpec>,
         tag: Option<String>,
         expand: bool,
         ignore_if_error: bool,
+        options: super::task::HttpOptions,
     },
     Md5 {
         message: Pattern,
@@ -335,12 +336,10 @@ pub fn parse_command(
             }
         }
         "xml-from-url" => {
-            xml::check_attributes(
-                file,
-                node,
-                &["tag", "expand-parameters-in-response", "ignore-if-error"],
-                diags,
-            );
+            let mut allowed = vec!["tag", "expand-parameters-in-response", "ignore-if-error"];
+            allowed.extend(super::task::HTTP_OPTION_ATTRIBUTES);
+            xml::check_attributes(file, node, &allowed, diags);
+            let options = super::task::parse_http_options(file, node, diags)?;
             let mut compile = |p: &Path, from: &Path, pos: Pos, d: &mut Diagnostics| {
                 compiler.compile(p, from, pos, d)
             };
@@ -351,7 +350,7 @@ pub fn parse_command(
             };
             let spec = http_spec::parse(file, node, &["post-process"], &mut sctx, diags)?;
             CommandKind::XmlFromUrl {
-                spec,
+                spec: Box::new(spec),
                 tag: node.attribute("tag").map(str::to_string),
                 expand: node
                     .attribute("expand-parameters-in-response")
@@ -361,6 +360,7 @@ pub fn parse_command(
                     .attribute("ignore-if-error")
                     .and_then(xml::parse_bool)
                     .unwrap_or(false),
+                options,
             }
         }
         t if NOT_YET.contains(&t) => {

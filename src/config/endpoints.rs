@@ -16,6 +16,7 @@ use super::model::{
     StaticResponse, Success, TransformationResponse, ERROR_SCOPE,
 };
 use super::static_file::{self, StaticFile};
+use super::task::{self, Task};
 use super::template::{Scope, Template};
 use super::xml;
 
@@ -57,7 +58,7 @@ struct Found<'a, 'i> {
     separator: String,
 }
 
-const UNSUPPORTED_ACTIONS: [&str; 2] = ["response-from-url", "ooxml-parameter-expansion"];
+const UNSUPPORTED_ACTIONS: [&str; 1] = ["ooxml-parameter-expansion"];
 const ACTION_PRIORITY: [&str; 6] = [
     "response-from-static",
     "response-from-url",
@@ -261,6 +262,32 @@ fn compile_endpoint(
     let mut error = None;
     let mut parameter_transformation = None;
     let mut n_pt = 0;
+    let base_names: Vec<String> = success_scope.names().to_vec();
+    let scope_with =
+        |inputs: &[String]| Scope::new(base_names.iter().cloned().chain(inputs.iter().cloned()));
+    // Tasks first: <success>es refer to them.
+    let mut tasks: Vec<Task> = Vec::new();
+    let mut declared: Vec<task::Declared> = Vec::new();
+    for (task_index, child) in xml::elements(node)
+        .filter(|c| xml::name(*c) == "task")
+        .enumerate()
+    {
+        if let Some((t, d)) = task::parse_task(&file, child, task_index, &scope_with, ctx, diags) {
+            for out in t.outputs() {
+                if f.parameters.iter().any(|p| p.name == out) {
+                    diags.error(&file, t.pos, format!("Task produces <output-intermediate-value name='{out}'> but there is already a <parameter name='{out}'> defined. Choose a different name for the output intermediate value"));
+                }
+            }
+            tasks.push(t);
+            declared.push(d);
+        }
+    }
+    for i in 0..tasks.len() {
+        let label = tasks[i].label.clone();
+        tasks[i].depends_on =
+            task::resolve_dependencies(&file, &label, &declared[i], &tasks, diags);
+    }
+    task::check_cycles(&file, &tasks, diags);
     let (mut n_hash, mut n_error, mut n_success) = (0, 0, 0);
     for child in xml::elements(node) {
         match xml::name(child) {
@@ -273,15 +300,7 @@ fn compile_endpoint(
                 }
                 parameter_transformation = parse_parameter_transformation(&file, child, ctx, diags);
             }
-            "task" => diags.error(
-                &file,
-                xml::pos(child),
-                format!(
-                    "<task class='{}'> in <endpoint name='{}'>: tasks are not supported yet",
-                    child.attribute("class").unwrap_or(""),
-                    f.name
-                ),
-            ),
+            "task" => {} // parsed above
             "include-in-hash" => {
                 n_hash += 1;
                 if n_hash > 1 {
@@ -325,20 +344,33 @@ fn compile_endpoint(
             "success" => {
                 let idx = n_success;
                 n_success += 1;
-                let condition = parse_condition(&file, child, &success_scope, diags);
+                let decl = task::declared(&file, child, diags);
+                let inputs: Vec<String> = decl.inputs.iter().map(|(n, _)| n.clone()).collect();
+                let scope = scope_with(&inputs);
+                let condition = parse_condition(&file, child, &scope, diags);
                 let status = parse_status(&file, child, false, diags);
-                let action = parse_action(child, &success_scope, false, by_name, ctx, diags, &f.name, idx);
+                let action = parse_action(child, &scope, false, by_name, ctx, diags, &f.name, idx);
+                let participant = match child.attribute("if") {
+                    Some(c) => format!("<success if='{c}'>"),
+                    None => "<success>".to_string(),
+                };
+                let depends_on = task::resolve_dependencies(&file, &participant, &decl, &tasks, diags);
                 if let Some(action) = action {
                     if let (Action::Redirect(_), Some(s)) = (&action, status) {
                         if !is_redirect_status(s) {
                             diags.error(&file, xml::attr_pos(child, "status"), format!("status=\"{}\" on a redirect must be one of 301, 302, 303, 307, 308", s.as_u16()));
                         }
                     }
+                    if matches!(action, Action::Empty) && (!decl.after.is_empty() || !decl.inputs.is_empty()) {
+                        diags.error(&file, xml::pos(child), format!("<endpoint name='{}'> <success> #{}: an empty <success> cannot wait for tasks (<after>, <input-intermediate-value>)", f.name, idx + 1));
+                    }
                     successes.push(Success {
                         condition,
                         status,
                         action,
                         origin: Origin { file: file.clone(), pos: xml::pos(child) },
+                        depends_on,
+                        inputs,
                     });
                 }
             }
@@ -377,6 +409,8 @@ fn compile_endpoint(
                 file: file.clone(),
                 pos: xml::pos(node),
             },
+            depends_on: Vec::new(),
+            inputs: Vec::new(),
         });
     }
     Endpoint {
@@ -391,6 +425,7 @@ fn compile_endpoint(
         successes,
         error,
         parameter_transformation,
+        tasks,
     }
 }
 
@@ -635,8 +670,12 @@ fn parse_action(
             "input-intermediate-value" if is_error => format!(
                 "<endpoint name='{endpoint}'> {tag}: <input-intermediate-value> may only be used in <success>"
             ),
+            "after" if is_error => format!(
+                "<endpoint name='{endpoint}'> {tag}: <after> may only be used in <success>"
+            ),
+            "after" | "input-intermediate-value" if kind.is_some() => continue,
             "after" | "input-intermediate-value" => format!(
-                "<endpoint name='{endpoint}'> {tag}: <{n}> is not supported yet (tasks arrive in a later release)"
+                "<endpoint name='{endpoint}'> {tag}: an empty <success> cannot wait for tasks (<{n}>)"
             ),
             _ => match kind {
                 None => format!(
@@ -677,6 +716,43 @@ fn parse_action(
             }
         };
     let action = match kind {
+        "response-from-url" => {
+            let mut allowed = vec!["download-filename", "ignore-if-error"];
+            allowed.extend(task::HTTP_OPTION_ATTRIBUTES);
+            xml::check_attributes(file, el, &allowed, diags);
+            let options = task::parse_http_options(file, el, diags)?;
+            let download_filename =
+                parse_download_filename(file, el, is_error, endpoint, &tag, scope, diags, &mut ok);
+            let http_xslt = ctx.dirs.config_dir.join("http-xslt");
+            let compiler = &mut *ctx.compiler;
+            let mut compile = |p: &Path, from: &Path, pos: Pos, d: &mut Diagnostics| {
+                compiler.compile(p, from, pos, d)
+            };
+            let mut sctx = super::http_spec::SpecContext {
+                http_xslt_dir: &http_xslt,
+                compile: &mut compile,
+            };
+            let spec = super::http_spec::parse(file, el, &[], &mut sctx, diags)?;
+            for p in spec.patterns() {
+                if let Err(e) = p.check(scope) {
+                    diags.error(
+                        file,
+                        xml::pos(el),
+                        format!("<endpoint name='{endpoint}'> {tag}: <response-from-url>: {e}"),
+                    );
+                    ok = false;
+                }
+            }
+            Action::Url(Box::new(super::model::UrlResponse {
+                spec,
+                options,
+                ignore_if_error: el
+                    .attribute("ignore-if-error")
+                    .and_then(xml::parse_bool)
+                    .unwrap_or(false),
+                download_filename,
+            }))
+        }
         "response-transformation" => {
             xml::check_attributes(file, el, &["name", "download-filename"], diags);
             let Some(name) = el.attribute("name") else {

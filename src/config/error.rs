@@ -92,7 +92,10 @@ impl Diagnostics {
             .filter(|d| d.severity == Severity::Warning)
     }
 
-    pub fn into_vec(self) -> Vec<Diagnostic> {
+    /// Every diagnostic, ordered by file, line and column (file-level ones first).
+    pub fn into_vec(mut self) -> Vec<Diagnostic> {
+        self.items
+            .sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
         self.items
     }
 }

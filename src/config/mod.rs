@@ -10,6 +10,7 @@ pub mod error;
 pub mod http_spec;
 pub mod model;
 pub mod static_file;
+pub mod task;
 pub mod template;
 pub mod xml;
 

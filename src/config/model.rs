@@ -81,6 +81,7 @@ pub struct Endpoint {
     pub successes: Vec<Success>,
     pub error: Option<ErrorResponse>,
     pub parameter_transformation: Option<ParameterTransformation>,
+    pub tasks: Vec<super::task::Task>,
 }
 
 /// `<parameter-transformation xslt="…">` with its data-source commands.
@@ -107,6 +108,10 @@ pub struct Success {
     pub status: Option<StatusCode>,
     pub action: Action,
     pub origin: Origin,
+    /// Tasks to wait for (`<after>` and the producers of `inputs`).
+    pub depends_on: Vec<usize>,
+    /// `<input-intermediate-value>`s: their slots follow `request-id` in this success's scope.
+    pub inputs: Vec<String>,
 }
 
 /// Error scope slots.
@@ -128,6 +133,7 @@ pub enum Action {
     Empty,
     Static(StaticResponse),
     Transformation(TransformationResponse),
+    Url(Box<UrlResponse>),
     Redirect(Redirect),
     Forward(Forward),
 }
@@ -143,6 +149,15 @@ pub struct StaticResponse {
 pub struct TransformationResponse {
     /// Index into [`Application::transformers`].
     pub transformer: usize,
+    pub download_filename: Option<Template>,
+}
+
+/// `<response-from-url>`: the upstream body is streamed to the client.
+#[derive(Debug)]
+pub struct UrlResponse {
+    pub spec: super::http_spec::HttpSpec,
+    pub options: super::task::HttpOptions,
+    pub ignore_if_error: bool,
     pub download_filename: Option<Template>,
 }
 

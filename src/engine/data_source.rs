@@ -240,8 +240,9 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
             tag,
             expand,
             ignore_if_error,
+            options,
         } => {
-            let fetched = match super::http::fetch(spec, ctx).await {
+            let fetched = match super::http::fetch(spec, ctx, options).await {
                 Ok(f) => f,
                 Err(Ok(failure)) if *ignore_if_error => {
                     tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <xml-from-url>");

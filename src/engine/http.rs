@@ -9,6 +9,7 @@ use bytes::Bytes;
 use super::data_source::Ctx;
 use super::Failure;
 use crate::config::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate};
+use crate::config::task::HttpOptions;
 
 /// Largest response body read from an upstream server.
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
@@ -65,18 +66,30 @@ fn expand_json(t: &JsonTemplate, ctx: &Ctx) -> Result<serde_json::Value, Failure
     })
 }
 
-/// The response of a successful (2xx) request.
+/// The response of a successful request.
 pub struct Fetched {
     pub url: String,
+    pub status: u16,
     pub content_type: Option<String>,
     pub body: Bytes,
 }
 
-/// Performs the request. `Err(Ok(f))` is an HTTP failure (ignorable), `Err(Err(f))` a fatal one.
-pub async fn fetch(
-    spec: &HttpSpec,
-    ctx: &Ctx<'_>,
-) -> Result<Fetched, Result<HttpFailure, Failure>> {
+/// A successful response whose body has not been read (for `<response-from-url>`, which streams it).
+pub struct Streaming {
+    pub url: String,
+    pub response: reqwest::Response,
+}
+
+/// The request an [`HttpSpec`] describes, with every pattern expanded; built once, sent once per attempt.
+struct Prepared {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    url_without_query: String,
+    headers: Vec<(String, String)>,
+    body: Option<(Vec<u8>, Option<&'static str>)>,
+}
+
+async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<HttpFailure, Failure>> {
     let mut url = ctx.expand(&spec.url).map_err(Err)?.trim().to_string();
     if !spec.get_parameters.is_empty() {
         let mut pairs = Vec::with_capacity(spec.get_parameters.len());
@@ -101,43 +114,43 @@ pub async fn fetch(
             url: url_without_query,
         }));
     }
-    let (body, content_type): (Option<Vec<u8>>, Option<&str>) = match &spec.body {
-        None => (None, None),
+    let body: Option<(Vec<u8>, Option<&'static str>)> = match &spec.body {
+        None => None,
         Some(HttpBody::Form(list)) => {
             let mut pairs = Vec::with_capacity(list.len());
             for (n, p) in list {
                 pairs.push((n.clone(), ctx.expand(p).map_err(Err)?));
             }
-            (
-                Some(form_encode(&pairs).into_bytes()),
+            Some((
+                form_encode(&pairs).into_bytes(),
                 Some("application/x-www-form-urlencoded"),
-            )
+            ))
         }
         Some(HttpBody::XmlTemplate(p)) => {
             let xml = ctx.expand(p).map_err(Err)?;
-            (
-                Some(format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}").into_bytes()),
+            Some((
+                format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}").into_bytes(),
                 Some("application/xml; charset=UTF-8"),
-            )
+            ))
         }
         Some(HttpBody::XmlXslt(s)) => {
             let out = super::data_source::transform(s.clone(), ctx.parameters_xml(), Vec::new())
                 .await
                 .map_err(Err)?;
-            (Some(out), Some("application/xml; charset=UTF-8"))
+            Some((out, Some("application/xml; charset=UTF-8")))
         }
         Some(HttpBody::JsonTemplate(t)) => {
             let v = expand_json(t, ctx).map_err(Err)?;
-            (
-                Some(v.to_string().into_bytes()),
+            Some((
+                v.to_string().into_bytes(),
                 Some("application/json; charset=UTF-8"),
-            )
+            ))
         }
         Some(HttpBody::JsonXslt(s)) => {
             let out = super::data_source::transform(s.clone(), ctx.parameters_xml(), Vec::new())
                 .await
                 .map_err(Err)?;
-            (Some(out), Some("application/json; charset=UTF-8"))
+            Some((out, Some("application/json; charset=UTF-8")))
         }
     };
     // As the reference: a body with method GET is sent as POST.
@@ -145,11 +158,11 @@ pub async fn fetch(
         (HttpMethod::Get, true) => reqwest::Method::POST,
         (m, _) => reqwest::Method::from_bytes(m.as_str().as_bytes()).expect("known method"),
     };
-    let mut req = client().request(method, parsed);
+    let mut headers = Vec::new();
     let mut has_content_type = false;
     for (n, p) in &spec.headers {
         has_content_type |= n.eq_ignore_ascii_case("content-type");
-        req = req.header(n.as_str(), ctx.expand(p).map_err(Err)?);
+        headers.push((n.clone(), ctx.expand(p).map_err(Err)?));
     }
     if let Some((u, p)) = &spec.basic_auth {
         let creds = format!(
@@ -157,98 +170,240 @@ pub async fn fetch(
             ctx.expand(u).map_err(Err)?,
             ctx.expand(p).map_err(Err)?
         );
-        req = req.header(
-            "authorization",
+        headers.push((
+            "authorization".to_string(),
             format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(creds)
             ),
-        );
+        ));
     }
-    if let Some(b) = body {
-        if let (Some(ct), false) = (content_type, has_content_type) {
-            req = req.header("content-type", ct);
-        }
-        req = req.body(b);
+    let body = body.map(|(b, ct)| (b, if has_content_type { None } else { ct }));
+    Ok(Prepared {
+        method,
+        url: parsed,
+        url_without_query,
+        headers,
+        body,
+    })
+}
+
+/// A random delay in [0, d) ("full jitter").
+fn jitter(d: Duration) -> Duration {
+    let r = (uuid::Uuid::new_v4().as_u128() % 1_000_000) as f64 / 1_000_000.0;
+    d.mul_f64(r)
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let v = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
     }
-    let fail = |message: String, status: Option<u16>| {
-        Err(Ok(HttpFailure {
-            message,
-            status,
-            url: url_without_query.clone(),
-        }))
-    };
-    let mut resp = match req.send().await {
-        Ok(r) => r,
-        Err(e) if e.is_timeout() => {
-            return fail(
-                format!("URL '{url_without_query}' did not answer in time"),
-                None,
-            )
-        }
-        Err(e) => {
-            return fail(
-                format!(
-                    "URL '{url_without_query}' could not be fetched: {}",
-                    without_url(&e)
-                ),
-                None,
-            )
-        }
-    };
-    let status = resp.status();
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+fn failure_message(
+    url: &str,
+    status: reqwest::StatusCode,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> String {
+    let mut message = format!("URL '{url}' returned {}", status.as_u16());
+    if let Some(reason) = status.canonical_reason() {
+        message.push(' ');
+        message.push_str(reason);
+    }
+    let texty =
+        content_type.is_some_and(|c| c.contains("text") || c.contains("json") || c.contains("xml"));
+    if texty && !body.is_empty() {
+        let text = String::from_utf8_lossy(body);
+        let excerpt: String = text.chars().take(1000).collect();
+        let truncated = if text.chars().count() > 1000 {
+            "... [truncated]"
+        } else {
+            ""
+        };
+        message.push_str(&format!(" (body was: {excerpt}{truncated})"));
+    }
+    message
+}
+
+enum Attempt<T> {
+    Done(T),
+    /// Worth another try (connection failure, timeout, unexpected status), with the server's Retry-After.
+    Retry(HttpFailure, Option<Duration>),
+}
+
+async fn read_body(resp: &mut reqwest::Response, url: &str) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
         match resp.chunk().await {
             Ok(Some(c)) => {
                 if body.len() + c.len() > MAX_RESPONSE_BYTES {
-                    return fail(format!("URL '{url_without_query}' returned more than {MAX_RESPONSE_BYTES} bytes"), None);
+                    return Err(format!(
+                        "URL '{url}' returned more than {MAX_RESPONSE_BYTES} bytes"
+                    ));
                 }
                 body.extend_from_slice(&c);
             }
-            Ok(None) => break,
+            Ok(None) => return Ok(body),
             Err(e) => {
-                return fail(
-                    format!(
-                        "URL '{url_without_query}' could not be read: {}",
-                        without_url(&e)
+                return Err(format!(
+                    "URL '{url}' could not be read: {}",
+                    without_url(&e)
+                ))
+            }
+        }
+    }
+}
+
+async fn attempt(
+    p: &Prepared,
+    options: &HttpOptions,
+    read: bool,
+) -> Attempt<(reqwest::Response, Vec<u8>)> {
+    let url = &p.url_without_query;
+    let mut req = client().request(p.method.clone(), p.url.clone());
+    for (n, v) in &p.headers {
+        req = req.header(n.as_str(), v.as_str());
+    }
+    if let Some((b, ct)) = &p.body {
+        if let Some(ct) = ct {
+            req = req.header("content-type", *ct);
+        }
+        req = req.body(b.clone());
+    }
+    let fail = |message: String, status: Option<u16>| HttpFailure {
+        message,
+        status,
+        url: url.clone(),
+    };
+    let work = async {
+        let mut resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                return Attempt::Retry(
+                    fail(
+                        format!("URL '{url}' could not be fetched: {}", without_url(&e)),
+                        None,
                     ),
                     None,
                 )
             }
+        };
+        let status = resp.status();
+        if !options.is_success(status.as_u16()) {
+            let ct = resp
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            let after = retry_after(resp.headers());
+            let body = read_body(&mut resp, url).await.unwrap_or_default();
+            return Attempt::Retry(
+                fail(
+                    failure_message(url, status, ct.as_deref(), &body),
+                    Some(status.as_u16()),
+                ),
+                after,
+            );
+        }
+        if !read {
+            return Attempt::Done((resp, Vec::new()));
+        }
+        match read_body(&mut resp, url).await {
+            Ok(body) => Attempt::Done((resp, body)),
+            Err(m) => Attempt::Retry(fail(m, None), None),
+        }
+    };
+    match tokio::time::timeout(options.timeout, work).await {
+        Ok(a) => a,
+        Err(_) => Attempt::Retry(
+            fail(
+                format!(
+                    "URL '{url}' did not answer within {} ms",
+                    options.timeout.as_millis()
+                ),
+                None,
+            ),
+            None,
+        ),
+    }
+}
+
+async fn send(
+    spec: &HttpSpec,
+    ctx: &Ctx<'_>,
+    options: &HttpOptions,
+    read: bool,
+) -> Result<(String, reqwest::Response, Vec<u8>), Result<HttpFailure, Failure>> {
+    let p = prepare(spec, ctx).await?;
+    let mut tries = 0;
+    loop {
+        match attempt(&p, options, read).await {
+            Attempt::Done((resp, body)) => return Ok((p.url_without_query.clone(), resp, body)),
+            Attempt::Retry(mut failure, after) => {
+                if tries >= options.retries {
+                    if tries > 0 {
+                        failure
+                            .message
+                            .push_str(&format!(" (after {} attempts)", tries + 1));
+                    }
+                    return Err(Ok(failure));
+                }
+                let exp = options
+                    .backoff
+                    .saturating_mul(1u32 << tries.min(16))
+                    .min(MAX_BACKOFF);
+                let delay = after
+                    .map(|a| a.min(MAX_BACKOFF))
+                    .unwrap_or_else(|| jitter(exp));
+                tracing::info!(url = %failure.url, attempt = tries + 1, delay_ms = delay.as_millis() as u64, error = %failure.message, "retrying");
+                tokio::time::sleep(delay).await;
+                tries += 1;
+            }
         }
     }
-    if !status.is_success() {
-        let mut message = format!("URL '{url_without_query}' returned {}", status.as_u16());
-        if let Some(reason) = status.canonical_reason() {
-            message.push(' ');
-            message.push_str(reason);
-        }
-        let texty = content_type
-            .as_deref()
-            .is_some_and(|c| c.contains("text") || c.contains("json") || c.contains("xml"));
-        if texty && !body.is_empty() {
-            let text = String::from_utf8_lossy(&body);
-            let excerpt: String = text.chars().take(1000).collect();
-            let truncated = if text.chars().count() > 1000 {
-                "... [truncated]"
-            } else {
-                ""
-            };
-            message.push_str(&format!(" (body was: {excerpt}{truncated})"));
-        }
-        return fail(message, Some(status.as_u16()));
-    }
+}
+
+/// Performs the request and reads the body. `Err(Ok(f))` is an HTTP failure (ignorable), `Err(Err(f))` a fatal one.
+pub async fn fetch(
+    spec: &HttpSpec,
+    ctx: &Ctx<'_>,
+    options: &HttpOptions,
+) -> Result<Fetched, Result<HttpFailure, Failure>> {
+    let (url, resp, body) = send(spec, ctx, options, true).await?;
     Ok(Fetched {
-        url: url_without_query,
-        content_type,
+        url,
+        status: resp.status().as_u16(),
+        content_type: resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         body: Bytes::from(body),
     })
+}
+
+/// Performs the request; the body is left to be streamed.
+pub async fn fetch_streaming(
+    spec: &HttpSpec,
+    ctx: &Ctx<'_>,
+    options: &HttpOptions,
+) -> Result<Streaming, Result<HttpFailure, Failure>> {
+    let (url, response, _) = send(spec, ctx, options, false).await?;
+    Ok(Streaming { url, response })
 }
 
 /// reqwest's error text without the URL (which may carry secrets in its query).

@@ -6,6 +6,7 @@ pub mod failure;
 pub mod hash;
 pub mod http;
 pub mod parameter_transformation;
+pub mod task;
 pub mod transform;
 
 use std::sync::Arc;
@@ -65,6 +66,8 @@ pub enum ResponseBody {
     Empty,
     Bytes(Bytes),
     Static(Arc<StaticFile>),
+    /// The body of an upstream response, streamed as it arrives (`<response-from-url>`).
+    Upstream(reqwest::Response),
 }
 
 /// What to send back; the server turns it into HTTP (conditional and range requests for static files included).
@@ -158,69 +161,105 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
         }
     }
 
-    let mut current = endpoint;
-    let mut values = match &endpoint.parameter_transformation {
+    let values = match &endpoint.parameter_transformation {
         Some(pt) => {
             let produced =
                 parameter_transformation::run(call, endpoint, pt, &input.params, true).await?;
             if call.settings.check_hash && hash_after_transformation {
                 check_hash(endpoint, call, &produced, &app.secret_keys)?;
             }
-            resolve_parameters(current, &produced, call.request_id)?
+            resolve_parameters(endpoint, &produced, call.request_id)?
         }
-        None => resolve_parameters(current, &input.params, call.request_id)?,
+        None => resolve_parameters(endpoint, &input.params, call.request_id)?,
     };
-    // Forward chains are acyclic (checked at load), so this ends; the bound is a second guard.
-    for _ in 0..=app.endpoints.len() {
-        let success = current
-            .successes
-            .iter()
-            .find(|s| {
-                s.condition
-                    .as_ref()
-                    .is_none_or(|c| c.evaluate(&values, &current.separator))
-            })
-            .expect("the last <success> is unconditional");
-        let status = success.status;
-        match &success.action {
+    run_endpoint(call, endpoint, values, 0).await
+}
+
+type BoxedResponse<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Failure>> + Send + 'a>>;
+
+/// Runs `endpoint`'s tasks and its `<success>` selection together; a forward runs the target the same way.
+fn run_endpoint<'a>(
+    call: &'a Call<'_>,
+    endpoint: &'a Endpoint,
+    values: Vec<String>,
+    depth: usize,
+) -> BoxedResponse<'a> {
+    Box::pin(async move {
+        let ctx = success_context(call, endpoint, &values, &[], &[]);
+        let progress = task::Progress::new(endpoint.tasks.len());
+        let tasks = task::run_all(endpoint, &values, &ctx, &progress);
+        let choose = choose_success(call, endpoint, &values, &progress, depth);
+        let ((), response) = tokio::try_join!(tasks, choose)?;
+        Ok(response)
+    })
+}
+
+async fn choose_success(
+    call: &Call<'_>,
+    endpoint: &Endpoint,
+    values: &[String],
+    progress: &task::Progress,
+    depth: usize,
+) -> Result<Response, Failure> {
+    let app = call.app;
+    for success in &endpoint.successes {
+        progress.wait_for(&success.depends_on).await;
+        let mut v = values.to_vec();
+        v.extend(progress.values(&success.inputs));
+        if let Some(c) = &success.condition {
+            if !c.evaluate(&v, &endpoint.separator) {
+                continue;
+            }
+        }
+        return match &success.action {
             Action::Forward(f) => {
+                // Forward chains are acyclic (checked at load); the bound is a second guard.
+                if depth > app.endpoints.len() {
+                    return Err(Failure::hidden("forward chain did not end"));
+                }
                 let pairs: Vec<(String, String)> = match &f.input_parameters {
                     Some(list) => list
                         .iter()
-                        .map(|(n, t)| (n.clone(), t.expand(&values)))
+                        .map(|(n, t)| (n.clone(), t.expand(&v)))
                         .collect(),
-                    None => current
+                    None => endpoint
                         .parameters
                         .iter()
                         .map(|p| p.name.clone())
                         .chain(std::iter::once("request-id".to_string()))
-                        .zip(values.iter().cloned())
+                        .chain(success.inputs.iter().cloned())
+                        .zip(v.iter().cloned())
                         .collect(),
                 };
-                current = &app.endpoints[f.target_index];
-                values = match &current.parameter_transformation {
+                let target = &app.endpoints[f.target_index];
+                let target_values = match &target.parameter_transformation {
                     Some(pt) => {
                         let produced =
-                            parameter_transformation::run(call, current, pt, &pairs, false).await?;
-                        resolve_parameters(current, &produced, call.request_id)?
+                            parameter_transformation::run(call, target, pt, &pairs, false).await?;
+                        resolve_parameters(target, &produced, call.request_id)?
                     }
-                    None => resolve_parameters(current, &pairs, call.request_id)?,
+                    None => resolve_parameters(target, &pairs, call.request_id)?,
                 };
+                run_endpoint(call, target, target_values, depth + 1).await
             }
             action => {
-                let ctx = success_context(call, current, &values);
-                return render(action, status, &values, StatusCode::OK, &ctx).await;
+                let ctx =
+                    success_context(call, endpoint, values, &success.inputs, &v[values.len()..]);
+                render(action, success.status, &v, StatusCode::OK, &ctx).await
             }
-        }
+        };
     }
-    Err(Failure::hidden("forward chain did not end"))
+    Err(Failure::hidden("no <success> matched"))
 }
 
-/// The data-source context of a `<success>`: the endpoint's parameters and `request-id`.
+/// The data-source context of a `<success>`: the endpoint's parameters, `request-id` and the success's inputs.
 fn success_context<'a>(
     call: &Call<'a>,
     endpoint: &Endpoint,
     values: &[String],
+    inputs: &[String],
+    input_values: &[String],
 ) -> data_source::Ctx<'a> {
     let params = endpoint
         .parameters
@@ -228,6 +267,7 @@ fn success_context<'a>(
         .map(|p| p.name.clone())
         .chain(std::iter::once("request-id".to_string()))
         .zip(values.iter().cloned())
+        .chain(inputs.iter().cloned().zip(input_values.iter().cloned()))
         .collect();
     data_source::Ctx {
         app: call.app,
@@ -340,6 +380,35 @@ async fn render(
 ) -> Result<Response, Failure> {
     match action {
         Action::Empty => Ok(Response::empty(status.unwrap_or(default_status))),
+        Action::Url(u) => {
+            let download_filename = download_filename(&u.download_filename, values)?;
+            match http::fetch_streaming(&u.spec, ctx, &u.options).await {
+                Ok(up) => {
+                    let content_type = up
+                        .response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+                    Ok(Response {
+                        status: status.unwrap_or(default_status),
+                        content_type,
+                        download_filename,
+                        location: None,
+                        body: ResponseBody::Upstream(up.response),
+                        success: true,
+                    })
+                }
+                Err(Ok(failure)) if u.ignore_if_error => {
+                    tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <response-from-url>");
+                    Ok(Response::empty(status.unwrap_or(default_status)))
+                }
+                Err(Ok(failure)) => {
+                    Err(Failure::hidden(failure.message)
+                        .with_http_failure(failure.url, failure.status))
+                }
+                Err(Err(f)) => Err(f),
+            }
+        }
         Action::Transformation(t) => {
             let download_filename = download_filename(&t.download_filename, values)?;
             let out = transform::run(t.transformer, ctx).await?;

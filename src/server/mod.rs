@@ -500,6 +500,21 @@ async fn to_http(
                 (body::full(b), n)
             }
         }
+        EngineBody::Upstream(resp) => {
+            if head {
+                (body::empty(), 0)
+            } else {
+                use futures_util::TryStreamExt;
+                let stream = resp
+                    .bytes_stream()
+                    .map_ok(http_body::Frame::data)
+                    .map_err(std::io::Error::other);
+                (
+                    http_body_util::BodyExt::boxed(http_body_util::StreamBody::new(stream)),
+                    0,
+                )
+            }
+        }
         EngineBody::Static(file) => {
             let conditional =
                 r.success && r.status == StatusCode::OK && (parts.method == Method::GET || head);

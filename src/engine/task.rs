@@ -1,0 +1,232 @@
+//! Running an endpoint's tasks and choosing its `<success>`: tasks start as soon as their dependencies are done
+//! (independent ones concurrently), `<success>` candidates are tried in order, each after its own dependencies; the
+//! first failure aborts everything not yet finished (tasks not started are never started).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use tokio::sync::Notify;
+
+use super::data_source::Ctx;
+use super::http::{self, Fetched};
+use super::Failure;
+use crate::config::task::{HttpTask, OutputValue, Selector, Task, TaskKind};
+use crate::config::Endpoint;
+
+/// Which tasks are done, and the intermediate values they produced.
+#[derive(Default)]
+pub struct Progress {
+    state: Mutex<(Vec<bool>, HashMap<String, String>)>,
+    changed: Notify,
+}
+
+impl Progress {
+    pub fn new(tasks: usize) -> Progress {
+        Progress {
+            state: Mutex::new((vec![false; tasks], HashMap::new())),
+            changed: Notify::new(),
+        }
+    }
+
+    fn complete(&self, index: usize, outputs: Vec<(String, String)>) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0[index] = true;
+        s.1.extend(outputs);
+        drop(s);
+        self.changed.notify_waiters();
+    }
+
+    fn all_done(&self, deps: &[usize]) -> bool {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        deps.iter().all(|&d| s.0[d])
+    }
+
+    /// Waits until every task in `deps` is done.
+    pub async fn wait_for(&self, deps: &[usize]) {
+        loop {
+            let notified = self.changed.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.all_done(deps) {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// The values of the named intermediate values (all produced by finished tasks).
+    pub fn values(&self, names: &[String]) -> Vec<String> {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        names
+            .iter()
+            .map(|n| s.1.get(n).cloned().unwrap_or_default())
+            .collect()
+    }
+}
+
+/// Runs every task of `endpoint`; returns when all are done, or with the first failure.
+pub async fn run_all(
+    endpoint: &Endpoint,
+    values: &[String],
+    ctx: &Ctx<'_>,
+    progress: &Progress,
+) -> Result<(), Failure> {
+    let n = endpoint.tasks.len();
+    let mut started = vec![false; n];
+    let mut running = FuturesUnordered::new();
+    let mut finished = 0;
+    while finished < n {
+        for (i, task) in endpoint.tasks.iter().enumerate() {
+            if !started[i] && progress.all_done(&task.depends_on) {
+                started[i] = true;
+                running
+                    .push(async move { (i, run_one(endpoint, task, values, ctx, progress).await) });
+            }
+        }
+        match running.next().await {
+            Some((i, Ok(outputs))) => {
+                progress.complete(i, outputs);
+                finished += 1;
+            }
+            Some((_, Err(f))) => return Err(f),
+            None => return Err(Failure::hidden("task dependencies cannot be satisfied")),
+        }
+    }
+    Ok(())
+}
+
+async fn run_one(
+    endpoint: &Endpoint,
+    task: &Task,
+    values: &[String],
+    ctx: &Ctx<'_>,
+    progress: &Progress,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut task_values = values.to_vec();
+    task_values.extend(progress.values(&task.inputs));
+    if let Some(c) = &task.condition {
+        if !c.evaluate(&task_values, &endpoint.separator) {
+            return Ok(Vec::new());
+        }
+    }
+    match &task.kind {
+        TaskKind::Http(h) => {
+            let mut params = ctx.params.clone();
+            params.extend(
+                task.inputs
+                    .iter()
+                    .cloned()
+                    .zip(task_values[values.len()..].iter().cloned()),
+            );
+            let task_ctx = Ctx {
+                app: ctx.app,
+                params,
+                unknown_empty: false,
+                uploads: ctx.uploads,
+            };
+            run_http(task, h, &task_ctx).await
+        }
+    }
+}
+
+async fn run_http(
+    task: &Task,
+    h: &HttpTask,
+    ctx: &Ctx<'_>,
+) -> Result<Vec<(String, String)>, Failure> {
+    let fetched = match http::fetch(&h.spec, ctx, &h.options).await {
+        Ok(f) => f,
+        Err(Ok(failure)) if h.ignore_if_error => {
+            tracing::warn!(task = %task.label, url = %failure.url, error = %failure.message, "ignored failure of an HTTP task");
+            return Ok(Vec::new());
+        }
+        Err(Ok(failure)) => {
+            return Err(
+                Failure::hidden(failure.message).with_http_failure(failure.url, failure.status)
+            )
+        }
+        Err(Err(f)) => return Err(f),
+    };
+    if h.outputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    outputs(&h.outputs, &fetched).await
+}
+
+/// The output intermediate values of a response (parsed once).
+async fn outputs(list: &[OutputValue], f: &Fetched) -> Result<Vec<(String, String)>, Failure> {
+    let url = &f.url;
+    let ct = f.content_type.as_deref().unwrap_or("").to_ascii_lowercase();
+    let mut out = Vec::with_capacity(list.len());
+    if ct.contains("xml") {
+        for o in list {
+            let Selector::XPath(_, xslt) = &o.selector else {
+                return Err(Failure::hidden(format!(
+                    "URL '{url}' returned XML, yet output variables request JSONPath"
+                )));
+            };
+            let xslt = xslt.clone();
+            let body = f.body.clone();
+            let v = tokio::task::spawn_blocking(move || xslt.transform(&body, &[]))
+                .await
+                .map_err(|e| Failure::hidden(e.to_string()))?
+                .map_err(|e| {
+                    Failure::hidden(format!("Cannot parse XML response from '{url}': {e}"))
+                })?;
+            out.push((o, String::from_utf8_lossy(&v).into_owned()));
+        }
+    } else if ct.contains("json") {
+        let json: serde_json::Value = serde_json::from_slice(&f.body).map_err(|e| {
+            Failure::hidden(format!("Cannot parse JSON response from '{url}': {e}"))
+        })?;
+        for o in list {
+            let Selector::JsonPath(_, path) = &o.selector else {
+                return Err(Failure::hidden(format!(
+                    "URL '{url}' returned JSON, yet output variables request XPath"
+                )));
+            };
+            let nodes = path.query(&json).all();
+            let v = match nodes.as_slice() {
+                [] => return Err(Failure::hidden(format!("JSONPath not found in response from '{url}'"))),
+                [one] => match one {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    serde_json::Value::Null => "null".to_string(),
+                    serde_json::Value::Object(_) => {
+                        return Err(Failure::hidden(
+                            "JSONPath returned a JSON object node (= key-value map), whereas a string or number is required",
+                        ))
+                    }
+                    serde_json::Value::Array(_) => {
+                        return Err(Failure::hidden("JSONPath returned an array, whereas a string or number is required"))
+                    }
+                },
+                _ => return Err(Failure::hidden("JSONPath returned an array, whereas a string or number is required")),
+            };
+            out.push((o, v));
+        }
+    } else {
+        return Err(Failure::hidden(format!(
+            "URL '{url}' returned an unexpected content type '{}': Expecting XML or JSON",
+            f.content_type.as_deref().unwrap_or("")
+        )));
+    }
+    let mut values = Vec::with_capacity(out.len());
+    for (o, v) in out {
+        if let Some((source, re)) = &o.regex {
+            if !re.is_match(&v) {
+                let kind = match o.selector {
+                    Selector::XPath(..) => "XPath",
+                    Selector::JsonPath(..) => "JSONPath",
+                };
+                return Err(Failure::hidden(format!(
+                    "URL '{url}': {kind} returned '{v}' which does not match regex '{source}'"
+                )));
+            }
+        }
+        values.push((o.name.clone(), v));
+    }
+    Ok(values)
+}
