@@ -446,3 +446,37 @@ fn check_reports_transformation_errors() {
         "{err}"
     );
 }
+
+#[test]
+fn check_reports_task_errors() {
+    let dir = common::fixture("broken-tasks");
+    let (code, err) = check_stderr(dir.path());
+    assert_eq!(code, 1);
+    let expected = [
+        "APP/endpoints.xml:4:5: Task produces <output-intermediate-value name='invoice'> but there is already a <parameter name='invoice'> defined. Choose a different name for the output intermediate value",
+        "APP/endpoints.xml:7:5: 1st <task>: Task cannot be optional (if=x equals=x etc.), and also output intermediate values",
+        "APP/endpoints.xml:10:5: Circular dependency found: <task id='c'/> has <after task-id='d'/>, <task id='d'/> has <after task-id='c'/>",
+        "APP/endpoints.xml:12:50: 3rd <task>: <after task-id='t'/> but no task found with this ID",
+        "APP/endpoints.xml:12:70: 3rd <task>: No <task>s produce output intermediate value 'v'",
+        "APP/endpoints.xml:15:14: <success>: Multiple <task>s produce output intermediate value 'w'",
+        "APP/endpoints.xml:18:5: 1st <task>: HTTP task cannot ignore-if-error='true' and output intermediate values",
+        "APP/endpoints.xml:19:78: Either 'xpath' or 'jsonpath' attributes must be set",
+        "APP/endpoints.xml:19:115: Only one of 'xpath' or 'jsonpath' attributes may be set",
+        "APP/endpoints.xml:19:214: jsonpath='$[' is not a valid JSONPath: at position 1, parser error",
+        "APP/endpoints.xml:19:265: xpath='((' is not a valid XPath expression: could not compile select expression '(('",
+        "APP/endpoints.xml:19:328: regex='(' is not a valid regular expression: unclosed group",
+        "APP/endpoints.xml:20:5: 3rd <task>: Pattern 'http://x.example/${nope}' contains parameter ${nope} but it is not available; available parameters are ${invoice}, ${request-id}",
+        "APP/endpoints.xml:20:50: retries=\"11\" must be a whole number from 0 to 10",
+        "APP/endpoints.xml:20:63: timeout-ms=\"50\" must be a whole number from 100 to 600000",
+        "APP/endpoints.xml:20:79: success-status: 'abc' is neither a status code (e.g. 201) nor a class (e.g. 2xx)",
+        "APP/endpoints.xml:23:11: 1st <task>: unknown task class 'com.example.Custom'; known are endpoints.task.HttpRequestTask, endpoints.task.EmailTask, endpoints.task.RequestLogExpressionCaptureTask, endpoints.task.CreateShortLinkToEndpointTask",
+        "APP/endpoints.xml:24:11: 2nd <task>: <task class='endpoints.task.RequestLogExpressionCaptureTask'> is not supported yet (it needs the request log, which arrives in a later release)",
+        "APP/endpoints.xml:25:33: timeout-ms=\"10\" must be a whole number from 100 to 600000",
+        "19 error(s), 0 warning(s)",
+    ];
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        expected,
+        "\nactual:\n{err}"
+    );
+}

@@ -662,7 +662,9 @@ fn parse_action(
             }
             continue;
         }
-        if allowed.contains(&n) {
+        if allowed.contains(&n)
+            || (!is_error && kind.is_some() && matches!(n, "after" | "input-intermediate-value"))
+        {
             continue;
         }
         ok = false;
@@ -673,7 +675,6 @@ fn parse_action(
             "after" if is_error => format!(
                 "<endpoint name='{endpoint}'> {tag}: <after> may only be used in <success>"
             ),
-            "after" | "input-intermediate-value" if kind.is_some() => continue,
             "after" | "input-intermediate-value" => format!(
                 "<endpoint name='{endpoint}'> {tag}: an empty <success> cannot wait for tasks (<{n}>)"
             ),

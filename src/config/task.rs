@@ -208,7 +208,7 @@ pub fn declared(file: &Path, node: Node, diags: &mut Diagnostics) -> Declared {
 }
 
 /// Compiles an XPath expression into a stylesheet that writes its string value.
-fn xpath_stylesheet(xpath: &str, sandbox: &Path) -> Result<Stylesheet, String> {
+pub(crate) fn xpath_stylesheet(xpath: &str, sandbox: &Path) -> Result<Stylesheet, String> {
     let mut escaped = String::new();
     super::template::escape_xml(xpath, &mut escaped);
     let xsl = format!(
@@ -221,11 +221,15 @@ fn xpath_stylesheet(xpath: &str, sandbox: &Path) -> Result<Stylesheet, String> {
         .map_err(|e| e.to_string())?;
     std::io::Write::write_all(&mut f, xsl.as_bytes()).map_err(|e| e.to_string())?;
     Stylesheet::compile_file(f.path(), sandbox).map_err(|e| {
+        // The messages name the generated file; keep only what they say about the expression.
         e.messages
             .iter()
-            .find(|m| m.contains("XPath") || m.contains("xpath") || m.contains("expression"))
-            .cloned()
-            .unwrap_or_else(|| e.to_string())
+            .find_map(|m| {
+                m.split_once("xsl:value-of : ")
+                    .map(|(_, rest)| rest.to_string())
+            })
+            .or_else(|| e.messages.iter().find(|m| m.contains("XPath")).cloned())
+            .unwrap_or_else(|| "invalid expression".to_string())
     })
 }
 
@@ -294,7 +298,9 @@ pub fn parse_task(
             allowed.extend(super::condition::OPERATOR_ATTRIBUTES);
             allowed.extend(HTTP_OPTION_ATTRIBUTES);
             xml::check_attributes(file, node, &allowed, diags);
-            let options = parse_http_options(file, node, diags)?;
+            let options = parse_http_options(file, node, diags);
+            let options_ok = options.is_some();
+            let options = options.unwrap_or_default();
             let http_xslt = ctx.dirs.config_dir.join("http-xslt");
             let compiler = &mut *ctx.compiler;
             let mut compile = |p: &Path, from: &Path, pos: Pos, d: &mut Diagnostics| {
@@ -319,6 +325,9 @@ pub fn parse_task(
                 if let Err(e) = p.check(&scope) {
                     diags.error(file, pos, format!("{label}: {e}"));
                 }
+            }
+            if !options_ok {
+                return None;
             }
             let ignore_if_error = node
                 .attribute("ignore-if-error")
@@ -379,10 +388,16 @@ pub fn parse_task(
                     Some(r) => match regex::Regex::new(&format!("^(?:{r})$")) {
                         Ok(re) => Some((r.to_string(), re)),
                         Err(e) => {
+                            let text = e.to_string();
+                            let reason = text
+                                .lines()
+                                .last()
+                                .unwrap_or("")
+                                .trim_start_matches("error: ");
                             diags.error(
                                 file,
                                 xml::attr_pos(o, "regex"),
-                                format!("regex='{r}' is not a valid regular expression: {e}"),
+                                format!("regex='{r}' is not a valid regular expression: {reason}"),
                             );
                             continue;
                         }

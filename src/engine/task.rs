@@ -230,3 +230,147 @@ async fn outputs(list: &[OutputValue], f: &Fetched) -> Result<Vec<(String, Strin
     }
     Ok(values)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use super::*;
+
+    fn json(name: &str, path: &str, regex: Option<&str>) -> OutputValue {
+        OutputValue {
+            name: name.to_string(),
+            selector: Selector::JsonPath(
+                path.to_string(),
+                Arc::new(serde_json_path::JsonPath::parse(path).unwrap()),
+            ),
+            regex: regex.map(|r| {
+                (
+                    r.to_string(),
+                    regex::Regex::new(&format!("^(?:{r})$")).unwrap(),
+                )
+            }),
+        }
+    }
+
+    fn xpath(name: &str, path: &str) -> OutputValue {
+        let dir = std::env::temp_dir();
+        OutputValue {
+            name: name.to_string(),
+            selector: Selector::XPath(
+                path.to_string(),
+                Arc::new(crate::config::task::xpath_stylesheet(path, &dir).unwrap()),
+            ),
+            regex: None,
+        }
+    }
+
+    fn fetched(ct: &str, body: &str) -> Fetched {
+        Fetched {
+            url: "http://host/path".to_string(),
+            status: 200,
+            content_type: Some(ct.to_string()),
+            body: Bytes::from(body.to_string()),
+        }
+    }
+
+    async fn one(o: OutputValue, f: Fetched) -> Result<String, String> {
+        outputs(&[o], &f)
+            .await
+            .map(|v| v[0].1.clone())
+            .map_err(|e| e.detail.unwrap_or(e.message))
+    }
+
+    #[tokio::test]
+    async fn json_outputs_as_the_reference_reads_them() {
+        let j = |b: &str| fetched("application/json", b);
+        assert_eq!(
+            one(json("v", "$.key", None), j(r#"{"key":"value"}"#))
+                .await
+                .unwrap(),
+            "value"
+        );
+        assert_eq!(one(json("v", "$", None), j("123")).await.unwrap(), "123");
+        assert_eq!(
+            one(json("v", "$", None), j("123.2")).await.unwrap(),
+            "123.2"
+        );
+        assert_eq!(
+            one(json("v", "$", None), j("123123123123123"))
+                .await
+                .unwrap(),
+            "123123123123123"
+        );
+        assert_eq!(
+            one(json("v", "$.b", None), j(r#"{"b":true}"#))
+                .await
+                .unwrap(),
+            "true"
+        );
+        assert_eq!(
+            one(json("v", "$", None), j("[123]")).await.unwrap_err(),
+            "JSONPath returned an array, whereas a string or number is required"
+        );
+        assert_eq!(
+            one(json("v", "$", None), j(r#"{"key":123}"#)).await.unwrap_err(),
+            "JSONPath returned a JSON object node (= key-value map), whereas a string or number is required"
+        );
+        assert_eq!(
+            one(json("v", "$.notfound", None), j("{}"))
+                .await
+                .unwrap_err(),
+            "JSONPath not found in response from 'http://host/path'"
+        );
+        assert!(one(json("v", "$", None), j("not json"))
+            .await
+            .unwrap_err()
+            .starts_with("Cannot parse JSON response from 'http://host/path'"));
+        assert_eq!(
+            one(json("v", "$", Some(r"[\w.]+")), j(r#""!""#))
+                .await
+                .unwrap_err(),
+            r"URL 'http://host/path': JSONPath returned '!' which does not match regex '[\w.]+'"
+        );
+        assert_eq!(
+            one(json("v", "$.id", Some(r"\d+")), j(r#"{"id":42}"#))
+                .await
+                .unwrap(),
+            "42"
+        );
+        assert_eq!(
+            one(xpath("v", "/a"), j("{}")).await.unwrap_err(),
+            "URL 'http://host/path' returned JSON, yet output variables request XPath"
+        );
+    }
+
+    #[tokio::test]
+    async fn xml_outputs_and_content_types() {
+        let x = |b: &str| fetched("application/xml", b);
+        assert_eq!(
+            one(xpath("v", "/element/text()"), x("<element>value</element>"))
+                .await
+                .unwrap(),
+            "value"
+        );
+        assert_eq!(
+            one(xpath("v", "/nothing"), x("<element>value</element>"))
+                .await
+                .unwrap(),
+            ""
+        );
+        assert!(one(xpath("v", "/a"), x("<a>"))
+            .await
+            .unwrap_err()
+            .starts_with("Cannot parse XML response from 'http://host/path'"));
+        assert_eq!(
+            one(json("v", "$", None), x("<a/>")).await.unwrap_err(),
+            "URL 'http://host/path' returned XML, yet output variables request JSONPath"
+        );
+        assert_eq!(
+            one(json("v", "$", None), fetched("text/plain", "x")).await.unwrap_err(),
+            "URL 'http://host/path' returned an unexpected content type 'text/plain': Expecting XML or JSON"
+        );
+    }
+}
