@@ -347,3 +347,58 @@ async fn response_from_url_streams_the_upstream_body() {
     let r = e.call("proxy-ignored", "").await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn xml_body_with_uploads_and_transformations_tv42() {
+    use base64::Engine as _;
+    let e = env().await;
+    let h = e.s.hash("xml-body", &[]);
+    let (ct, body) = common::multipart(&[
+        ("hash", None, h.as_bytes()),
+        ("upstream", None, e.base.as_bytes()),
+        ("key", None, b"x1"),
+        ("FOO", Some("password.txt"), b"wt"),
+    ]);
+    let r =
+        e.s.send(
+            http::Method::POST,
+            "/app/xml-body",
+            &[("content-type", ct.as_str())],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let seen = e.up.requests("/record/xml-body", "x1");
+    assert_eq!(seen.len(), 1);
+    let got = &seen[0].body;
+    assert_eq!(
+        seen[0].headers.get("content-type").map(String::as_str),
+        Some("application/xml; charset=UTF-8")
+    );
+    assert!(
+        got.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<foo key=\"x1\">"),
+        "{got}"
+    );
+    assert!(
+        got.contains("<upload upload-field-name=\"foo\" encoding=\"base64\" filename=\"password.txt\">d3Q=</upload>"),
+        "{got}"
+    );
+    let tag = "<doc xslt-transformation=\"hello\" encoding=\"base64\">";
+    let start = got.find(tag).unwrap() + tag.len();
+    let end = got[start..].find("tail</doc>").unwrap() + start;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(&got[start..end])
+        .unwrap();
+    let decoded = String::from_utf8(decoded).unwrap();
+    assert!(
+        decoded.contains("<transformation-input><hello>x1</hello></transformation-input>"),
+        "{decoded}"
+    );
+    // No such upload → 400
+    let r = e.call("xml-body", "key=x2").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        r.text(),
+        "<input type='file' name='foo'> not found in request\n"
+    );
+}

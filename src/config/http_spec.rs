@@ -92,11 +92,20 @@ impl JsonTemplate {
     }
 }
 
+/// What `<xml-body upload-files expand-transformations>` adds to the body after it is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct XmlFill {
+    /// Elements with `upload-field-name="f"` get the base64 of that uploaded file.
+    pub upload_files: bool,
+    /// Elements with `xslt-transformation="t"` get the base64 of transformer `t`'s output.
+    pub expand_transformations: bool,
+}
+
 #[derive(Debug, Clone)]
 pub enum HttpBody {
     Form(Vec<(String, Pattern)>),
-    XmlTemplate(Pattern),
-    XmlXslt(Arc<Stylesheet>),
+    XmlTemplate(Pattern, XmlFill),
+    XmlXslt(Arc<Stylesheet>, XmlFill),
     JsonTemplate(JsonTemplate),
     JsonXslt(Arc<Stylesheet>),
 }
@@ -123,7 +132,7 @@ impl HttpSpec {
         }
         match &self.body {
             Some(HttpBody::Form(f)) => out.extend(f.iter().map(|(_, p)| p)),
-            Some(HttpBody::XmlTemplate(p)) => out.push(p),
+            Some(HttpBody::XmlTemplate(p, _)) => out.push(p),
             Some(HttpBody::JsonTemplate(t)) => t.patterns(&mut out),
             _ => {}
         }
@@ -259,25 +268,25 @@ pub fn parse(
                     &["xslt-file", "upload-files", "expand-transformations"],
                     diags,
                 );
-                for flag in ["upload-files", "expand-transformations"] {
-                    if c.attribute(flag).and_then(xml::parse_bool) == Some(true) {
-                        diags.error(
-                            file,
-                            xml::attr_pos(c, flag),
-                            format!("<xml-body {flag}='true'> is not supported yet"),
-                        );
-                        ok = false;
-                    }
-                }
+                let fill = XmlFill {
+                    upload_files: c
+                        .attribute("upload-files")
+                        .and_then(xml::parse_bool)
+                        .unwrap_or(false),
+                    expand_transformations: c
+                        .attribute("expand-transformations")
+                        .and_then(xml::parse_bool)
+                        .unwrap_or(false),
+                };
                 let children: Vec<Node> = xml::elements(c).collect();
                 match (c.attribute("xslt-file"), children.as_slice()) {
                     (Some(x), []) => match body_xslt(file, c, x, "xml-body", ctx, diags) {
-                        Some(st) => bodies.push(HttpBody::XmlXslt(st)),
+                        Some(st) => bodies.push(HttpBody::XmlXslt(st, fill)),
                         None => ok = false,
                     },
                     (None, [one]) => {
                         let src = node.document().input_text();
-                        bodies.push(HttpBody::XmlTemplate(Pattern::xml(&src[one.range()])));
+                        bodies.push(HttpBody::XmlTemplate(Pattern::xml(&src[one.range()]), fill));
                     }
                     _ => {
                         diags.error(file, xml::pos(c), "<xml-body>: must have xslt-file='x.xslt' attr, or a fixed body (exactly one element)");

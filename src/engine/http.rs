@@ -8,7 +8,7 @@ use bytes::Bytes;
 
 use super::data_source::Ctx;
 use super::Failure;
-use crate::config::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate};
+use crate::config::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate, XmlFill};
 use crate::config::task::HttpOptions;
 
 /// Largest response body read from an upstream server.
@@ -126,17 +126,25 @@ async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<Http
                 Some("application/x-www-form-urlencoded"),
             ))
         }
-        Some(HttpBody::XmlTemplate(p)) => {
+        Some(HttpBody::XmlTemplate(p, fill)) => {
             let xml = ctx.expand(p).map_err(Err)?;
+            let xml = fill_xml(xml, *fill, ctx).await.map_err(Err)?;
             Some((
                 format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{xml}").into_bytes(),
                 Some("application/xml; charset=UTF-8"),
             ))
         }
-        Some(HttpBody::XmlXslt(s)) => {
+        Some(HttpBody::XmlXslt(s, fill)) => {
             let out = super::data_source::transform(s.clone(), ctx.parameters_xml(), Vec::new())
                 .await
                 .map_err(Err)?;
+            let out = if fill.upload_files || fill.expand_transformations {
+                let text = String::from_utf8(out)
+                    .map_err(|_| Err(Failure::hidden("XML body is not UTF-8")))?;
+                fill_xml(text, *fill, ctx).await.map_err(Err)?.into_bytes()
+            } else {
+                out
+            };
             Some((out, Some("application/xml; charset=UTF-8")))
         }
         Some(HttpBody::JsonTemplate(t)) => {
@@ -186,6 +194,119 @@ async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<Http
         headers,
         body,
     })
+}
+
+/// Where text goes into an element: the end of its start tag, and whether it is self-closing (`<a/>`).
+fn start_tag_end(xml: &str, element_start: usize) -> (usize, bool) {
+    let b = xml.as_bytes();
+    let mut quote = None;
+    let mut i = element_start;
+    while i < b.len() {
+        match (quote, b[i]) {
+            (None, b'"' | b'\'') => quote = Some(b[i]),
+            (Some(q), c) if c == q => quote = None,
+            (None, b'>') => return (i, i > 0 && b[i - 1] == b'/'),
+            _ => {}
+        }
+        i += 1;
+    }
+    (b.len(), false)
+}
+
+/// `<xml-body upload-files="true">` / `expand-transformations="true"`: base64 content into marked elements.
+async fn fill_xml(xml: String, fill: XmlFill, ctx: &Ctx<'_>) -> Result<String, Failure> {
+    if !fill.upload_files && !fill.expand_transformations {
+        return Ok(xml);
+    }
+    // (element start, attribute to add, text to insert), collected first, applied from the end.
+    let mut edits: Vec<(usize, Option<String>, String)> = Vec::new();
+    {
+        let doc = roxmltree::Document::parse(&xml)
+            .map_err(|e| Failure::hidden(format!("XML body is not well-formed: {e}")))?;
+        let mut transformed: Vec<(String, String)> = Vec::new();
+        for node in doc.descendants().filter(|n| n.is_element()) {
+            if fill.upload_files {
+                if let Some(field) = node.attribute("upload-field-name") {
+                    if node.attribute("encoding") != Some("base64") {
+                        return Err(Failure::hidden(format!(
+                            "element with upload-field-name='{field}' needs encoding='base64'"
+                        )));
+                    }
+                    let matching: Vec<_> = ctx
+                        .uploads
+                        .iter()
+                        .filter(|u| u.field_name.eq_ignore_ascii_case(field))
+                        .collect();
+                    let upload =
+                        match matching.as_slice() {
+                            [] => {
+                                return Err(Failure::bad_request(format!(
+                                    "<input type='file' name='{field}'> not found in request"
+                                )))
+                            }
+                            [one] => *one,
+                            _ => return Err(Failure::bad_request(format!(
+                                "More than one <input type='file' name='{field}'> found in request"
+                            ))),
+                        };
+                    let bytes = tokio::fs::read(&upload.path)
+                        .await
+                        .map_err(|e| Failure::hidden(format!("cannot read upload: {e}")))?;
+                    let mut attr = String::from(" filename=\"");
+                    crate::config::template::escape_xml(&upload.filename, &mut attr);
+                    attr.push('"');
+                    edits.push((
+                        node.range().start,
+                        Some(attr),
+                        base64::engine::general_purpose::STANDARD.encode(bytes),
+                    ));
+                }
+            }
+            if fill.expand_transformations {
+                if let Some(t) = node.attribute("xslt-transformation") {
+                    if node.attribute("encoding") != Some("base64") {
+                        return Err(Failure::hidden(format!(
+                            "element with xslt-transformation='{t}' needs encoding='base64'"
+                        )));
+                    }
+                    let encoded = match transformed.iter().find(|(n, _)| n == t) {
+                        Some((_, e)) => e.clone(),
+                        None => {
+                            let index = ctx
+                                .app
+                                .transformers
+                                .iter()
+                                .position(|x| x.name == t)
+                                .ok_or_else(|| {
+                                    Failure::hidden(format!("Transformer name='{t}' not found"))
+                                })?;
+                            let out = super::transform::run(index, ctx).await?;
+                            let e = base64::engine::general_purpose::STANDARD.encode(&out.body);
+                            transformed.push((t.to_string(), e.clone()));
+                            e
+                        }
+                    };
+                    edits.push((node.range().start, None, encoded));
+                }
+            }
+        }
+    }
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut xml = xml;
+    for (start, attr, text) in edits {
+        let (end, self_closing) = start_tag_end(&xml, start);
+        let name: String = xml[start + 1..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '/' && *c != '>')
+            .collect();
+        let attr = attr.unwrap_or_default();
+        if self_closing {
+            xml.replace_range(end - 1..=end, &format!("{attr}>{text}</{name}>"));
+        } else {
+            xml.replace_range(end..=end, &format!("{attr}>{text}"));
+        }
+    }
+    Ok(xml)
 }
 
 /// A random delay in [0, d) ("full jitter").
