@@ -21,6 +21,7 @@ PACKAGES=(
   libxslt1-dev
   xsltproc:xsltproc
   curl:curl
+  python3-aiosmtpd
 )
 
 # Only with --bench.

@@ -53,11 +53,14 @@ fn check_reports_every_error_with_position() {
         "APP/endpoints.xml:30:16: <endpoint name='errors2'> <error>: <forward-to-endpoint> was used in <error>, may only be used in <success>",
         "APP/endpoints.xml:33:29: <endpoint name='errors3'> <error>: <redirect-to>: Pattern 'https://x.example/${foo}' contains parameter ${foo} but it is not available; available parameters are ${internal-error-text}, ${parameter-transformation-error-text}, ${request-id}",
         "APP/endpoints.xml:36:35: XSLT file 't.xslt' not found in 'parameter-xslt'",
-        "APP/endpoints.xml:37:15: 1st <task>: <task class='endpoints.task.EmailTask'> is not supported yet",
+        "APP/endpoints.xml:37:9: EmailTask: <from> is missing",
+        "APP/endpoints.xml:37:9: EmailTask: <subject> is missing",
+        "APP/endpoints.xml:37:9: At least one <to> must be present, otherwise no emails would be sent, and the task would be pointless",
+        "APP/endpoints.xml:37:9: <body-transformation> is missing",
         "APP/endpoints.xml:38:43: <endpoint name='later'> <success> #1: Transformer name='t' not found",
         "APP/endpoints.xml:41:9: Unexpected element <sucess> in <endpoint name='typo'>; expected <parameter>, <include-in-hash>, <success> or <error>",
         "APP/security.xml: security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
-        "19 error(s), 0 warning(s)",
+        "22 error(s), 0 warning(s)",
     ];
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines, expected, "\nactual:\n{err}");

@@ -28,6 +28,8 @@ pub struct Context<'a> {
     pub static_budget: u64,
     pub data_sources: &'a [DataSource],
     pub transformers: &'a [Transformer],
+    pub email: Option<&'a super::email::EmailSendingConfig>,
+    pub email_path: &'a Path,
     pub compiler: &'a mut Compiler,
     pub dirs: &'a Dirs<'a>,
 }
@@ -468,7 +470,7 @@ fn parse_parameter_transformation(
 }
 
 /// Checks every placeholder of the transformer's data source against `scope`.
-fn check_data_source_patterns(
+pub(crate) fn check_data_source_patterns(
     file: &Path,
     pos: Pos,
     what: &str,

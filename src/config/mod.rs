@@ -5,6 +5,7 @@
 
 pub mod condition;
 pub mod data_source;
+pub mod email;
 pub mod endpoints;
 pub mod error;
 pub mod http_spec;
@@ -144,6 +145,12 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
     let mut compiler = data_source::Compiler::new(&layout.root);
     let data_sources = data_source::load_data_sources(&dirs, &mut compiler, diags);
     let transformers = data_source::load_transformers(&dirs, &data_sources, &mut compiler, diags);
+    let email_path = layout.config_dir.join(email::EMAIL_CONFIG_FILE);
+    let email_config = if email_path.exists() {
+        email::load_email_config(&email_path, diags)
+    } else {
+        None
+    };
 
     let file = Arc::new(layout.endpoints_xml());
     let text = xml::read_text(&file, diags)?;
@@ -154,6 +161,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         static_budget: static_file::CACHE_TOTAL_MAX_BYTES,
         data_sources: &data_sources,
         transformers: &transformers,
+        email: email_config.as_ref(),
+        email_path: &email_path,
         compiler: &mut compiler,
         dirs: &dirs,
     };
@@ -171,6 +180,7 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         by_name,
         data_sources,
         transformers,
+        email: email_config,
         secret_keys,
         warnings: Vec::new(),
     })
@@ -193,10 +203,7 @@ fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
             "secrets.xml is not supported yet: its secrets could not be resolved",
         );
     }
-    for (f, what) in [
-        ("email-sending-configuration.xml", "e-mail tasks"),
-        ("aws-s3-configuration.xml", "AWS S3 features"),
-    ] {
+    for (f, what) in [("aws-s3-configuration.xml", "AWS S3 features")] {
         if cfg.join(f).exists() {
             diags.warning(
                 &cfg.join(f),

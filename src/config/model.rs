@@ -42,6 +42,8 @@ pub struct Application {
     pub by_name: HashMap<Box<str>, usize>,
     pub data_sources: Vec<DataSource>,
     pub transformers: Vec<Transformer>,
+    /// `email-sending-configuration.xml`, when present.
+    pub email: Option<super::email::EmailSendingConfig>,
     /// The `<secret-key>`s of `security.xml`, in order (untrimmed, as the reference reads them).
     pub secret_keys: Vec<Box<str>>,
     pub warnings: Vec<Diagnostic>,

@@ -134,12 +134,13 @@ pub struct HttpTask {
     pub outputs: Vec<OutputValue>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum TaskKind {
     Http(HttpTask),
+    Email(Box<crate::config::email::EmailTask>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Task {
     pub label: String,
     pub id: Option<String>,
@@ -156,6 +157,7 @@ impl Task {
     pub fn outputs(&self) -> Vec<&str> {
         match &self.kind {
             TaskKind::Http(h) => h.outputs.iter().map(|o| o.name.as_str()).collect(),
+            TaskKind::Email(_) => Vec::new(),
         }
     }
 }
@@ -422,12 +424,55 @@ pub fn parse_task(
             })
         }
         _ => {
-            diags.error(
+            let mut allowed = vec!["class", "id", "if"];
+            allowed.extend(super::condition::OPERATOR_ATTRIBUTES);
+            xml::check_attributes(file, node, &allowed, diags);
+            let email = crate::config::email::parse_email_task(
                 file,
-                xml::attr_pos(node, "class"),
-                format!("{label}: <task class='{class}'> is not supported yet"),
-            );
-            return None;
+                node,
+                &scope,
+                ctx.transformers,
+                ctx.static_dir,
+                &mut ctx.static_budget,
+                diags,
+            )?;
+            match ctx.email {
+                None => diags.error(
+                    ctx.email_path,
+                    Pos::default(),
+                    format!(
+                        "'email-sending-configuration.xml' missing: {label} in {} sends e-mail",
+                        file.display()
+                    ),
+                ),
+                Some(config) => {
+                    for (what, p) in config.described_patterns() {
+                        if let Err(e) = p.check(&scope) {
+                            diags.error(
+                                file,
+                                pos,
+                                format!("{label}: email-sending-configuration.xml <{what}>: {e}"),
+                            );
+                        }
+                    }
+                }
+            }
+            let mut ok = true;
+            for t in email.transformers() {
+                ok &= super::endpoints::check_data_source_patterns(
+                    file,
+                    pos,
+                    &label,
+                    &ctx.transformers[t],
+                    ctx,
+                    &scope,
+                    diags,
+                );
+            }
+            if !ok {
+                return None;
+            }
+            TaskKind::Email(Box::new(email))
         }
     };
     let task = Task {

@@ -237,18 +237,19 @@ async fn fill_xml(xml: String, fill: XmlFill, ctx: &Ctx<'_>) -> Result<String, F
                         .iter()
                         .filter(|u| u.field_name.eq_ignore_ascii_case(field))
                         .collect();
-                    let upload =
-                        match matching.as_slice() {
-                            [] => {
-                                return Err(Failure::bad_request(format!(
-                                    "<input type='file' name='{field}'> not found in request"
-                                )))
-                            }
-                            [one] => *one,
-                            _ => return Err(Failure::bad_request(format!(
+                    let upload = match matching.as_slice() {
+                        [] => {
+                            return Err(Failure::bad_request(format!(
+                                "<input type='file' name='{field}'> not found in request"
+                            )))
+                        }
+                        [one] => *one,
+                        _ => {
+                            return Err(Failure::bad_request(format!(
                                 "More than one <input type='file' name='{field}'> found in request"
-                            ))),
-                        };
+                            )))
+                        }
+                    };
                     let bytes = tokio::fs::read(&upload.path)
                         .await
                         .map_err(|e| Failure::hidden(format!("cannot read upload: {e}")))?;

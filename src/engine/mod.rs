@@ -2,6 +2,7 @@
 //! (following `<forward-to-endpoint>` chains) → a [`Response`]; any failure → the endpoint's `<error>`.
 
 pub mod data_source;
+pub mod email;
 pub mod failure;
 pub mod hash;
 pub mod http;
@@ -120,14 +121,45 @@ pub struct Call<'a> {
     pub input_failure: Option<Failure>,
     pub request_id: &'a str,
     pub settings: &'a Settings,
+    /// E-mails built by tasks; sent only when the request succeeds.
+    pub outbox: task::Outbox,
 }
 
 /// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`.
 pub async fn execute(call: Call<'_>) -> Response {
-    match run(&call).await {
+    let result = match run(&call).await {
+        Ok(r) => commit(&call).await.map(|()| r),
+        Err(f) => Err(f),
+    };
+    match result {
         Ok(r) => r,
         Err(f) => error_response(&call, &call.app.endpoints[call.endpoint], &f).await,
     }
+}
+
+/// The request succeeded: now send its e-mails (an SMTP failure turns it into the error flow).
+async fn commit(call: &Call<'_>) -> Result<(), Failure> {
+    let outgoing = call.outbox.take();
+    if outgoing.is_empty() {
+        return Ok(());
+    }
+    let Some(config) = &call.app.email else {
+        return Err(Failure::hidden(
+            "e-mail tasks ran but email-sending-configuration.xml is missing",
+        ));
+    };
+    for o in outgoing {
+        let values = o.values;
+        let lookup = |name: &str| {
+            values
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        email::send(config, &lookup, o.messages).await?;
+    }
+    Ok(())
 }
 
 async fn run(call: &Call<'_>) -> Result<Response, Failure> {
@@ -188,7 +220,7 @@ fn run_endpoint<'a>(
     Box::pin(async move {
         let ctx = success_context(call, endpoint, &values, &[], &[]);
         let progress = task::Progress::new(endpoint.tasks.len());
-        let tasks = task::run_all(endpoint, &values, &ctx, &progress);
+        let tasks = task::run_all(endpoint, &values, &ctx, &progress, &call.outbox);
         let choose = choose_success(call, endpoint, &values, &progress, depth);
         let ((), response) = tokio::try_join!(tasks, choose)?;
         Ok(response)

@@ -71,6 +71,7 @@ pub async fn run_all(
     values: &[String],
     ctx: &Ctx<'_>,
     progress: &Progress,
+    outbox: &Outbox,
 ) -> Result<(), Failure> {
     let n = endpoint.tasks.len();
     let mut started = vec![false; n];
@@ -80,8 +81,12 @@ pub async fn run_all(
         for (i, task) in endpoint.tasks.iter().enumerate() {
             if !started[i] && progress.all_done(&task.depends_on) {
                 started[i] = true;
-                running
-                    .push(async move { (i, run_one(endpoint, task, values, ctx, progress).await) });
+                running.push(async move {
+                    (
+                        i,
+                        run_one(endpoint, task, values, ctx, progress, outbox).await,
+                    )
+                });
             }
         }
         match running.next().await {
@@ -102,6 +107,7 @@ async fn run_one(
     values: &[String],
     ctx: &Ctx<'_>,
     progress: &Progress,
+    outbox: &Outbox,
 ) -> Result<Vec<(String, String)>, Failure> {
     let mut task_values = values.to_vec();
     task_values.extend(progress.values(&task.inputs));
@@ -127,6 +133,57 @@ async fn run_one(
             };
             run_http(task, h, &task_ctx).await
         }
+        TaskKind::Email(email) => {
+            let mut params = ctx.params.clone();
+            params.extend(
+                task.inputs
+                    .iter()
+                    .cloned()
+                    .zip(task_values[values.len()..].iter().cloned()),
+            );
+            let task_ctx = Ctx {
+                app: ctx.app,
+                params,
+                unknown_empty: false,
+                uploads: ctx.uploads,
+            };
+            let messages = super::email::build_messages(
+                email,
+                ctx.app,
+                &task_values,
+                &endpoint.separator,
+                &task_ctx,
+                ctx.uploads,
+            )
+            .await?;
+            // Sent only when the whole request has succeeded (see engine::execute).
+            outbox.push(Outgoing {
+                messages,
+                values: task_ctx.params,
+            });
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// E-mails built by tasks, waiting for the request to succeed.
+pub struct Outgoing {
+    pub messages: Vec<lettre::Message>,
+    /// The task's values by name, for the sending configuration's placeholders.
+    pub values: Vec<(String, String)>,
+}
+
+/// Every e-mail of one request (forwarded endpoints included).
+#[derive(Default)]
+pub struct Outbox(Mutex<Vec<Outgoing>>);
+
+impl Outbox {
+    pub fn push(&self, o: Outgoing) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(o);
+    }
+
+    pub fn take(&self) -> Vec<Outgoing> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 

@@ -462,6 +462,7 @@ async fn endpoint_request(
         input_failure,
         request_id,
         settings: &state.settings,
+        outbox: Default::default(),
     })
     .await;
     let (resp, bytes) = to_http(result, &parts, request_id).await;
