@@ -2,12 +2,13 @@
 //! through a real SMTP server (Debian's aiosmtpd, started here on an ephemeral loopback port, writing a Maildir
 //! that Python's `email` package then reads back).
 
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use common::smtp::{data, free_port, read_maildir, start_smtp, text};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use endpoints::config::email::{
     load_email_config, parse_email_task, EmailSendingConfig, EmailTask,
 };
@@ -17,8 +18,6 @@ use endpoints::engine::data_source::Ctx;
 use endpoints::engine::email::{build_messages, send};
 use endpoints::request::Upload;
 use serde_json::Value;
-
-const PYTHON: &str = "/usr/bin/python3";
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/email_fixtures")
@@ -244,134 +243,6 @@ fn email_task_is_checked_at_load() {
         "{m:?}"
     );
     assert!(has(&m, "<body-transformation> is missing"), "{m:?}");
-}
-
-/// A running aiosmtpd writing into a Maildir; killed on drop.
-struct SmtpServer {
-    child: Child,
-    port: u16,
-    maildir: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    l.local_addr().unwrap().port()
-}
-
-fn aiosmtpd_installed() -> bool {
-    Command::new(PYTHON)
-        .args(["-c", "import aiosmtpd"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Starts aiosmtpd, or `None` (with a loud message) when it is not installed outside CI.
-fn start_smtp() -> Option<SmtpServer> {
-    if !aiosmtpd_installed() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("python3-aiosmtpd is not installed (scripts/setup.sh installs it); the e-mail tests need it");
-        }
-        eprintln!("\n**********\nSKIPPED: python3-aiosmtpd is not installed ({PYTHON} -c 'import aiosmtpd' fails); run scripts/setup.sh\n**********\n");
-        return None;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let maildir = dir.path().join("maildir");
-    let port = free_port();
-    let mut child = Command::new(PYTHON)
-        .args([
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-c",
-            "aiosmtpd.handlers.Mailbox",
-            "-l",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .arg(&maildir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("aiosmtpd starts");
-    let start = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("aiosmtpd exited: {status}");
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            let _ = child.kill();
-            panic!("aiosmtpd does not listen on port {port}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Some(SmtpServer {
-        child,
-        port,
-        maildir,
-        _dir: dir,
-    })
-}
-
-/// Every message in the Maildir as JSON: headers and the MIME tree with decoded payloads (base64).
-fn read_maildir(maildir: &Path) -> Vec<Value> {
-    let script = r#"
-import base64, email, json, os, sys
-from email import policy
-out = []
-new = os.path.join(sys.argv[1], 'new')
-for name in sorted(os.listdir(new)):
-    raw = open(os.path.join(new, name), 'rb').read()
-    msg = email.message_from_bytes(raw, policy=policy.default)
-    legacy = email.message_from_bytes(raw)
-    def tree(p):
-        node = {'type': p.get_content_type(), 'filename': p.get_filename(),
-                'cid': p.get('Content-ID'), 'disposition': p.get_content_disposition()}
-        if p.is_multipart():
-            node['parts'] = [tree(c) for c in p.iter_parts()]
-        else:
-            node['data'] = base64.b64encode(p.get_payload(decode=True) or b'').decode()
-            node['charset'] = p.get_content_charset()
-        return node
-    h = lambda n: str(msg[n]) if msg[n] is not None else None
-    out.append({'from': h('From'), 'to': h('To'), 'subject': h('Subject'),
-                'raw_subject': legacy['Subject'], 'date': h('Date'), 'rcpt': h('X-RcptTo'),
-                'x_request_id': h('X-Request-Id'), 'message_id': h('Message-ID'), 'reply_to': h('Reply-To'), 'tree': tree(msg)})
-print(json.dumps(out))
-"#;
-    let out = Command::new(PYTHON)
-        .args(["-c", script])
-        .arg(maildir)
-        .output()
-        .expect("python runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    match serde_json::from_slice(&out.stdout).unwrap() {
-        Value::Array(a) => a,
-        other => panic!("{other}"),
-    }
-}
-
-fn data(node: &Value) -> Vec<u8> {
-    base64::engine::general_purpose::STANDARD
-        .decode(node["data"].as_str().unwrap())
-        .unwrap()
-}
-
-fn text(node: &Value) -> String {
-    String::from_utf8(data(node)).unwrap().replace("\r\n", "\n")
 }
 
 /// `type` of a node and, for multiparts, of its children (one level), for readable assertions.

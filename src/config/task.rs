@@ -134,6 +134,8 @@ pub struct HttpTask {
     pub outputs: Vec<OutputValue>,
 }
 
+// A handful of tasks per endpoint, built once at load: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum TaskKind {
     Http(HttpTask),
