@@ -402,3 +402,31 @@ async fn xml_body_with_uploads_and_transformations_tv42() {
         "<input type='file' name='foo'> not found in request\n"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_and_xslt_bodies() {
+    let e = env().await;
+    let r = e.call("bodies", "key=b%261").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let form = &e.up.requests("/record/form", "")[0];
+    assert_eq!(form.method, "POST");
+    assert_eq!(
+        form.headers.get("content-type").map(String::as_str),
+        Some("application/x-www-form-urlencoded")
+    );
+    assert_eq!(form.body, "a+b=b%261+%26+more&n=1");
+    let xml = &e.up.requests("/record/xslt-xml", "")[0];
+    assert_eq!(xml.method, "PUT");
+    assert_eq!(
+        xml.headers.get("content-type").map(String::as_str),
+        Some("application/xml; charset=UTF-8")
+    );
+    assert_eq!(xml.body.trim(), "<order key=\"b&amp;1\"/>");
+    let json = &e.up.requests("/record/xslt-json", "")[0];
+    assert_eq!(
+        json.headers.get("content-type").map(String::as_str),
+        Some("application/vnd.example+json"),
+        "a configured Content-Type wins"
+    );
+    assert_eq!(json.body, "{\"key\": \"b&1\"}");
+}
