@@ -8,13 +8,18 @@ use std::time::Instant;
 use endpoints::config::{self, LoadOptions};
 
 fn main() {
+    // `cargo test --all-targets` runs this without `--bench`: then only a small smoke run.
+    let bench = std::env::args().any(|a| a == "--bench");
     let args: Vec<usize> = std::env::args()
         .skip(1)
         .filter_map(|a| a.parse().ok())
         .collect();
-    let endpoints = args.first().copied().unwrap_or(1000);
-    let stylesheets = args.get(1).copied().unwrap_or(50);
-    let runs = args.get(2).copied().unwrap_or(7);
+    let endpoints = args
+        .first()
+        .copied()
+        .unwrap_or(if bench { 1000 } else { 20 });
+    let stylesheets = args.get(1).copied().unwrap_or(if bench { 50 } else { 2 });
+    let runs = args.get(2).copied().unwrap_or(if bench { 7 } else { 1 });
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for sub in [

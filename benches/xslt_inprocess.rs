@@ -11,6 +11,8 @@ use endpoints::config::{self, LoadOptions};
 use endpoints::engine::{data_source::Ctx, transform};
 
 fn main() {
+    // `cargo test --all-targets` runs this without `--bench`: then only a small smoke run.
+    let bench = std::env::args().any(|a| a == "--bench");
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
@@ -23,7 +25,10 @@ fn main() {
         .get(1)
         .cloned()
         .unwrap_or_else(|| "invoice".to_string());
-    let n: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(2000);
+    let n: usize = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if bench { 2000 } else { 20 });
     let app =
         config::load(std::path::Path::new(&dir), &LoadOptions::default()).unwrap_or_else(|e| {
             for d in e.0 {
