@@ -116,37 +116,23 @@ async fn run_one(
             return Ok(Vec::new());
         }
     }
+    // The task's context: the endpoint's values plus its input intermediate values, by name.
+    let mut params = ctx.params.clone();
+    params.extend(
+        task.inputs
+            .iter()
+            .cloned()
+            .zip(task_values[values.len()..].iter().cloned()),
+    );
+    let task_ctx = Ctx {
+        app: ctx.app,
+        params,
+        unknown_empty: false,
+        uploads: ctx.uploads,
+    };
     match &task.kind {
-        TaskKind::Http(h) => {
-            let mut params = ctx.params.clone();
-            params.extend(
-                task.inputs
-                    .iter()
-                    .cloned()
-                    .zip(task_values[values.len()..].iter().cloned()),
-            );
-            let task_ctx = Ctx {
-                app: ctx.app,
-                params,
-                unknown_empty: false,
-                uploads: ctx.uploads,
-            };
-            run_http(task, h, &task_ctx).await
-        }
+        TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
         TaskKind::Email(email) => {
-            let mut params = ctx.params.clone();
-            params.extend(
-                task.inputs
-                    .iter()
-                    .cloned()
-                    .zip(task_values[values.len()..].iter().cloned()),
-            );
-            let task_ctx = Ctx {
-                app: ctx.app,
-                params,
-                unknown_empty: false,
-                uploads: ctx.uploads,
-            };
             let messages = super::email::build_messages(
                 email,
                 ctx.app,
