@@ -30,6 +30,8 @@ pub struct Context<'a> {
     pub transformers: &'a [Transformer],
     pub email: Option<&'a super::email::EmailSendingConfig>,
     pub email_path: &'a Path,
+    pub ooxml_cache: HashMap<String, Arc<super::ooxml::OoxmlTemplate>>,
+    pub ooxml_dir: &'a Path,
     pub compiler: &'a mut Compiler,
     pub dirs: &'a Dirs<'a>,
 }
@@ -60,7 +62,7 @@ struct Found<'a, 'i> {
     separator: String,
 }
 
-const UNSUPPORTED_ACTIONS: [&str; 1] = ["ooxml-parameter-expansion"];
+const UNSUPPORTED_ACTIONS: [&str; 0] = [];
 const ACTION_PRIORITY: [&str; 6] = [
     "response-from-static",
     "response-from-url",
@@ -719,6 +721,70 @@ fn parse_action(
             }
         };
     let action = match kind {
+        "ooxml-parameter-expansion" => {
+            xml::check_attributes(file, el, &["source", "download-filename"], diags);
+            if is_error {
+                diags.error(file, xml::pos(el), format!("<endpoint name='{endpoint}'> <error>: HTTP standard does not allow downloads to be triggered from error status codes"));
+                return None;
+            }
+            if let Some(c) = xml::elements(el).next() {
+                diags.error(
+                    file,
+                    xml::pos(c),
+                    format!(
+                        "<ooxml-parameter-expansion> may not contain elements, found <{}>",
+                        xml::name(c)
+                    ),
+                );
+                return None;
+            }
+            let Some(source) = el.attribute("source") else {
+                diags.error(file, xml::pos(el), format!("<endpoint name='{endpoint}'> {tag}: <ooxml-parameter-expansion> is missing the attribute 'source'"));
+                return None;
+            };
+            let Some(download) = el.attribute("download-filename") else {
+                diags.error(file, xml::pos(el), format!("<endpoint name='{endpoint}'> {tag}: <ooxml-parameter-expansion> needs a 'download-filename'"));
+                return None;
+            };
+            let download_filename = template(
+                download,
+                "<ooxml-parameter-expansion download-filename>",
+                xml::attr_pos(el, "download-filename"),
+                diags,
+            )?;
+            let template = match ctx.ooxml_cache.get(source) {
+                Some(t) => t.clone(),
+                None => match super::ooxml::load(ctx.ooxml_dir, source) {
+                    Ok(t) => {
+                        let t = Arc::new(t);
+                        ctx.ooxml_cache.insert(source.to_string(), t.clone());
+                        t
+                    }
+                    Err(e) => {
+                        diags.error(
+                            file,
+                            xml::attr_pos(el, "source"),
+                            format!("<endpoint name='{endpoint}'> {tag}: {e}"),
+                        );
+                        return None;
+                    }
+                },
+            };
+            for (part, pattern) in &template.parts {
+                if let Err(e) = pattern.check(scope) {
+                    diags.error(
+                        file,
+                        xml::attr_pos(el, "source"),
+                        format!("<endpoint name='{endpoint}'> {tag}: template '{source}', part '{part}' contains ${{{}}} but it is not available; {}", e.name, e.available),
+                    );
+                    ok = false;
+                }
+            }
+            Action::Ooxml(super::model::OoxmlResponse {
+                template,
+                download_filename,
+            })
+        }
         "response-from-url" => {
             let mut allowed = vec!["download-filename", "ignore-if-error"];
             allowed.extend(task::HTTP_OPTION_ATTRIBUTES);

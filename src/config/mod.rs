@@ -10,6 +10,7 @@ pub mod endpoints;
 pub mod error;
 pub mod http_spec;
 pub mod model;
+pub mod ooxml;
 pub mod static_file;
 pub mod task;
 pub mod template;
@@ -163,6 +164,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         transformers: &transformers,
         email: email_config.as_ref(),
         email_path: &email_path,
+        ooxml_cache: HashMap::new(),
+        ooxml_dir: &layout.ooxml_dir,
         compiler: &mut compiler,
         dirs: &dirs,
     };

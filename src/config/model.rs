@@ -136,6 +136,7 @@ pub enum Action {
     Static(StaticResponse),
     Transformation(TransformationResponse),
     Url(Box<UrlResponse>),
+    Ooxml(OoxmlResponse),
     Redirect(Redirect),
     Forward(Forward),
 }
@@ -152,6 +153,13 @@ pub struct TransformationResponse {
     /// Index into [`Application::transformers`].
     pub transformer: usize,
     pub download_filename: Option<Template>,
+}
+
+/// `<ooxml-parameter-expansion source="…" download-filename="…"/>`.
+#[derive(Debug)]
+pub struct OoxmlResponse {
+    pub template: Arc<super::ooxml::OoxmlTemplate>,
+    pub download_filename: Template,
 }
 
 /// `<response-from-url>`: the upstream body is streamed to the client.

@@ -6,6 +6,7 @@ pub mod email;
 pub mod failure;
 pub mod hash;
 pub mod http;
+pub mod ooxml;
 pub mod parameter_transformation;
 pub mod task;
 pub mod transform;
@@ -412,6 +413,21 @@ async fn render(
 ) -> Result<Response, Failure> {
     match action {
         Action::Empty => Ok(Response::empty(status.unwrap_or(default_status))),
+        Action::Ooxml(o) => {
+            let name =
+                download_filename(&Some(o.download_filename.clone()), values)?.unwrap_or_default();
+            let bytes = ooxml::expand_blocking(o.template.clone(), ctx.params.clone()).await?;
+            Ok(Response {
+                status: status.unwrap_or(default_status),
+                content_type: Some(HeaderValue::from_static(
+                    crate::config::ooxml::content_type(&name),
+                )),
+                download_filename: Some(name),
+                location: None,
+                body: ResponseBody::Bytes(Bytes::from(bytes)),
+                success: true,
+            })
+        }
         Action::Url(u) => {
             let download_filename = download_filename(&u.download_filename, values)?;
             match http::fetch_streaming(&u.spec, ctx, &u.options).await {
