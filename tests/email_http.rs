@@ -137,6 +137,21 @@ async fn form_to_crm_example() {
     );
     assert_eq!(parts[1]["filename"], "scan.pdf");
     assert_eq!(data(&parts[1]), scan.to_vec());
+    // The Word summary, filled in from the template (the name was split across two runs in it).
+    assert_eq!(parts[2]["filename"], "lead-77.docx");
+    assert_eq!(
+        parts[2]["type"],
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    let docx = data(&parts[2]);
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(docx)).unwrap();
+    let mut doc = String::new();
+    std::io::Read::read_to_string(&mut z.by_name("word/document.xml").unwrap(), &mut doc).unwrap();
+    assert!(doc.contains("<w:t>Lead 77</w:t>"), "{doc}");
+    assert!(
+        doc.contains("<w:t xml:space=\"preserve\">Name: Ann Müller</w:t>"),
+        "{doc}"
+    );
 
     // The CRM refuses: the visitor gets the sorry page, and no e-mail is sent.
     let (ct, body) = common::multipart(&[

@@ -50,6 +50,7 @@ fn parse_task(app: &Application, xml: &str) -> (Option<EmailTask>, Vec<String>) 
         &app.transformers,
         &app.layout.static_dir,
         &mut budget,
+        &app.layout.ooxml_dir,
         &mut diags,
     );
     let messages = diags
@@ -213,7 +214,7 @@ fn email_task_is_checked_at_load() {
     assert!(task.is_none());
     for expected in [
         "<body-transformation>: Referenced transformation 'nope' not found",
-        "<attachment-ooxml-parameter-expansion> is not supported yet",
+        "<attachment-ooxml-parameter-expansion>: File 'x.docx' cannot be found in 'ooxml-responses' directory",
         "<attachment-static>: Filename 'img/missing.png' not found in application's 'static' directory",
         "<attachment-static>: Filename '../endpoints.xml' attempts to reference outside application's 'static' directory",
         "<attachment-transformation> filename: Pattern '${nope}.csv' contains parameter ${nope} but it is not available; available parameters are ${n}, ${request-id}",

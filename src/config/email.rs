@@ -292,6 +292,12 @@ pub enum Attachment {
     },
     /// `<attachments-from-request-file-uploads/>`: every uploaded file of the request.
     Uploads { condition: Option<Condition> },
+    /// `<attachment-ooxml-parameter-expansion source="f" filename="pattern"/>`.
+    Ooxml {
+        template: Arc<super::ooxml::OoxmlTemplate>,
+        filename: Template,
+        condition: Option<Condition>,
+    },
 }
 
 impl Attachment {
@@ -299,7 +305,8 @@ impl Attachment {
         match self {
             Attachment::Static { condition, .. }
             | Attachment::Transformation { condition, .. }
-            | Attachment::Uploads { condition } => condition.as_ref(),
+            | Attachment::Uploads { condition }
+            | Attachment::Ooxml { condition, .. } => condition.as_ref(),
         }
     }
 }
@@ -367,6 +374,7 @@ pub fn parse_email_task(
     transformers: &[Transformer],
     static_dir: &Path,
     static_budget: &mut u64,
+    ooxml_dir: &Path,
     diags: &mut Diagnostics,
 ) -> Option<EmailTask> {
     let mut ok = true;
@@ -567,12 +575,56 @@ pub fn parse_email_task(
                 }
             }
             "attachment-ooxml-parameter-expansion" => {
-                diags.error(
-                    file,
-                    xml::pos(c),
-                    "<attachment-ooxml-parameter-expansion> is not supported yet (documents arrive in a later release)",
-                );
-                ok = false;
+                xml::check_attributes(file, c, &with_condition(&["source", "filename"]), diags);
+                let cond = condition(c, diags);
+                let (Some(source), Some(f)) = (c.attribute("source"), c.attribute("filename"))
+                else {
+                    diags.error(file, xml::pos(c), "<attachment-ooxml-parameter-expansion> needs the attributes 'source' and 'filename'");
+                    ok = false;
+                    continue;
+                };
+                let template = match super::ooxml::load(ooxml_dir, source) {
+                    Ok(t) => Arc::new(t),
+                    Err(e) => {
+                        diags.error(
+                            file,
+                            xml::attr_pos(c, "source"),
+                            format!("<attachment-ooxml-parameter-expansion>: {e}"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                };
+                for (part, pattern) in &template.parts {
+                    if let Err(e) = pattern.check(scope) {
+                        diags.error(
+                            file,
+                            xml::attr_pos(c, "source"),
+                            format!("<attachment-ooxml-parameter-expansion>: template '{source}', part '{part}' contains ${{{}}} but it is not available; {}", e.name, e.available),
+                        );
+                        ok = false;
+                    }
+                }
+                let filename = match Template::compile(f, scope) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        diags.error(
+                            file,
+                            xml::attr_pos(c, "filename"),
+                            format!("<attachment-ooxml-parameter-expansion> filename: {e}"),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                };
+                match cond {
+                    Ok(condition) => attachments.push(Attachment::Ooxml {
+                        template,
+                        filename,
+                        condition,
+                    }),
+                    Err(()) => ok = false,
+                }
             }
             other => {
                 diags.error(

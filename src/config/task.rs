@@ -436,6 +436,7 @@ pub fn parse_task(
                 ctx.transformers,
                 ctx.static_dir,
                 &mut ctx.static_budget,
+                ctx.ooxml_dir,
                 diags,
             )?;
             match ctx.email {

@@ -204,6 +204,16 @@ async fn attachment_parts(
             )
             .body(binary_body(out.body.to_vec()), ct)])
         }
+        Attachment::Ooxml {
+            template, filename, ..
+        } => {
+            let name = filename.expand(values);
+            let bytes = super::ooxml::expand_blocking(template.clone(), ctx.params.clone()).await?;
+            let ct = file_content_type(crate::config::ooxml::content_type(&name));
+            Ok(vec![
+                lettre::message::Attachment::new(name).body(binary_body(bytes), ct)
+            ])
+        }
         Attachment::Uploads { .. } => {
             let mut parts = Vec::with_capacity(uploads.len());
             for u in uploads {
