@@ -367,6 +367,7 @@ const CONDITION_ATTRIBUTES: [&str; 9] = [
 /// Parses the children of a `<task class="endpoints.task.EmailTask">` element (§9.3). The task's own attributes
 /// and its `<after>` / `<input-intermediate-value>` children are the caller's. Every template and condition is
 /// compiled against `scope` (the endpoint's parameters, `request-id`, then the task's input intermediate values).
+#[allow(clippy::too_many_arguments)]
 pub fn parse_email_task(
     file: &Path,
     node: Node,
