@@ -22,6 +22,8 @@ PACKAGES=(
   xsltproc:xsltproc
   curl:curl
   python3-aiosmtpd
+  fop:fop
+  poppler-utils:pdftotext
 )
 
 # Only with --bench.

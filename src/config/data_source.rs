@@ -94,6 +94,8 @@ pub struct Transformer {
     /// `<placeholder-value>`s, passed as `xsl:param` strings.
     pub params: Vec<(String, String)>,
     pub to_json: bool,
+    /// `<convert-output-xsl-fo-to-pdf/>`: the XSLT output is XSL-FO, rendered to PDF by Apache FOP.
+    pub to_pdf: bool,
 }
 
 /// Compiles stylesheets once per path and reports failures at the referencing element.
@@ -514,6 +516,7 @@ pub fn load_transformers(
             content_type: None,
             params: Vec::new(),
             to_json: false,
+            to_pdf: false,
         };
         let mut ok = true;
         for c in xml::elements(root) {
@@ -562,9 +565,18 @@ pub fn load_transformers(
                         }
                     }
                 }
-                n @ ("convert-output-xsl-fo-to-pdf"
-                | "convert-output-xml-fo-to-pdf"
-                | "convert-output-xml-to-excel"
+                "convert-output-xsl-fo-to-pdf" | "convert-output-xml-fo-to-pdf" => {
+                    if crate::config::pdf::fop_command().is_none() {
+                        diags.error(
+                            &file,
+                            xml::pos(c),
+                            format!("<{}> needs Apache FOP, which is not installed: apt-get install fop (or set ENDPOINTS_FOP to its path)", xml::name(c)),
+                        );
+                        ok = false;
+                    }
+                    t.to_pdf = true;
+                }
+                n @ ("convert-output-xml-to-excel"
                 | "write-input-to-aws-s3"
                 | "write-output-to-aws-s3") => {
                     diags.error(&file, xml::pos(c), format!("<{n}> is not supported yet"));

@@ -11,6 +11,7 @@ pub mod error;
 pub mod http_spec;
 pub mod model;
 pub mod ooxml;
+pub mod pdf;
 pub mod static_file;
 pub mod task;
 pub mod template;

@@ -7,6 +7,7 @@ pub mod failure;
 pub mod hash;
 pub mod http;
 pub mod ooxml;
+pub mod pdf;
 pub mod parameter_transformation;
 pub mod task;
 pub mod transform;

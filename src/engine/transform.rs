@@ -52,6 +52,17 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
             content_type: with_charset(ct),
         });
     }
+    if t.to_pdf {
+        let layout = &ctx.app.layout;
+        let pdf = super::pdf::fo_to_pdf(bytes, &layout.config_dir, &layout.static_dir).await?;
+        return Ok(Transformed {
+            body: Bytes::from(pdf),
+            content_type: t
+                .content_type
+                .clone()
+                .unwrap_or_else(|| "application/pdf".to_string()),
+        });
+    }
     let ct = t
         .content_type
         .as_deref()
