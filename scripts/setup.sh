@@ -24,6 +24,7 @@ PACKAGES=(
   python3-aiosmtpd
   fop:fop
   poppler-utils:pdftotext
+  python3-openpyxl
 )
 
 # Only with --bench.

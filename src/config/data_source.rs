@@ -96,6 +96,19 @@ pub struct Transformer {
     pub to_json: bool,
     /// `<convert-output-xsl-fo-to-pdf/>`: the XSLT output is XSL-FO, rendered to PDF by Apache FOP.
     pub to_pdf: bool,
+    /// `<convert-output-xml-to-excel input-decimal-separator>`: HTML tables become an XLSX sheet.
+    pub to_excel: Option<DecimalSeparator>,
+}
+
+/// How numbers in HTML table cells are written, for `<convert-output-xml-to-excel>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecimalSeparator {
+    /// `1,234.56` (default).
+    Dot,
+    /// `1.234,56`.
+    Comma,
+    /// Either, or `1'234.56`; numbers have zero or two decimals.
+    Magic,
 }
 
 /// Compiles stylesheets once per path and reports failures at the referencing element.
@@ -517,6 +530,7 @@ pub fn load_transformers(
             params: Vec::new(),
             to_json: false,
             to_pdf: false,
+            to_excel: None,
         };
         let mut ok = true;
         for c in xml::elements(root) {
@@ -576,9 +590,26 @@ pub fn load_transformers(
                     }
                     t.to_pdf = true;
                 }
-                n @ ("convert-output-xml-to-excel"
-                | "write-input-to-aws-s3"
-                | "write-output-to-aws-s3") => {
+                "convert-output-xml-to-excel" => {
+                    let sep = if c.attribute("magic-numbers").and_then(xml::parse_bool)
+                        == Some(true)
+                    {
+                        Some(DecimalSeparator::Magic)
+                    } else {
+                        match c.attribute("input-decimal-separator") {
+                            None | Some("dot") => Some(DecimalSeparator::Dot),
+                            Some("comma") => Some(DecimalSeparator::Comma),
+                            Some("magic") => Some(DecimalSeparator::Magic),
+                            Some(other) => {
+                                diags.error(&file, xml::attr_pos(c, "input-decimal-separator"), format!("input-decimal-separator='{other}' invalid: expected dot, comma or magic"));
+                                ok = false;
+                                None
+                            }
+                        }
+                    };
+                    t.to_excel = sep;
+                }
+                n @ ("write-input-to-aws-s3" | "write-output-to-aws-s3") => {
                     diags.error(&file, xml::pos(c), format!("<{n}> is not supported yet"));
                     ok = false;
                 }

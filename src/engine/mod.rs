@@ -3,6 +3,7 @@
 
 pub mod data_source;
 pub mod email;
+pub mod excel;
 pub mod failure;
 pub mod hash;
 pub mod http;

@@ -52,6 +52,18 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
             content_type: with_charset(ct),
         });
     }
+    if let Some(sep) = t.to_excel.filter(|_| !t.to_pdf) {
+        let xlsx = tokio::task::spawn_blocking(move || super::excel::html_to_xlsx(&bytes, sep))
+            .await
+            .map_err(|e| Failure::hidden(e.to_string()))??;
+        return Ok(Transformed {
+            body: Bytes::from(xlsx),
+            content_type: t
+                .content_type
+                .clone()
+                .unwrap_or_else(|| super::excel::XLSX.to_string()),
+        });
+    }
     if t.to_pdf {
         let layout = &ctx.app.layout;
         let pdf = super::pdf::fo_to_pdf(bytes, &layout.config_dir, &layout.static_dir).await?;
