@@ -43,6 +43,7 @@ pub enum CommandKind {
         message: Pattern,
         id: Option<Pattern>,
     },
+    XmlFromDatabase(Box<super::database::DatabaseQuery>),
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +72,7 @@ impl Command {
                 v.extend(id.iter());
                 v
             }
+            CommandKind::XmlFromDatabase(q) => q.patterns(),
             CommandKind::Parameters | CommandKind::ApplicationIntrospection => Vec::new(),
         }
     }
@@ -229,9 +231,8 @@ fn parse_post_process(
     })
 }
 
-const NOT_YET: [&str; 7] = [
+const NOT_YET: [&str; 6] = [
     "on-demand-incrementing-number",
-    "xml-from-database",
     "request-log",
     "aws-s3-keys",
     "aws-s3-object",
@@ -378,6 +379,9 @@ pub fn parse_command(
                 options,
             }
         }
+        "xml-from-database" => CommandKind::XmlFromDatabase(Box::new(
+            super::database::parse_database_query(file, node, dirs.config_dir, diags)?,
+        )),
         t if NOT_YET.contains(&t) => {
             diags.error(file, pos, format!("<{t}> is not supported yet"));
             return None;

@@ -5,6 +5,7 @@
 
 pub mod condition;
 pub mod data_source;
+pub mod database;
 pub mod email;
 pub mod endpoints;
 pub mod error;

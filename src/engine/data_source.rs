@@ -228,6 +228,12 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
             };
             Ok(vec![ctx.expand(&pattern)?])
         }
+        CommandKind::XmlFromDatabase(q) => {
+            let lookup = |n: &str| ctx.lookup(n).map(str::to_string);
+            Ok(vec![
+                super::database::run(q, &lookup, ctx.unknown_empty).await?,
+            ])
+        }
         CommandKind::ApplicationIntrospection => {
             let root = ctx.app.layout.config_dir.clone();
             let out = tokio::task::spawn_blocking(move || introspect(&root))

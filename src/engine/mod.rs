@@ -2,14 +2,15 @@
 //! (following `<forward-to-endpoint>` chains) → a [`Response`]; any failure → the endpoint's `<error>`.
 
 pub mod data_source;
+pub mod database;
 pub mod email;
 pub mod excel;
 pub mod failure;
 pub mod hash;
 pub mod http;
 pub mod ooxml;
-pub mod pdf;
 pub mod parameter_transformation;
+pub mod pdf;
 pub mod task;
 pub mod transform;
 
