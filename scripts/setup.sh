@@ -25,6 +25,8 @@ PACKAGES=(
   fop:fop
   poppler-utils:pdftotext
   python3-openpyxl
+  chromium:chromium
+  chromium-driver:chromedriver
 )
 
 # Only with --bench.

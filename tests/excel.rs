@@ -119,3 +119,28 @@ async fn html_tables_become_xlsx() {
     assert_eq!(x["cells"]["B1"]["value"], 12.5);
     assert_eq!(x["cells"]["B1"]["format"], "0.0");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_invoice_example_report() {
+    if !openpyxl() {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/invoice");
+    let s = TestServer::start(&dir, common::Options::default()).await;
+    let r = s
+        .get(&format!("/report?hash={}", s.hash("report", &[])))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"report.xlsx\"")
+    );
+    let x = read(&r.body);
+    let c = &x["cells"];
+    assert_eq!(c["A1"]["value"], "Region");
+    assert_eq!(c["B2"]["value"], 1250.0);
+    assert_eq!(c["B2"]["format"], "0.00");
+    assert_eq!(c["A5"]["value"], "Total");
+    assert_eq!(c["B5"]["value"], 4331.25);
+    assert_eq!(c["B5"]["top"], "thin");
+}
