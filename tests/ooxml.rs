@@ -173,3 +173,54 @@ fn an_unavailable_placeholder_in_a_template_fails_the_load() {
         "{errors:?}"
     );
 }
+
+/// The text of each paragraph (`w:p`) of a document part.
+fn paragraphs(xml: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    doc.descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "p")
+        .map(|p| {
+            p.descendants()
+                .filter(|t| t.is_element() && t.tag_name().name() == "t")
+                .filter_map(|t| t.text())
+                .collect::<String>()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_made_by_libreoffice_with_split_placeholders() {
+    let s = TestServer::fixture_with("ooxml", Options::default(), templates).await;
+    let h = s.hash("libreoffice", &[]);
+    let r = s
+        .get(&format!(
+            "/app/libreoffice?name=Bob%20%26%20Co&order=A-17&shipping-date=1%20May&hash={h}"
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let e = entries(&r.body);
+    let doc = &e
+        .iter()
+        .find(|(n, _, _)| n == "word/document.xml")
+        .unwrap()
+        .1;
+    let p = paragraphs(doc);
+    assert_eq!(p[0], "Dear Bob & Co,", "{p:?}");
+    assert_eq!(p[1], "your order A-17 ships on 1 May.", "{p:?}");
+    // The value sits in the run where the placeholder started: plain for the name, italic for the date.
+    assert!(doc.contains("<w:r><w:rPr></w:rPr><w:t>Dear Bob &amp; Co</w:t></w:r><w:r><w:rPr><w:b/></w:rPr><w:t></w:t></w:r>"), "{doc}");
+    assert!(
+        doc.contains("<w:rPr><w:i/></w:rPr><w:t>1 May</w:t>"),
+        "{doc}"
+    );
+    // Every other entry is byte-for-byte the original.
+    let original = std::fs::read(s.app_dir.join("ooxml-responses/lo-letter.docx")).unwrap();
+    let mut z = zip::ZipArchive::new(Cursor::new(original)).unwrap();
+    for (name, text, _) in &e {
+        if name != "word/document.xml" {
+            let mut orig = String::new();
+            z.by_name(name).unwrap().read_to_string(&mut orig).unwrap();
+            assert_eq!(&orig, text, "{name}");
+        }
+    }
+}
