@@ -187,7 +187,8 @@ pub async fn serve(
 struct Outcome {
     endpoint: Option<String>,
     bytes: u64,
-    counters: Option<Arc<metrics::EndpointCounters>>,
+    /// Whether an endpoint's counters already counted the response.
+    counted: bool,
 }
 
 impl Outcome {
@@ -195,7 +196,7 @@ impl Outcome {
         Outcome {
             endpoint: None,
             bytes: 0,
-            counters: None,
+            counted: false,
         }
     }
 }
@@ -235,9 +236,8 @@ async fn handle(
     };
     state.metrics.in_flight.fetch_sub(1, Ordering::Relaxed);
     let status = response.status().as_u16();
-    match &outcome.counters {
-        Some(c) => c.count(status),
-        None => state.metrics.unrouted.count(status),
+    if !outcome.counted {
+        state.metrics.unrouted.count(status);
     }
     state.metrics.latency.observe(started.elapsed());
     let headers = response.headers_mut();
@@ -388,7 +388,7 @@ async fn endpoint_request(
         };
         return none(text(StatusCode::NOT_FOUND, &message));
     };
-    let loaded = site.current.load_full();
+    let loaded = site.current.load();
     let app = &loaded.app;
     let Some((index, endpoint)) = app.endpoint(endpoint_name) else {
         return none(text(
@@ -396,10 +396,11 @@ async fn endpoint_request(
             &format!("Endpoint '{endpoint_name}' not found in this application"),
         ));
     };
+    let counters = &loaded.counters[index];
     let outcome = |bytes| Outcome {
         endpoint: Some(endpoint.name.clone()),
         bytes,
-        counters: Some(loaded.counters[index].clone()),
+        counted: true,
     };
 
     let (parts, body) = req.into_parts();
@@ -419,6 +420,7 @@ async fn endpoint_request(
             );
             r.headers_mut()
                 .insert(CONNECTION, HeaderValue::from_static("close"));
+            counters.count(r.status().as_u16());
             return (r, outcome(0));
         }
         Ok(Ok(input)) => (input, None),
@@ -429,6 +431,7 @@ async fn endpoint_request(
                 let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
                 r.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
+                counters.count(r.status().as_u16());
                 return (r, outcome(0));
             }
             e if e.is_bad_request() => (
@@ -467,6 +470,7 @@ async fn endpoint_request(
     .await;
     let (resp, bytes) = to_http(result, &parts, request_id).await;
     drop(input); // uploaded temporary files are removed here
+    counters.count(resp.status().as_u16());
     (resp, outcome(bytes))
 }
 
