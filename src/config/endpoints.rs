@@ -60,6 +60,7 @@ struct Found<'a, 'i> {
     name: String,
     parameters: Vec<Parameter>,
     separator: String,
+    authentication: Option<super::auth::Authentication>,
 }
 
 const UNSUPPORTED_ACTIONS: [&str; 0] = [];
@@ -91,7 +92,7 @@ pub fn parse(text: &str, ctx: &mut Context, diags: &mut Diagnostics) -> Vec<Endp
         return Vec::new();
     }
     let mut found = Vec::new();
-    collect_folder(&file, root, &[], "||", &mut found, diags);
+    collect_folder(&file, root, &[], "||", None, &mut found, diags);
 
     // Unique names across the whole file.
     let mut by_name: HashMap<String, usize> = HashMap::new();
@@ -119,14 +120,35 @@ pub fn parse(text: &str, ctx: &mut Context, diags: &mut Diagnostics) -> Vec<Endp
     endpoints
 }
 
+/// The `<authentication>` child of `node`, else `inherited`.
+fn authentication_of(
+    file: &Path,
+    node: Node,
+    inherited: Option<&super::auth::Authentication>,
+    diags: &mut Diagnostics,
+) -> Option<super::auth::Authentication> {
+    let mut found = xml::elements(node).filter(|c| xml::name(*c) == "authentication");
+    match (found.next(), found.next()) {
+        (Some(_), Some(second)) => {
+            diags.error(file, xml::pos(second), "more than one <authentication>");
+            inherited.cloned()
+        }
+        (Some(a), None) => super::auth::parse(file, a, diags),
+        (None, _) => inherited.cloned(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn collect_folder<'a, 'i>(
     file: &Path,
     folder: Node<'a, 'i>,
     inherited: &[Parameter],
     inherited_separator: &str,
+    inherited_auth: Option<&super::auth::Authentication>,
     out: &mut Vec<Found<'a, 'i>>,
     diags: &mut Diagnostics,
 ) {
+    let auth = authentication_of(file, folder, inherited_auth, diags);
     xml::check_attributes(file, folder, &["multiple-value-separator"], diags);
     let separator = folder
         .attribute("multiple-value-separator")
@@ -136,7 +158,8 @@ fn collect_folder<'a, 'i>(
     for child in xml::elements(folder) {
         match xml::name(child) {
             "parameter" => {}
-            "endpoint-folder" => collect_folder(file, child, &params, &separator, out, diags),
+            "endpoint-folder" => collect_folder(file, child, &params, &separator, auth.as_ref(), out, diags),
+            "authentication" => {}
             "endpoint" => {
                 xml::check_attributes(file, child, &["name", "multiple-value-separator"], diags);
                 let Some(name) = child.attribute("name") else {
@@ -167,11 +190,13 @@ fn collect_folder<'a, 'i>(
                     .to_string();
                 let mut parameters = merge_parameters(file, child, &params, diags);
                 parameters.sort_by(|a, b| a.name.cmp(&b.name));
+                let authentication = authentication_of(file, child, auth.as_ref(), diags);
                 out.push(Found {
                     node: child,
                     name: name.to_string(),
                     parameters,
                     separator,
+                    authentication,
                 });
             }
             other => diags.error(
@@ -296,6 +321,7 @@ fn compile_endpoint(
     for child in xml::elements(node) {
         match xml::name(child) {
             "parameter" => {}
+            "authentication" => {} // read with the folders
             "parameter-transformation" => {
                 n_pt += 1;
                 if n_pt > 1 {
@@ -425,6 +451,7 @@ fn compile_endpoint(
         },
         parameters: f.parameters.clone(),
         separator: f.separator.clone(),
+        authentication: f.authentication.clone(),
         include_in_hash,
         successes,
         error,

@@ -3,6 +3,7 @@
 //! Every mistake a user can make in the XML is found here, with file, line and column, and never at request time.
 //! `endpoints check DIR` runs exactly this path and prints every diagnostic.
 
+pub mod auth;
 pub mod condition;
 pub mod data_source;
 pub mod database;

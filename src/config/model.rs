@@ -84,6 +84,8 @@ pub struct Endpoint {
     pub error: Option<ErrorResponse>,
     pub parameter_transformation: Option<ParameterTransformation>,
     pub tasks: Vec<super::task::Task>,
+    /// `<authentication>` (nearest declaration); `None`: the hash.
+    pub authentication: Option<super::auth::Authentication>,
 }
 
 /// `<parameter-transformation xslt="…">` with its data-source commands.

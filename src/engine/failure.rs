@@ -23,7 +23,9 @@ pub struct Failure {
     /// The text of a parameter transformation's `<error>`, when that caused the failure.
     pub parameter_transformation_error: Option<String>,
     /// When an outgoing HTTP request failed: its URL (without query) and status, if one came back.
-    pub http_failure: Option<(String, Option<u16>)>,
+    pub http_failure: Option<Box<(String, Option<u16>)>>,
+    /// The challenge sent with a 401, for `<authentication>` methods that have one.
+    pub www_authenticate: Option<&'static str>,
 }
 
 impl Failure {
@@ -34,6 +36,7 @@ impl Failure {
             detail: None,
             parameter_transformation_error: None,
             http_failure: None,
+            www_authenticate: None,
         }
     }
 
@@ -44,6 +47,7 @@ impl Failure {
             detail: None,
             parameter_transformation_error: None,
             http_failure: None,
+            www_authenticate: None,
         }
     }
 
@@ -55,6 +59,7 @@ impl Failure {
             detail: None,
             parameter_transformation_error: None,
             http_failure: None,
+            www_authenticate: None,
         }
     }
 
@@ -66,11 +71,12 @@ impl Failure {
             detail: Some(detail.into()),
             parameter_transformation_error: None,
             http_failure: None,
+            www_authenticate: None,
         }
     }
 
     pub fn with_http_failure(mut self, url: String, status: Option<u16>) -> Failure {
-        self.http_failure = Some((url, status));
+        self.http_failure = Some(Box::new((url, status)));
         self
     }
 

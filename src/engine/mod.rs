@@ -1,6 +1,7 @@
 //! Executing one endpoint for one request: hash check → parameters → the first `<success>` whose condition holds
 //! (following `<forward-to-endpoint>` chains) → a [`Response`]; any failure → the endpoint's `<error>`.
 
+pub mod auth;
 pub mod data_source;
 pub mod database;
 pub mod email;
@@ -85,6 +86,8 @@ pub struct Response {
     pub body: ResponseBody,
     /// Whether this is the endpoint's success response (conditional GET and ranges apply only then).
     pub success: bool,
+    /// `WWW-Authenticate` of a 401.
+    pub www_authenticate: Option<&'static str>,
 }
 
 impl Response {
@@ -96,6 +99,7 @@ impl Response {
             location: None,
             body: ResponseBody::Empty,
             success: true,
+            www_authenticate: None,
         }
     }
 
@@ -111,6 +115,7 @@ impl Response {
             location: None,
             body: ResponseBody::Bytes(Bytes::from(body)),
             success: false,
+            www_authenticate: None,
         }
     }
 }
@@ -137,7 +142,13 @@ pub async fn execute(call: Call<'_>) -> Response {
     };
     match result {
         Ok(r) => r,
-        Err(f) => error_response(&call, &call.app.endpoints[call.endpoint], &f).await,
+        Err(f) => {
+            let mut r = error_response(&call, &call.app.endpoints[call.endpoint], &f).await;
+            if r.status == StatusCode::UNAUTHORIZED {
+                r.www_authenticate = f.www_authenticate;
+            }
+            r
+        }
     }
 }
 
@@ -177,8 +188,27 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     // Authentication first, unless the hash covers values that the parameter transformation produces.
     let hash_after_transformation =
         endpoint.parameter_transformation.is_some() && !endpoint.include_in_hash.is_empty();
-    if call.settings.check_hash && !hash_after_transformation {
-        check_hash(endpoint, call, &input.params, &app.secret_keys)?;
+    match &endpoint.authentication {
+        Some(auth) => {
+            let body = input.signed_body.as_deref().unwrap_or(&[]);
+            let by_hash = auth.allows_hash()
+                && (!call.settings.check_hash
+                    || check_hash(endpoint, call, &input.params, &app.secret_keys).is_ok());
+            if !by_hash
+                && !auth
+                    .methods
+                    .iter()
+                    .any(|m| self::auth::accepts(m, &input.headers, body))
+            {
+                let mut f = Failure::unauthorized("Authentication failed");
+                f.www_authenticate = self::auth::challenge(&auth.methods);
+                return Err(f);
+            }
+        }
+        None if call.settings.check_hash && !hash_after_transformation => {
+            check_hash(endpoint, call, &input.params, &app.secret_keys)?;
+        }
+        None => {}
     }
     match input.body_kind() {
         BodyKind::None | BodyKind::Form | BodyKind::Multipart => {}
@@ -429,6 +459,7 @@ async fn render(
                 location: None,
                 body: ResponseBody::Bytes(Bytes::from(bytes)),
                 success: true,
+                www_authenticate: None,
             })
         }
         Action::Url(u) => {
@@ -447,6 +478,7 @@ async fn render(
                         location: None,
                         body: ResponseBody::Upstream(up.response),
                         success: true,
+                        www_authenticate: None,
                     })
                 }
                 Err(Ok(failure)) if u.ignore_if_error => {
@@ -472,6 +504,7 @@ async fn render(
                 location: None,
                 body: ResponseBody::Bytes(out.body),
                 success: true,
+                www_authenticate: None,
             })
         }
         Action::Static(s) => {
@@ -483,6 +516,7 @@ async fn render(
                 location: None,
                 body: ResponseBody::Static(s.file.clone()),
                 success: true,
+                www_authenticate: None,
             })
         }
         Action::Redirect(r) => {

@@ -85,6 +85,8 @@ pub struct RequestInput {
     pub content_type: Option<String>,
     /// The raw body of an XML or JSON request (read only when the endpoint accepts one).
     pub raw_body: Option<Bytes>,
+    /// The whole body as received, kept when the endpoint verifies a signature over it.
+    pub signed_body: Option<Bytes>,
     pub debug: bool,
     pub verbose: bool,
     pub headers: HeaderMap,
@@ -219,7 +221,8 @@ where
     Ok(input)
 }
 
-async fn collect<B>(body: B, max: u64) -> Result<Bytes, InputError>
+/// Reads a whole body, limited to `max` bytes.
+pub async fn collect<B>(body: B, max: u64) -> Result<Bytes, InputError>
 where
     B: http_body::Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,

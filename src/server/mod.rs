@@ -405,13 +405,30 @@ async fn endpoint_request(
 
     let (parts, body) = req.into_parts();
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
-    let read = request::read(
-        &parts,
-        body,
-        &state.limits,
-        accepts_raw_body,
-        Some(peer.ip()),
-    );
+    let keep_body = endpoint
+        .authentication
+        .as_ref()
+        .is_some_and(|a| a.needs_body());
+    let limits = &state.limits;
+    let ip = Some(peer.ip());
+    let read = async {
+        if keep_body {
+            // A signature covers the exact bytes: read them first, then parse from memory.
+            let bytes = request::collect(body, limits.max_body_bytes).await?;
+            let mut input = request::read(
+                &parts,
+                http_body_util::Full::new(bytes.clone()),
+                limits,
+                accepts_raw_body,
+                ip,
+            )
+            .await?;
+            input.signed_body = Some(bytes);
+            Ok(input)
+        } else {
+            request::read(&parts, body, limits, accepts_raw_body, ip).await
+        }
+    };
     let (input, input_failure) = match tokio::time::timeout(state.limits.body_timeout, read).await {
         Err(_) => {
             let mut r = text(
@@ -493,6 +510,9 @@ async fn to_http(
     }
     if let Some(loc) = &r.location {
         builder = builder.header(LOCATION, loc);
+    }
+    if let Some(challenge) = r.www_authenticate {
+        builder = builder.header(http::header::WWW_AUTHENTICATE, challenge);
     }
     let (body, len) = match r.body {
         EngineBody::Empty => (body::empty(), 0),

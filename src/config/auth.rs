@@ -1,0 +1,220 @@
+//! `<authentication>` on an `<endpoint-folder>` or `<endpoint>` (an extension): how callers that cannot compute the
+//! OpenEndpoints hash authenticate — HTTP Basic, a bearer token, or an HMAC signature over the raw body (Standard
+//! Webhooks or GitHub's `X-Hub-Signature-256`). The nearest declaration wins; without one, the hash is required.
+//! Secrets are taken from environment variables (`…-from-environment-variable="VAR"`, read at load) or, less
+//! advisable, written inline.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use roxmltree::Node;
+
+use super::error::Diagnostics;
+use super::xml;
+
+#[derive(Debug, Clone)]
+pub enum Method {
+    /// The OpenEndpoints hash (`<hash/>`).
+    Hash,
+    Basic {
+        username: String,
+        password: String,
+    },
+    Bearer {
+        token: String,
+    },
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`.
+    StandardWebhooks {
+        secret: Vec<u8>,
+        tolerance_seconds: u64,
+    },
+    /// GitHub: `X-Hub-Signature-256: sha256=<hex>`.
+    GitHub {
+        secret: Vec<u8>,
+    },
+}
+
+impl Method {
+    /// Whether the raw request body is needed.
+    pub fn needs_body(&self) -> bool {
+        matches!(
+            self,
+            Method::StandardWebhooks { .. } | Method::GitHub { .. }
+        )
+    }
+}
+
+/// The accepted methods: a request is authenticated when any one of them succeeds.
+#[derive(Debug, Clone)]
+pub struct Authentication {
+    pub methods: Vec<Method>,
+}
+
+impl Authentication {
+    pub fn needs_body(&self) -> bool {
+        self.methods.iter().any(Method::needs_body)
+    }
+    pub fn allows_hash(&self) -> bool {
+        self.methods.iter().any(|m| matches!(m, Method::Hash))
+    }
+}
+
+/// A secret given inline (`name="…"`) or from an environment variable (`name-from-environment-variable="VAR"`).
+fn secret(file: &Path, node: Node, name: &str, diags: &mut Diagnostics) -> Option<String> {
+    let env_attr = format!("{name}-from-environment-variable");
+    match (node.attribute(name), node.attribute(env_attr.as_str())) {
+        (Some(v), None) => Some(v.to_string()),
+        (None, Some(var)) => match std::env::var(var).ok().filter(|v| !v.is_empty()) {
+            Some(v) => Some(v),
+            None => {
+                diags.error(
+                    file,
+                    xml::attr_pos(node, &env_attr),
+                    format!(
+                        "<{}>: environment variable '{var}' is not set",
+                        xml::name(node)
+                    ),
+                );
+                None
+            }
+        },
+        (Some(_), Some(_)) => {
+            diags.error(
+                file,
+                xml::pos(node),
+                format!(
+                    "<{}>: give either {name} or {env_attr}, not both",
+                    xml::name(node)
+                ),
+            );
+            None
+        }
+        (None, None) => {
+            diags.error(
+                file,
+                xml::pos(node),
+                format!(
+                    "<{}> needs {name}=\"…\" or {env_attr}=\"VAR\"",
+                    xml::name(node)
+                ),
+            );
+            None
+        }
+    }
+}
+
+/// Parses `<authentication>`.
+pub fn parse(file: &Path, node: Node, diags: &mut Diagnostics) -> Option<Authentication> {
+    xml::check_attributes(file, node, &[], diags);
+    let mut methods = Vec::new();
+    let mut ok = true;
+    for c in xml::elements(node) {
+        let m = match xml::name(c) {
+            "hash" => Some(Method::Hash),
+            "basic" => {
+                xml::check_attributes(
+                    file,
+                    c,
+                    &["username", "password", "password-from-environment-variable"],
+                    diags,
+                );
+                match (c.attribute("username"), secret(file, c, "password", diags)) {
+                    (Some(u), Some(p)) => Some(Method::Basic {
+                        username: u.to_string(),
+                        password: p,
+                    }),
+                    (None, _) => {
+                        diags.error(file, xml::pos(c), "<basic> needs username=\"…\"");
+                        None
+                    }
+                    _ => None,
+                }
+            }
+            "bearer" => {
+                xml::check_attributes(
+                    file,
+                    c,
+                    &["token", "token-from-environment-variable"],
+                    diags,
+                );
+                secret(file, c, "token", diags).map(|token| Method::Bearer { token })
+            }
+            "hmac" => {
+                xml::check_attributes(
+                    file,
+                    c,
+                    &[
+                        "scheme",
+                        "secret",
+                        "secret-from-environment-variable",
+                        "tolerance-seconds",
+                    ],
+                    diags,
+                );
+                let s = secret(file, c, "secret", diags);
+                match (c.attribute("scheme"), s) {
+                    (Some("standard-webhooks"), Some(s)) => {
+                        // Secrets look like "whsec_<base64>"; the key is the decoded part.
+                        let key = s.strip_prefix("whsec_").unwrap_or(&s);
+                        match base64::engine::general_purpose::STANDARD.decode(key) {
+                            Ok(secret) => {
+                                let tolerance_seconds = match c.attribute("tolerance-seconds") {
+                                    None => 300,
+                                    Some(t) => match t.parse::<u64>() {
+                                        Ok(n) if (1..=86_400).contains(&n) => n,
+                                        _ => {
+                                            diags.error(
+                                                file,
+                                                xml::attr_pos(c, "tolerance-seconds"),
+                                                "tolerance-seconds must be from 1 to 86400",
+                                            );
+                                            ok = false;
+                                            300
+                                        }
+                                    },
+                                };
+                                Some(Method::StandardWebhooks {
+                                    secret,
+                                    tolerance_seconds,
+                                })
+                            }
+                            Err(_) => {
+                                diags.error(file, xml::pos(c), "<hmac scheme=\"standard-webhooks\">: the secret must be base64 (optionally prefixed whsec_)");
+                                None
+                            }
+                        }
+                    }
+                    (Some("github"), Some(s)) => Some(Method::GitHub {
+                        secret: s.into_bytes(),
+                    }),
+                    (Some(other), _) if other != "standard-webhooks" && other != "github" => {
+                        diags.error(file, xml::attr_pos(c, "scheme"), format!("<hmac scheme=\"{other}\"> unknown: expected standard-webhooks or github"));
+                        None
+                    }
+                    (None, _) => {
+                        diags.error(
+                            file,
+                            xml::pos(c),
+                            "<hmac> needs scheme=\"standard-webhooks\" or scheme=\"github\"",
+                        );
+                        None
+                    }
+                    _ => None,
+                }
+            }
+            other => {
+                diags.error(file, xml::pos(c), format!("Unexpected element <{other}> in <authentication>; expected <hash/>, <basic>, <bearer> or <hmac>"));
+                None
+            }
+        };
+        match m {
+            Some(m) => methods.push(m),
+            None => ok = false,
+        }
+    }
+    if methods.is_empty() && ok {
+        diags.error(file, xml::pos(node), "<authentication> lists no method");
+        return None;
+    }
+    ok.then_some(Authentication { methods })
+}
