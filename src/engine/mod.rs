@@ -580,7 +580,6 @@ pub async fn error_response(call: &Call<'_>, endpoint: &Endpoint, failure: &Fail
     let Some(error) = &endpoint.error else {
         return Response::text(status, &public);
     };
-    let status = error.status.unwrap_or(status);
     let values = [
         failure.message.clone(),
         failure
@@ -591,9 +590,11 @@ pub async fn error_response(call: &Call<'_>, endpoint: &Endpoint, failure: &Fail
     ];
     if let Some(c) = &error.condition {
         if !c.evaluate(&values, &endpoint.separator) {
+            // This <error> does not apply: the plain reason, with the failure's own status.
             return Response::text(status, &public);
         }
     }
+    let status = error.status.unwrap_or(status);
     if matches!(error.action, Action::Empty) {
         return Response::text(status, &public);
     }
