@@ -118,6 +118,8 @@ pub struct HttpSpec {
     pub headers: Vec<(String, Pattern)>,
     pub basic_auth: Option<(Pattern, Pattern)>,
     pub body: Option<HttpBody>,
+    /// `<standard-webhooks-signature>` (an extension): the key that signs what is sent.
+    pub signing_key: Option<Vec<u8>>,
 }
 
 impl HttpSpec {
@@ -185,6 +187,7 @@ pub fn parse(
     let mut get_parameters = Vec::new();
     let mut headers = Vec::new();
     let mut basic_auth = None;
+    let mut signing_key = None;
     let mut form = Vec::new();
     let mut bodies: Vec<HttpBody> = Vec::new();
     let mut ok = true;
@@ -249,6 +252,44 @@ pub fn parse(
                         form.retain(|(k, _): &(String, Pattern)| k != n);
                         form.push((n.to_string(), p));
                     }
+                }
+            }
+            "standard-webhooks-signature" => {
+                xml::check_attributes(
+                    file,
+                    c,
+                    &["secret", "secret-from-environment-variable"],
+                    diags,
+                );
+                let value = match (
+                    c.attribute("secret"),
+                    c.attribute("secret-from-environment-variable"),
+                ) {
+                    (Some(v), None) => Some(v.to_string()),
+                    (None, Some(var)) => match std::env::var(var).ok().filter(|v| !v.is_empty()) {
+                        Some(v) => Some(v),
+                        None => {
+                            diags.error(file, xml::pos(c), format!("<standard-webhooks-signature>: environment variable '{var}' is not set"));
+                            None
+                        }
+                    },
+                    _ => {
+                        diags.error(file, xml::pos(c), "<standard-webhooks-signature> needs secret=\"whsec_…\" or secret-from-environment-variable=\"VAR\"");
+                        None
+                    }
+                };
+                match value.map(|v| {
+                    base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        v.strip_prefix("whsec_").unwrap_or(&v),
+                    )
+                }) {
+                    Some(Ok(key)) => signing_key = Some(key),
+                    Some(Err(_)) => {
+                        diags.error(file, xml::pos(c), "<standard-webhooks-signature>: the secret must be base64 (optionally prefixed whsec_)");
+                        ok = false;
+                    }
+                    None => ok = false,
                 }
             }
             "basic-access-authentication" => {
@@ -352,5 +393,6 @@ pub fn parse(
         headers,
         basic_auth,
         body: bodies.pop(),
+        signing_key,
     })
 }

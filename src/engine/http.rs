@@ -187,6 +187,26 @@ async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<Http
         ));
     }
     let body = body.map(|(b, ct)| (b, if has_content_type { None } else { ct }));
+    if let Some(key) = &spec.signing_key {
+        // Standard Webhooks: one id for every attempt of this message, signed over id.timestamp.body.
+        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+            .to_string();
+        let payload: &[u8] = body.as_ref().map(|(b, _)| b.as_slice()).unwrap_or(&[]);
+        let mut mac =
+            <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key).expect("any key length");
+        for part in [id.as_bytes(), b".", ts.as_bytes(), b".", payload] {
+            hmac::Mac::update(&mut mac, part);
+        }
+        let sig =
+            base64::engine::general_purpose::STANDARD.encode(hmac::Mac::finalize(mac).into_bytes());
+        headers.push(("webhook-id".to_string(), id));
+        headers.push(("webhook-timestamp".to_string(), ts));
+        headers.push(("webhook-signature".to_string(), format!("v1,{sig}")));
+    }
     Ok(Prepared {
         method,
         url: parsed,

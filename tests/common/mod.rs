@@ -51,6 +51,13 @@ pub fn generated(n: usize) -> Vec<u8> {
     (0..n).map(|i| (i * 7 % 251) as u8).collect()
 }
 
+/// Any application directory copied into a temporary directory (to change it without touching the repository).
+pub fn fixture_dir_from(dir: &Path) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(dir, tmp.path());
+    tmp
+}
+
 /// A fixture application copied into its own temporary directory.
 pub fn fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
