@@ -239,3 +239,171 @@ async fn esign_callbacks_both_sides() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_delivery_to_folder_mail_and_onward() {
+    use base64::Engine as _;
+    use http_body_util::BodyExt;
+    use std::sync::{Arc, Mutex};
+    let Some(smtp) = common::smtp::start_smtp() else {
+        return;
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let rec = received.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let rec = rec.clone();
+            tokio::spawn(async move {
+                let svc =
+                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                        let rec = rec.clone();
+                        async move {
+                            let body = req.into_body().collect().await.unwrap().to_bytes();
+                            rec.lock()
+                                .unwrap()
+                                .push(String::from_utf8_lossy(&body).into_owned());
+                            Ok::<_, std::convert::Infallible>(http::Response::new(
+                                http_body_util::Full::new(Bytes::new()),
+                            ))
+                        }
+                    });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                    .await;
+            });
+        }
+    });
+    let dir = common::fixture_dir_from(&example("scan-delivery"));
+    let p = dir.path().join("endpoints.xml");
+    std::fs::write(
+        &p,
+        std::fs::read_to_string(&p)
+            .unwrap()
+            .replace("127.0.0.1:8098", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let c = dir.path().join("email-sending-configuration.xml");
+    std::fs::write(
+        &c,
+        std::fs::read_to_string(&c)
+            .unwrap()
+            .replace("2525", &smtp.port.to_string()),
+    )
+    .unwrap();
+    let s = TestServer::start(dir.path(), Options::default()).await;
+
+    let pdf: &[u8] = b"%PDF-1.4 scanned page";
+    let jpeg: &[u8] = b"\xff\xd8\xff\xe0 scanned photo";
+    let job = "4e19a6a0-d580-457f-ad59-fcb08584c5ba";
+    // The parameter list of seed 001 (and a field nobody declared).
+    let fields: Vec<(&str, Option<&str>, &[u8])> = vec![
+        ("billingCode", None, b""),
+        ("userEmail", None, b""),
+        ("deviceCostCenterID", None, b"1694"),
+        ("deviceGroupName", None, b"ExampleDeviceGroup"),
+        ("scanDate", None, b"2021-02-17"),
+        ("workflowName", None, b"Scan to fax"),
+        ("scanTime", None, b"12-00-03-518"),
+        ("userUsername", None, b"ls"),
+        ("deviceID", None, b"265"),
+        ("custom_MyPropertyName", None, b"MyPropertyValue"),
+        ("scanJobID", None, job.as_bytes()),
+        ("fileTypeFYkBZw7CcS9zKp", None, b"PDF"),
+        ("file", Some("scan-0001.pdf"), pdf),
+        ("attachment", Some("photo.jpg"), jpeg),
+    ];
+    let (ct, body) = common::multipart(&fields);
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("scanner:scan-secret")
+    );
+    let r = s
+        .send(
+            Method::POST,
+            "/scan",
+            &[("content-type", ct.as_str()), ("authorization", &basic)],
+            body.clone(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+
+    // 1. the folder
+    let folder = dir.path().join("scans").join(job);
+    assert_eq!(std::fs::read(folder.join("scan-0001.pdf")).unwrap(), pdf);
+    assert_eq!(std::fs::read(folder.join("photo.jpg")).unwrap(), jpeg);
+    let meta = std::fs::read_to_string(folder.join("scan.xml")).unwrap();
+    assert!(
+        meta.contains("<parameter name=\"custom_MyPropertyName\" value=\"MyPropertyValue\"/>"),
+        "{meta}"
+    );
+    // 2. the e-mail, with both files
+    let mails = common::smtp::read_maildir(&smtp.maildir);
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        mails[0]["subject"],
+        format!("Scan {job} (Scan to fax) from device 265")
+    );
+    let parts = mails[0]["tree"]["parts"].as_array().unwrap();
+    assert_eq!(parts[1]["filename"], "scan-0001.pdf");
+    assert_eq!(common::smtp::data(&parts[1]), pdf);
+    assert_eq!(parts[2]["filename"], "photo.jpg");
+    assert_eq!(common::smtp::data(&parts[2]), jpeg);
+    // 3. onward, the file base64 in the XML body
+    let onward = received.lock().unwrap().clone();
+    assert_eq!(onward.len(), 1);
+    assert!(
+        onward[0].contains(&format!(
+            "<scan job=\"{job}\" date=\"2021-02-17\" user=\"ls\" workflow=\"Scan to fax\">"
+        )),
+        "{}",
+        onward[0]
+    );
+    let b64 = base64::engine::general_purpose::STANDARD.encode(pdf);
+    assert!(
+        onward[0].contains(&format!("filename=\"scan-0001.pdf\">{b64}</file>")),
+        "{}",
+        onward[0]
+    );
+
+    // The same job again: nothing is overwritten
+    let r = s
+        .send(
+            Method::POST,
+            "/scan",
+            &[("content-type", ct.as_str()), ("authorization", &basic)],
+            body,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(folder.join("scan-0001-2.pdf").exists() && folder.join("scan-2.xml").exists());
+    // A job id that climbs out of the base directory is refused with 400
+    let (ct, bad) = common::multipart(&[
+        ("scanJobID", None, b"../../etc"),
+        ("file", Some("x.pdf"), pdf),
+    ]);
+    let r = s
+        .send(
+            Method::POST,
+            "/scan",
+            &[("content-type", ct.as_str()), ("authorization", &basic)],
+            bad,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(!dir.path().join("etc").exists());
+    // Wrong credentials
+    let r = s
+        .send(
+            Method::POST,
+            "/scan",
+            &[("content-type", "multipart/form-data; boundary=x")],
+            Bytes::new(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}

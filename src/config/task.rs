@@ -126,6 +126,18 @@ pub struct OutputValue {
     pub regex: Option<(String, regex::Regex)>,
 }
 
+/// `endpoints.task.SaveUploadsTask` (an extension): the request's uploaded files, and optionally a metadata file
+/// with its parameters, written into `directory` below `base-directory`.
+#[derive(Debug, Clone)]
+pub struct SaveUploadsTask {
+    /// Canonical, existing directory everything goes below.
+    pub base: std::path::PathBuf,
+    /// Sub-directory below `base` (a pattern; may not climb out).
+    pub directory: super::template::Template,
+    /// File name of the metadata file (`<parameters>` XML), if wanted.
+    pub metadata_file: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct HttpTask {
     pub spec: HttpSpec,
@@ -139,6 +151,7 @@ pub struct HttpTask {
 #[derive(Debug)]
 pub enum TaskKind {
     Http(HttpTask),
+    SaveUploads(SaveUploadsTask),
     Email(Box<crate::config::email::EmailTask>),
 }
 
@@ -159,7 +172,7 @@ impl Task {
     pub fn outputs(&self) -> Vec<&str> {
         match &self.kind {
             TaskKind::Http(h) => h.outputs.iter().map(|o| o.name.as_str()).collect(),
-            TaskKind::Email(_) => Vec::new(),
+            TaskKind::Email(_) | TaskKind::SaveUploads(_) => Vec::new(),
         }
     }
 }
@@ -237,9 +250,10 @@ pub(crate) fn xpath_stylesheet(xpath: &str, sandbox: &Path) -> Result<Stylesheet
     })
 }
 
-const KNOWN_CLASSES: [&str; 4] = [
+const KNOWN_CLASSES: [&str; 5] = [
     "endpoints.task.HttpRequestTask",
     "endpoints.task.EmailTask",
+    "endpoints.task.SaveUploadsTask",
     "endpoints.task.RequestLogExpressionCaptureTask",
     "endpoints.task.CreateShortLinkToEndpointTask",
 ];
@@ -423,6 +437,95 @@ pub fn parse_task(
                 options,
                 ignore_if_error,
                 outputs,
+            })
+        }
+        "endpoints.task.SaveUploadsTask" => {
+            let mut allowed = vec![
+                "class",
+                "id",
+                "if",
+                "base-directory",
+                "base-directory-from-environment-variable",
+                "directory",
+                "metadata-file",
+            ];
+            allowed.extend(super::condition::OPERATOR_ATTRIBUTES);
+            xml::check_attributes(file, node, &allowed, diags);
+            let base = match (
+                node.attribute("base-directory"),
+                node.attribute("base-directory-from-environment-variable"),
+            ) {
+                (Some(b), None) => Some(b.to_string()),
+                (None, Some(var)) => {
+                    std::env::var(var)
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                        .or_else(|| {
+                            diags.error(
+                                file,
+                                xml::attr_pos(node, "base-directory-from-environment-variable"),
+                                format!("{label}: environment variable '{var}' is not set"),
+                            );
+                            None
+                        })
+                }
+                _ => {
+                    diags.error(file, pos, format!("{label}: needs base-directory=\"…\" or base-directory-from-environment-variable=\"VAR\""));
+                    None
+                }
+            }?;
+            let base_path = std::path::Path::new(&base);
+            let base_path = if base_path.is_absolute() {
+                base_path.to_path_buf()
+            } else {
+                ctx.dirs.config_dir.join(base_path)
+            };
+            let Ok(base) = base_path.canonicalize().and_then(|p| {
+                if p.is_dir() {
+                    Ok(p)
+                } else {
+                    Err(std::io::ErrorKind::NotADirectory.into())
+                }
+            }) else {
+                diags.error(
+                    file,
+                    pos,
+                    format!(
+                        "{label}: base directory '{}' does not exist",
+                        base_path.display()
+                    ),
+                );
+                return None;
+            };
+            let directory = match super::template::Template::compile(
+                node.attribute("directory").unwrap_or(""),
+                &scope,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.error(
+                        file,
+                        xml::attr_pos(node, "directory"),
+                        format!("{label}: directory: {e}"),
+                    );
+                    return None;
+                }
+            };
+            let metadata_file = node.attribute("metadata-file").map(str::to_string);
+            if let Some(m) = &metadata_file {
+                if m.is_empty() || m.contains(['/', '\\']) || m.starts_with('.') {
+                    diags.error(
+                        file,
+                        xml::attr_pos(node, "metadata-file"),
+                        format!("{label}: metadata-file must be a plain file name"),
+                    );
+                    return None;
+                }
+            }
+            TaskKind::SaveUploads(SaveUploadsTask {
+                base,
+                directory,
+                metadata_file,
             })
         }
         _ => {

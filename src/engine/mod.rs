@@ -7,6 +7,7 @@ pub mod database;
 pub mod email;
 pub mod excel;
 pub mod failure;
+pub mod files;
 pub mod hash;
 pub mod http;
 pub mod ooxml;
@@ -178,9 +179,6 @@ async fn commit(call: &Call<'_>) -> Result<(), Failure> {
 }
 
 async fn run(call: &Call<'_>) -> Result<Response, Failure> {
-    if let Some(f) = &call.input_failure {
-        return Err(f.clone());
-    }
     let app = call.app;
     let endpoint = &app.endpoints[call.endpoint];
     let input = call.input;
@@ -209,6 +207,10 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
             check_hash(endpoint, call, &input.params, &app.secret_keys)?;
         }
         None => {}
+    }
+    // Authentication comes first; then a body that could not be read.
+    if let Some(f) = &call.input_failure {
+        return Err(f.clone());
     }
     match input.body_kind() {
         BodyKind::None | BodyKind::Form | BodyKind::Multipart => {}

@@ -132,6 +132,22 @@ async fn run_one(
     };
     match &task.kind {
         TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
+        TaskKind::SaveUploads(save) => {
+            let dir = save.directory.expand(&task_values);
+            let params = task_ctx.parameters_xml();
+            let uploads: Vec<(String, std::path::PathBuf)> = ctx
+                .uploads
+                .iter()
+                .map(|u| (u.filename.clone(), u.path.to_path_buf()))
+                .collect();
+            let save = save.clone();
+            tokio::task::spawn_blocking(move || {
+                super::files::save_uploads(&save, &dir, &uploads, &params)
+            })
+            .await
+            .map_err(|e| Failure::hidden(e.to_string()))??;
+            Ok(Vec::new())
+        }
         TaskKind::Email(email) => {
             let messages = super::email::build_messages(
                 email,
