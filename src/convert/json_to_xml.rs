@@ -540,8 +540,9 @@ fn invalid_char(text: &str, offset: usize, code: u32) -> JsonToXmlError {
     JsonToXmlError::InvalidXmlChar { code, line, column }
 }
 
-/// §7.3 step 2: `_hhhh_` for every UTF-16 unit not allowed at its position.
-fn sanitize_key(key: &[u16]) -> String {
+/// §7.3 step 2: an XML element name from any text (given as UTF-16 units): `_hhhh_` for every unit not allowed at
+/// its position. Also used for database column names.
+pub fn sanitize_key(key: &[u16]) -> String {
     let mut name = String::with_capacity(key.len());
     for (i, &unit) in key.iter().enumerate() {
         let ok = match u8::try_from(unit) {

@@ -11,5 +11,5 @@
 pub mod json_to_xml;
 pub mod xml_to_json;
 
-pub use json_to_xml::{json_to_xml, json_to_xml_children, JsonToXmlError};
+pub use json_to_xml::{json_to_xml, json_to_xml_children, sanitize_key, JsonToXmlError};
 pub use xml_to_json::{xml_to_json, XmlToJsonError};

@@ -188,20 +188,7 @@ pub fn element_name(column: &str) -> String {
     if column.is_empty() {
         return "_".to_string();
     }
-    let mut name = String::with_capacity(column.len());
-    for (i, unit) in column.encode_utf16().enumerate() {
-        let ok = match u8::try_from(unit) {
-            Ok(b) if i == 0 => b.is_ascii_alphabetic() || b == b'_',
-            Ok(b) => b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'),
-            Err(_) => false,
-        };
-        if ok {
-            name.push(char::from(unit as u8));
-        } else {
-            let _ = write!(name, "_{unit:04x}_");
-        }
-    }
-    name
+    crate::convert::sanitize_key(&column.encode_utf16().collect::<Vec<u16>>())
 }
 
 /// Escapes element content; characters XML 1.0 forbids become U+FFFD, CR becomes `&#13;`.
