@@ -97,46 +97,23 @@ async fn content_retrieval_webhook_allows_or_refuses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn esign_callbacks_both_sides() {
     use base64::Engine as _;
-    use http_body_util::BodyExt;
     use std::sync::{Arc, Mutex};
-    // A subscriber that fails twice (503, then no 200 within the contract), then answers 200; it records what it got.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
+    // A subscriber that fails twice (503), then answers 200; it records what it got.
     let seen: Arc<Mutex<Vec<(http::HeaderMap, Bytes)>>> = Arc::default();
     let rec = seen.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
+    let port = common::upstream::serve(move |parts, body| {
+        let rec = rec.clone();
+        async move {
+            let n = {
+                let mut r = rec.lock().unwrap();
+                r.push((parts.headers, body));
+                r.len()
             };
-            let rec = rec.clone();
-            tokio::spawn(async move {
-                let svc =
-                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                        let rec = rec.clone();
-                        async move {
-                            let (parts, body) = req.into_parts();
-                            let body = body.collect().await.unwrap().to_bytes();
-                            let n = {
-                                let mut r = rec.lock().unwrap();
-                                r.push((parts.headers, body));
-                                r.len()
-                            };
-                            let status = if n <= 2 { 503 } else { 200 };
-                            Ok::<_, std::convert::Infallible>(
-                                http::Response::builder()
-                                    .status(status)
-                                    .body(http_body_util::Full::new(Bytes::new()))
-                                    .unwrap(),
-                            )
-                        }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
+            common::upstream::respond(if n <= 2 { 503 } else { 200 }, "text/plain", "")
         }
-    });
+    })
+    .await
+    .port();
     let dir = common::fixture_dir_from(&example("esign-callbacks"));
     let p = dir.path().join("endpoints.xml");
     let xml = std::fs::read_to_string(&p)
@@ -243,41 +220,23 @@ async fn esign_callbacks_both_sides() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_delivery_to_folder_mail_and_onward() {
     use base64::Engine as _;
-    use http_body_util::BodyExt;
     use std::sync::{Arc, Mutex};
     let Some(smtp) = common::smtp::start_smtp() else {
         return;
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
     let received: Arc<Mutex<Vec<String>>> = Arc::default();
     let rec = received.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let rec = rec.clone();
-            tokio::spawn(async move {
-                let svc =
-                    hyper::service::service_fn(move |req: http::Request<hyper::body::Incoming>| {
-                        let rec = rec.clone();
-                        async move {
-                            let body = req.into_body().collect().await.unwrap().to_bytes();
-                            rec.lock()
-                                .unwrap()
-                                .push(String::from_utf8_lossy(&body).into_owned());
-                            Ok::<_, std::convert::Infallible>(http::Response::new(
-                                http_body_util::Full::new(Bytes::new()),
-                            ))
-                        }
-                    });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
-                    .await;
-            });
+    let port = common::upstream::serve(move |_, body| {
+        let rec = rec.clone();
+        async move {
+            rec.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&body).into_owned());
+            common::upstream::respond(200, "text/plain", "")
         }
-    });
+    })
+    .await
+    .port();
     let dir = common::fixture_dir_from(&example("scan-delivery"));
     let p = dir.path().join("endpoints.xml");
     std::fs::write(

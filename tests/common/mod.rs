@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod smtp;
+pub mod upstream;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
