@@ -19,6 +19,19 @@ pub enum Operator {
     Le,
 }
 
+/// Every attribute a condition may use: `if` and the operators.
+pub const CONDITION_ATTRIBUTES: [&str; 9] = [
+    "if",
+    "equals",
+    "notequals",
+    "isempty",
+    "hasmultiple",
+    "gt",
+    "ge",
+    "lt",
+    "le",
+];
+
 /// The operator attributes, in the order the reference gives them precedence.
 pub const OPERATOR_ATTRIBUTES: [&str; 8] = [
     "equals",

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use roxmltree::Node;
 
-use super::condition::Condition;
+use super::condition::{Condition, CONDITION_ATTRIBUTES};
 use super::data_source::Transformer;
 use super::endpoints::parse_condition;
 use super::error::{Diagnostics, Pos};
@@ -351,17 +351,6 @@ const TASK_CHILDREN: [&str; 10] = [
     "attachment-transformation",
     "attachment-ooxml-parameter-expansion",
     "attachments-from-request-file-uploads",
-];
-const CONDITION_ATTRIBUTES: [&str; 9] = [
-    "if",
-    "equals",
-    "notequals",
-    "isempty",
-    "hasmultiple",
-    "gt",
-    "ge",
-    "lt",
-    "le",
 ];
 
 /// Parses the children of a `<task class="endpoints.task.EmailTask">` element (§9.3). The task's own attributes
