@@ -1,0 +1,1017 @@
+//! Hostile clients over real sockets (issue 10): slowloris and slow bodies are cut off while others are served,
+//! thousands of idle connections do not stop new ones, oversized request lines and headers get 414/431, pipelined
+//! HTTP/1.1 and multiplexed HTTP/2 requests are answered correctly and in order, an aborted upload leaves no
+//! temporary file, path and query tricks never reach a file outside `static/` or another application, and `Host` /
+//! `X-Forwarded-*` headers cannot choose the application.
+
+mod common;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use common::{Options, TestServer};
+use endpoints::config::{self, LoadOptions};
+use endpoints::engine::{Environment, Settings};
+use endpoints::request::Limits;
+use endpoints::server::{Running, State};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Every test here finishes within this, or fails.
+const BOUND: Duration = Duration::from_secs(90);
+
+async fn bounded<F: Future<Output = ()>>(f: F) {
+    tokio::time::timeout(BOUND, f)
+        .await
+        .expect("test took too long");
+}
+
+fn small_limits() -> Options {
+    Options {
+        limits: Limits {
+            header_timeout: Duration::from_secs(1),
+            body_timeout: Duration::from_secs(1),
+            ..Limits::default()
+        },
+        ..Options::default()
+    }
+}
+
+/// Reads until the server closes the connection (or resets it) or `limit` passes; `true` when it was closed.
+async fn read_until_close(c: &mut TcpStream, limit: Duration) -> (Vec<u8>, bool) {
+    let mut buf = Vec::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        let mut chunk = [0u8; 8192];
+        match tokio::time::timeout_at(deadline, c.read(&mut chunk)).await {
+            Err(_) => return (buf, false),
+            Ok(Ok(0)) | Ok(Err(_)) => return (buf, true),
+            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+/// Sends raw bytes on a new connection and returns everything the server answers before closing.
+async fn raw(addr: SocketAddr, request: &[u8]) -> Vec<u8> {
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(request).await.unwrap();
+    let (resp, closed) = read_until_close(&mut c, Duration::from_secs(10)).await;
+    assert!(
+        closed,
+        "the server did not close: {}",
+        String::from_utf8_lossy(&resp)
+    );
+    resp
+}
+
+/// One HTTP/1.1 response parsed from raw bytes.
+#[derive(Debug)]
+struct RawResponse {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Splits a byte stream into responses (each with a `Content-Length`; `head` marks responses to HEAD requests).
+fn parse_responses(mut data: &[u8]) -> Vec<RawResponse> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let end = data
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or_else(|| panic!("incomplete head: {}", String::from_utf8_lossy(data)));
+        let head = std::str::from_utf8(&data[..end]).unwrap();
+        let mut lines = head.split("\r\n");
+        let status_line = lines.next().unwrap();
+        let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+        let headers: Vec<(String, String)> = lines
+            .map(|l| {
+                let (n, v) = l.split_once(':').unwrap();
+                (n.trim().to_string(), v.trim().to_string())
+            })
+            .collect();
+        let len: usize = headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            .map(|(_, v)| v.parse().unwrap())
+            .unwrap_or_else(|| panic!("no content-length in {head}"));
+        let body = data[end + 4..end + 4 + len].to_vec();
+        data = &data[end + 4 + len..];
+        out.push(RawResponse {
+            status,
+            headers,
+            body,
+        });
+    }
+    out
+}
+
+fn status_of(resp: &[u8]) -> Option<u16> {
+    let s = std::str::from_utf8(resp.get(..12)?).ok()?;
+    s.strip_prefix("HTTP/1.1 ")?.parse().ok()
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Slow clients
+
+/// A client that trickles `bytes` one byte every `every`; returns how long until the server closed on it.
+async fn trickle(addr: SocketAddr, bytes: Vec<u8>, every: Duration) -> (Duration, Vec<u8>) {
+    let c = TcpStream::connect(addr).await.unwrap();
+    let started = Instant::now();
+    let (mut r, mut w) = c.into_split();
+    let writer = tokio::spawn(async move {
+        for b in bytes {
+            if w.write_all(&[b]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(every).await;
+        }
+        // Everything sent without being cut off: keep the connection open.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(w);
+    });
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), r.read(&mut chunk)).await {
+            Err(_) => panic!("a trickling client was not cut off within 20 s"),
+            Ok(Ok(0)) | Ok(Err(_)) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&chunk[..n]),
+        }
+    }
+    writer.abort();
+    (started.elapsed(), got)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowloris_headers_are_cut_off_while_others_are_served() {
+    bounded(async {
+        let s = TestServer::fixture_with("core", small_limits(), |_| {}).await;
+        let addr = s.running.addr;
+        // Headers trickled byte by byte, never finished within the 1 s header timeout.
+        let mut head = b"GET /app/plain HTTP/1.1\r\nHost: x\r\n".to_vec();
+        head.extend(std::iter::repeat_n(b'a', 200).chain(*b": b\r\n"));
+        let slow: Vec<_> = (0..8)
+            .map(|_| tokio::spawn(trickle(addr, head.clone(), Duration::from_millis(50))))
+            .collect();
+        // Meanwhile every other client is answered promptly.
+        let plain = format!("/app/plain?foo=1&hash={}", s.hash("plain", &[]));
+        let until = Instant::now() + Duration::from_millis(1500);
+        let mut served = 0;
+        while Instant::now() < until {
+            let t = Instant::now();
+            let r = s.get(&plain).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(
+                t.elapsed() < Duration::from_millis(900),
+                "{:?}",
+                t.elapsed()
+            );
+            served += 1;
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(served >= 10, "{served}");
+        for h in slow {
+            let (after, got) = h.await.unwrap();
+            assert!(
+                after < Duration::from_secs(4),
+                "slowloris kept for {after:?}"
+            );
+            let got = String::from_utf8_lossy(&got);
+            assert!(got.is_empty() || got.starts_with("HTTP/1.1 408"), "{got}");
+        }
+        // And afterwards too.
+        assert_eq!(s.get(&plain).await.status, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_are_cut_off_while_others_are_served() {
+    bounded(async {
+        let s = TestServer::fixture_with("core", small_limits(), |_| {}).await;
+        let addr = s.running.addr;
+        // A form body trickled byte by byte: 408 after the 1 s body timeout.
+        let form = format!(
+            "POST /app/echo-t?hash={} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 400\r\n\r\n",
+            s.hash("echo-t", &[])
+        );
+        // A multipart upload trickled the same way (an upload file is open while it arrives).
+        let upload = format!(
+            "POST /app/upload?hash={} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 4000\r\n\r\n\
+             --b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\n\r\n",
+            s.hash("upload", &[])
+        );
+        let mut clients = Vec::new();
+        for i in 0..6 {
+            // The head arrives at once; then the body, byte by byte.
+            let head = if i % 2 == 0 { &form } else { &upload };
+            let mut c = TcpStream::connect(addr).await.unwrap();
+            c.write_all(head.as_bytes()).await.unwrap();
+            let started = Instant::now();
+            let (mut r, mut w) = c.into_split();
+            let writer = tokio::spawn(async move {
+                for _ in 0..400 {
+                    if w.write_all(b"t").await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            });
+            clients.push(tokio::spawn(async move {
+                let mut got = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(20), r.read(&mut chunk)).await {
+                        Err(_) => panic!("a slow body was not cut off within 20 s"),
+                        Ok(Ok(0)) | Ok(Err(_)) => break,
+                        Ok(Ok(n)) => got.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                writer.abort();
+                (started.elapsed(), got)
+            }));
+        }
+        let echo = format!("/app/echo-t?t=ok&hash={}", s.hash("echo-t", &[]));
+        let until = Instant::now() + Duration::from_millis(1500);
+        while Instant::now() < until {
+            let t = Instant::now();
+            let r = s.post_form(&echo, "x=1").await;
+            assert_eq!(r.status, StatusCode::FOUND);
+            assert_eq!(r.location(), "https://echo.example/?t=ok");
+            assert!(t.elapsed() < Duration::from_millis(900));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        for c in clients {
+            let (after, got) = c.await.unwrap();
+            let got = String::from_utf8_lossy(&got);
+            assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+            assert!(after < Duration::from_secs(4), "slow body kept for {after:?}");
+        }
+        wait_until_empty(s.upload_dir.path()).await;
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Many idle connections
+
+fn open_files_limit() -> u64 {
+    let mut rl = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the struct we own.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut rl) };
+    assert_eq!(rc, 0);
+    rl.rlim_cur
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_idle_connections_do_not_stop_new_ones() {
+    bounded(async {
+        let s = TestServer::fixture("core").await;
+        let addr = s.running.addr;
+        // Each connection costs two descriptors in this process (client and server side); keep a margin.
+        let limit = open_files_limit();
+        let n = 2000usize.min(limit.saturating_sub(300) as usize / 2);
+        assert!(n >= 500, "open files limit {limit} too low for this test");
+        let plain = format!("/app/plain?foo=1&hash={}", s.hash("plain", &[]));
+        let request = format!("GET {plain} HTTP/1.1\r\nHost: x\r\n\r\n");
+        // Half of them made one request and now idle in keep-alive; the other half never sent a byte.
+        let mut idle = Vec::with_capacity(n);
+        for batch in 0..n / 100 {
+            let mut tasks = Vec::new();
+            for _ in 0..100 {
+                let request = request.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut c = TcpStream::connect(addr).await.unwrap();
+                    if batch % 2 == 0 {
+                        c.write_all(request.as_bytes()).await.unwrap();
+                        let mut buf = vec![0u8; 4096];
+                        let mut got = 0;
+                        while !buf[..got].windows(4).any(|w| w == b"\r\n\r\n") {
+                            let k = c.read(&mut buf[got..]).await.unwrap();
+                            assert!(k > 0, "closed before answering");
+                            got += k;
+                        }
+                        assert!(buf.starts_with(b"HTTP/1.1 200"));
+                    }
+                    c
+                }));
+            }
+            for t in tasks {
+                idle.push(t.await.unwrap());
+            }
+        }
+        assert_eq!(idle.len(), n / 100 * 100);
+        // A new client is served at once, repeatedly.
+        for _ in 0..20 {
+            let t = Instant::now();
+            let r = s.get(&plain).await;
+            assert_eq!(r.status, StatusCode::OK);
+            assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        }
+        let r = common::send_h2(addr, &plain).await;
+        assert_eq!(r.status, StatusCode::OK);
+        // The idle keep-alive connections are still usable.
+        for c in idle.iter_mut().step_by(200) {
+            c.write_all(request.as_bytes()).await.unwrap();
+            let mut buf = [0u8; 12];
+            tokio::time::timeout(Duration::from_secs(5), c.read_exact(&mut buf))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(&buf, b"HTTP/1.1 200");
+        }
+        drop(idle);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Oversized request lines and headers
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_request_line_and_headers_get_414_and_431() {
+    bounded(async {
+        let s = TestServer::fixture("core").await;
+        let addr = s.running.addr;
+        // A request target longer than a URI may be (64 KiB) but within the read buffer: 414.
+        let long = format!(
+            "GET /app/plain?foo={} HTTP/1.1\r\nHost: x\r\n\r\n",
+            "a".repeat(70_000)
+        );
+        let resp = raw(addr, long.as_bytes()).await;
+        assert_eq!(
+            status_of(&resp),
+            Some(414),
+            "{}",
+            String::from_utf8_lossy(&resp)
+        );
+        // More header fields than the parser takes: 431.
+        let mut many = String::from("GET /app/plain HTTP/1.1\r\nHost: x\r\n");
+        for i in 0..200 {
+            many.push_str(&format!("X-H{i}: v\r\n"));
+        }
+        many.push_str("\r\n");
+        let resp = raw(addr, many.as_bytes()).await;
+        assert_eq!(
+            status_of(&resp),
+            Some(431),
+            "{}",
+            String::from_utf8_lossy(&resp)
+        );
+        // A head larger than the read buffer (256 KiB): 431. The server stops reading at its limit and may reset
+        // the connection before the client reads the answer, so the head is sent just over the limit, in pieces.
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        let head = format!(
+            "GET /app/plain HTTP/1.1\r\nHost: x\r\nX-Big: {}",
+            "b".repeat(256 * 1024)
+        );
+        let _ = c.write_all(head.as_bytes()).await;
+        let (resp, closed) = read_until_close(&mut c, Duration::from_secs(10)).await;
+        assert!(closed);
+        assert_eq!(
+            status_of(&resp),
+            Some(431),
+            "{}",
+            String::from_utf8_lossy(&resp)
+        );
+        // The server still serves others.
+        let r = s
+            .get(&format!("/app/plain?foo=1&hash={}", s.hash("plain", &[])))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Pipelining and multiplexing
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pipelined_requests_are_answered_in_order() {
+    bounded(async {
+        let s = TestServer::fixture("core").await;
+        let echo = s.hash("echo-t", &[]);
+        let page = s.hash("page", &[]);
+        let mut all = Vec::new();
+        for i in 0..10 {
+            all.extend_from_slice(
+                format!("GET /app/echo-t?t=g{i}&hash={echo} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+            );
+            let form = format!("t=p{i}");
+            all.extend_from_slice(
+                format!(
+                    "POST /app/echo-t?hash={echo} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+                    form.len()
+                )
+                .as_bytes(),
+            );
+            all.extend_from_slice(
+                format!("GET /app/page?hash={page} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes(),
+            );
+            all.extend_from_slice(b"GET /app/nope HTTP/1.1\r\nHost: x\r\n\r\n");
+        }
+        all.extend_from_slice(b"GET /health-check HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        // All in one write, so that the server finds several requests in one read.
+        let resp = raw(s.running.addr, &all).await;
+        let responses = parse_responses(&resp);
+        assert_eq!(responses.len(), 41);
+        let en = std::fs::read(s.app_dir.join("static/en.html")).unwrap();
+        for i in 0..10 {
+            let r = &responses[i * 4..i * 4 + 4];
+            assert_eq!(r[0].status, 302);
+            assert_eq!(
+                r[0].header("location"),
+                Some(format!("https://echo.example/?t=g{i}").as_str())
+            );
+            assert_eq!(r[1].status, 302);
+            assert_eq!(
+                r[1].header("location"),
+                Some(format!("https://echo.example/?t=p{i}").as_str())
+            );
+            assert_eq!(r[2].status, 200);
+            assert_eq!(r[2].body, en);
+            assert_eq!(r[3].status, 404);
+        }
+        assert_eq!(responses[40].status, 200);
+        assert!(String::from_utf8_lossy(&responses[40].body).contains("\"status\":\"ok\""));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multiplexed_http2_requests_are_answered_correctly() {
+    bounded(async {
+        let s = TestServer::fixture("core").await;
+        let addr = s.running.addr;
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let echo = s.hash("echo-t", &[]);
+        let page = s.hash("page", &[]);
+        let big = s.hash("big", &[]);
+        let en = Bytes::from(std::fs::read(s.app_dir.join("static/en.html")).unwrap());
+        let big_file = Bytes::from(std::fs::read(s.app_dir.join("static/big.bin")).unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..120 {
+            let mut sender = sender.clone();
+            let (method, path, body, expect): (Method, String, &str, Expect) = match i % 4 {
+                0 => (
+                    Method::GET,
+                    format!("/app/echo-t?t=g{i}&hash={echo}"),
+                    "",
+                    Expect::Location(format!("https://echo.example/?t=g{i}")),
+                ),
+                1 => (
+                    Method::POST,
+                    format!("/app/echo-t?hash={echo}"),
+                    "form",
+                    Expect::Location(format!("https://echo.example/?t=p{i}")),
+                ),
+                2 => (
+                    Method::GET,
+                    format!("/app/page?hash={page}"),
+                    "",
+                    Expect::Body(en.clone()),
+                ),
+                _ if i % 8 == 3 => (
+                    Method::GET,
+                    format!("/app/big?hash={big}"),
+                    "",
+                    Expect::Body(big_file.clone()),
+                ),
+                _ => (
+                    Method::GET,
+                    "/app/nope".to_string(),
+                    "",
+                    Expect::Status(StatusCode::NOT_FOUND),
+                ),
+            };
+            tasks.push(tokio::spawn(async move {
+                let mut b = Request::builder()
+                    .method(method)
+                    .uri(format!("http://{addr}{path}"));
+                let body = if body == "form" {
+                    b = b.header("content-type", "application/x-www-form-urlencoded");
+                    Bytes::from(format!("t=p{i}"))
+                } else {
+                    Bytes::new()
+                };
+                sender.ready().await.unwrap();
+                let resp = sender
+                    .send_request(b.body(Full::new(body)).unwrap())
+                    .await
+                    .unwrap();
+                assert_eq!(resp.version(), http::Version::HTTP_2);
+                let status = resp.status();
+                let location = resp
+                    .headers()
+                    .get("location")
+                    .map(|v| v.to_str().unwrap().to_string());
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                match expect {
+                    Expect::Location(l) => {
+                        assert_eq!(status, StatusCode::FOUND);
+                        assert_eq!(location.as_deref(), Some(l.as_str()), "request {i}");
+                    }
+                    Expect::Body(b) => {
+                        assert_eq!(status, StatusCode::OK);
+                        assert!(body == b, "request {i}: body differs");
+                    }
+                    Expect::Status(st) => assert_eq!(status, st),
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+    })
+    .await;
+}
+
+enum Expect {
+    Location(String),
+    Body(Bytes),
+    Status(StatusCode),
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Aborted uploads
+
+async fn wait_until_empty(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "temporary files left in {}: {left:?}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn wait_until_files(dir: &Path, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_dir(dir).unwrap().count() < n {
+        assert!(Instant::now() < deadline, "no upload file appeared");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_disconnects_mid_upload_leaves_no_temporary_file() {
+    bounded(async {
+        let s = TestServer::fixture("core").await;
+        let dir = s.upload_dir.path().to_path_buf();
+        for (two_files, files_before_abort) in [(false, 1), (true, 2)] {
+            let mut c = TcpStream::connect(s.running.addr).await.unwrap();
+            let head = format!(
+                "POST /app/upload?hash={} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 10000000\r\n\r\n",
+                s.hash("upload", &[])
+            );
+            c.write_all(head.as_bytes()).await.unwrap();
+            if two_files {
+                // One complete file first, then a second one that never ends.
+                c.write_all(b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"a.bin\"\r\n\r\n")
+                    .await
+                    .unwrap();
+                c.write_all(&vec![b'a'; 100_000]).await.unwrap();
+                c.write_all(b"\r\n").await.unwrap();
+            }
+            c.write_all(b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\n\r\n")
+                .await
+                .unwrap();
+            c.write_all(&vec![b'z'; 300_000]).await.unwrap();
+            wait_until_files(&dir, files_before_abort).await;
+            drop(c);
+            wait_until_empty(&dir).await;
+        }
+        // A connection reset (not a clean close) mid-upload, on a chunked body.
+        let c = TcpStream::connect(s.running.addr).await.unwrap();
+        let c = {
+            let std = c.into_std().unwrap();
+            let sock = socket2_linger_zero(std);
+            TcpStream::from_std(sock).unwrap()
+        };
+        let mut c = c;
+        let head = format!(
+            "POST /app/upload?hash={} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nTransfer-Encoding: chunked\r\n\r\n",
+            s.hash("upload", &[])
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        let part = b"--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\n\r\n";
+        let mut chunk = format!("{:x}\r\n", part.len() + 50_000).into_bytes();
+        chunk.extend_from_slice(part);
+        chunk.extend_from_slice(&[b'q'; 50_000]);
+        chunk.extend_from_slice(b"\r\n");
+        c.write_all(&chunk).await.unwrap();
+        wait_until_files(&dir, 1).await;
+        drop(c); // SO_LINGER 0: the close sends a reset
+        wait_until_empty(&dir).await;
+        // The server is fine afterwards.
+        let (ct, body) = common::multipart(&[("title", None, b"one"), ("f", Some("x"), b"data")]);
+        let r = s
+            .send(
+                Method::POST,
+                &format!("/app/upload?hash={}", s.hash("upload", &[])),
+                &[("content-type", &ct)],
+                body,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        wait_until_empty(&dir).await;
+    })
+    .await;
+}
+
+/// Sets `SO_LINGER` to zero, so that closing the socket resets the connection.
+fn socket2_linger_zero(s: std::net::TcpStream) -> std::net::TcpStream {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket descriptor and a correctly sized option value.
+    let rc = unsafe {
+        libc::setsockopt(
+            s.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0);
+    s
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Two applications, a secret next to them: path tricks and forwarding headers
+
+const SECRET_NEXT_TO_APPS: &str = "TOP-SECRET-CONTENT-d41d8cd9";
+const BETA_PRIVATE: &str = "BETA-PRIVATE-PAGE-7c1e55";
+const ALPHA_KEY: &str = "KEY-ALPHA-91b2e0";
+const BETA_KEY: &str = "KEY-BETA-3f7a42";
+
+fn write_app(dir: &Path, name: &str, key: &str, private_page: &str) {
+    std::fs::create_dir_all(dir.join("static/sub")).unwrap();
+    std::fs::write(
+        dir.join("security.xml"),
+        format!("<security><secret-key>{key}</secret-key></security>"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("static/page.html"), format!("<p>{name} page</p>")).unwrap();
+    std::fs::write(dir.join("static/sub/private.html"), private_page).unwrap();
+    std::fs::write(
+        dir.join("endpoints.xml"),
+        format!(
+            r#"<endpoint-folder>
+    <endpoint name="which"><success><redirect-to>https://v.example/{name}</redirect-to></success></endpoint>
+    <endpoint name="page"><success><response-from-static filename="page.html"/></success></endpoint>
+    <endpoint name="private"><success><response-from-static filename="sub/private.html"/></success></endpoint>
+    <endpoint name="download">
+        <parameter name="n" default-value="1"/>
+        <success><response-from-static filename="page.html" download-filename="f-${{n}}.html"/></success>
+    </endpoint>
+    <endpoint name="redirect">
+        <parameter name="url" default-value="https://shop.example/"/>
+        <success>
+            <redirect-to>${{url}}</redirect-to>
+            <redirect-prefix-whitelist-entry>https://shop.example/</redirect-prefix-whitelist-entry>
+        </success>
+    </endpoint>
+</endpoint-folder>"#
+        ),
+    )
+    .unwrap();
+}
+
+struct TwoApps {
+    running: Running,
+    _tmp: tempfile::TempDir,
+}
+
+/// `alpha` and `beta` under one server, without hash checks (so that every trick reaches the engine), a secret
+/// file next to the application directories and one next to their parent.
+async fn two_apps() -> TwoApps {
+    let tmp = tempfile::tempdir().unwrap();
+    let apps = tmp.path().join("apps");
+    write_app(
+        &apps.join("alpha"),
+        "alpha",
+        ALPHA_KEY,
+        "<p>alpha private</p>",
+    );
+    write_app(&apps.join("beta"), "beta", BETA_KEY, BETA_PRIVATE);
+    std::fs::write(apps.join("secret.txt"), SECRET_NEXT_TO_APPS).unwrap();
+    std::fs::write(tmp.path().join("secret.txt"), SECRET_NEXT_TO_APPS).unwrap();
+    std::fs::write(apps.join("alpha/secret.txt"), SECRET_NEXT_TO_APPS).unwrap();
+    let settings = Settings {
+        check_hash: false,
+        ..Settings::default()
+    };
+    let mut state = State::empty(Limits::default(), settings);
+    for name in ["alpha", "beta"] {
+        let dir = apps.join(name);
+        let options = LoadOptions {
+            name: Some(name.to_string()),
+            hash_check: false,
+        };
+        let app = config::load(&dir, &options).unwrap_or_else(|e| panic!("{:?}", e.0));
+        state.add(app, &dir, Environment::Live, options);
+    }
+    let running = Running::start("127.0.0.1:0".parse().unwrap(), Arc::new(state))
+        .await
+        .unwrap();
+    TwoApps { running, _tmp: tmp }
+}
+
+fn assert_no_secret(what: &str, resp: &[u8]) {
+    let text = String::from_utf8_lossy(resp);
+    for marker in [
+        SECRET_NEXT_TO_APPS,
+        BETA_PRIVATE,
+        ALPHA_KEY,
+        BETA_KEY,
+        "<endpoint-folder",
+        "<endpoint name",
+        "<security",
+        "root:",
+    ] {
+        assert!(
+            !text.contains(marker),
+            "{what}: the answer contains {marker}:\n{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_and_query_tricks_stay_inside_static_and_the_application() {
+    bounded(async {
+        let t = two_apps().await;
+        let addr = t.running.addr;
+        // Sanity: the legitimate requests work, and beta's private page is served by beta only.
+        let ok = raw(addr, b"GET /alpha/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        assert_eq!(status_of(&ok), Some(200));
+        assert!(String::from_utf8_lossy(&ok).ends_with("<p>alpha page</p>"));
+        let beta = raw(addr, b"GET /beta/private HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").await;
+        assert!(String::from_utf8_lossy(&beta).ends_with(BETA_PRIVATE));
+
+        let targets: &[&[u8]] = &[
+            b"/alpha/..%2fbeta%2fprivate",
+            b"/alpha%2f..%2fbeta/private",
+            b"/alpha/%2e%2e/beta/private",
+            b"/alpha/..;/beta/private",
+            b"/alpha/page/..;/..;/beta/private",
+            b"/alpha/..%3b/beta/private",
+            b"/alpha/%252e%252e/%252e%252e/secret.txt",
+            b"/alpha/%252e%252e%252fsecret.txt",
+            b"/alpha/%c0%ae%c0%ae/secret.txt",
+            b"/alpha/%c0%ae%c0%ae%c0%afsecret.txt",
+            b"/alpha/%e0%80%ae%e0%80%ae/secret.txt",
+            b"/alpha/secret.txt%00",
+            b"/alpha/page%00/../secret.txt",
+            b"/alpha/page\0.html",
+            b"/alpha\\..\\secret.txt",
+            b"/alpha/..\\..\\secret.txt",
+            b"/alpha/%5c..%5c..%5csecret.txt",
+            b"/../secret.txt",
+            b"/../../secret.txt",
+            b"/alpha/../../secret.txt",
+            b"/alpha/./../beta/private",
+            b"/alpha/static/page.html",
+            b"/alpha/static/../secret.txt",
+            b"/alpha/security.xml",
+            b"/alpha/endpoints.xml",
+            b"/static/../apps/secret.txt",
+            b"//beta/private",
+            b"/alpha//beta/private",
+            b"/alpha/private/../../beta/private",
+            b"/./beta/../alpha/private",
+            b"/alpha/private%2f..%2f..%2fbeta%2fprivate",
+            b"/alpha/private?x=/../../beta/private",
+            b"/alpha/download?n=..%2f..%2fsecret.txt",
+            b"/alpha/download?n=../../secret",
+            b"/alpha/download?n=%00",
+            b"/alpha/download?n=%c0%ae%c0%ae",
+            b"/alpha/download?n=x%0d%0aSet-Cookie:%20a=b",
+            b"/alpha/download?n=a\\..\\b",
+            b"/alpha/page?environment=..%2fbeta",
+            b"/alpha/page?environment=%00",
+            b"*",
+            b"/alpha/private#/../../beta/private",
+        ];
+        for target in targets {
+            let mut req = b"GET ".to_vec();
+            req.extend_from_slice(target);
+            req.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            let what = String::from_utf8_lossy(target).into_owned();
+            let resp = raw(addr, &req).await;
+            assert_no_secret(&what, &resp);
+            let status = status_of(&resp).unwrap_or(0);
+            let head = String::from_utf8_lossy(&resp);
+            let header_block = head.split("\r\n\r\n").next().unwrap_or("");
+            assert!(
+                !header_block.to_ascii_lowercase().contains("set-cookie"),
+                "{what}: {head}"
+            );
+            if target.starts_with(b"/alpha/download") {
+                // A filename outside [\w.-]+ is refused; the page itself is not a secret.
+                assert!(status == 200 || status == 500, "{what}: {head}");
+                if status == 200 {
+                    let cd = head
+                        .lines()
+                        .find(|l| l.to_ascii_lowercase().starts_with("content-disposition"))
+                        .unwrap();
+                    assert!(!cd.contains(".."), "{what}: {cd}");
+                }
+            } else if !target.starts_with(b"/alpha/private?")
+                && !target.starts_with(b"/alpha/page?")
+                && !target.starts_with(b"/alpha/private#")
+            {
+                assert!((400..500).contains(&status), "{what}: {head}");
+            }
+        }
+        // The same tricks in an HTTP/2 request and in an absolute-form request line.
+        for target in ["/alpha/..%2fbeta%2fprivate", "/alpha/%2e%2e/beta/private"] {
+            let r = common::send_h2(addr, target).await;
+            assert!(r.status.is_client_error(), "{target}: {}", r.status);
+            assert_no_secret(target, &r.body);
+        }
+        let resp = raw(
+            addr,
+            format!("GET http://{addr}/alpha/..%2fbeta/private HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .await;
+        assert_no_secret("absolute form", &resp);
+        assert!((400..500).contains(&status_of(&resp).unwrap()));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_allowlist_tricks_are_refused() {
+    bounded(async {
+        let t = two_apps().await;
+        let addr = t.running.addr;
+        for url in [
+            "https://shop.example.evil.example/",
+            "https://shop.example@evil.example/",
+            "https://evil.example/https://shop.example/",
+            "//evil.example/",
+            "https:evil.example",
+            "HTTPS://SHOP.EXAMPLE/",
+            "https://shop.example%2f@evil.example/",
+            " https://shop.example/",
+            "javascript:alert(1)//https://shop.example/",
+            "https://shop.example",
+        ] {
+            let q: String = form_urlencoded::byte_serialize(url.as_bytes()).collect();
+            let r = common::send_h1(
+                addr,
+                Method::GET,
+                &format!("/alpha/redirect?url={q}"),
+                &[],
+                Bytes::new(),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{url}");
+            assert_eq!(r.header("location"), None, "{url}");
+        }
+        // Allowed: under the prefix; CR/LF cannot split the header.
+        let r = common::send_h1(
+            addr,
+            Method::GET,
+            "/alpha/redirect?url=https%3A%2F%2Fshop.example%2Fok",
+            &[],
+            Bytes::new(),
+        )
+        .await;
+        assert_eq!(r.location(), "https://shop.example/ok");
+        let r = common::send_h1(
+            addr,
+            Method::GET,
+            "/alpha/redirect?url=https%3A%2F%2Fshop.example%2F%0d%0aSet-Cookie%3A%20a%3Db",
+            &[],
+            Bytes::new(),
+        )
+        .await;
+        assert_eq!(r.header("set-cookie"), None);
+        assert_eq!(r.header("location"), None);
+        assert!(r.status.is_server_error() || r.status.is_client_error());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_and_forwarding_headers_cannot_choose_the_application() {
+    bounded(async {
+        let t = two_apps().await;
+        let addr = t.running.addr;
+        let tricks: &[(&str, &str)] = &[
+            ("host", "beta"),
+            ("x-forwarded-host", "beta"),
+            ("x-forwarded-prefix", "/beta"),
+            ("x-forwarded-path", "/beta/which"),
+            ("x-original-url", "/beta/which"),
+            ("x-rewrite-url", "/beta/which"),
+            ("x-forwarded-uri", "/beta/which"),
+            ("x-forwarded-for", "127.0.0.1"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-server", "beta"),
+            ("x-application", "beta"),
+            ("x-endpoints-application", "beta"),
+            ("forwarded", "host=beta;proto=https;for=127.0.0.1"),
+        ];
+        for (name, value) in tricks {
+            for h2 in [false, true] {
+                let stream = TcpStream::connect(addr).await.unwrap();
+                let mut b = Request::builder();
+                let resp = if h2 {
+                    let (mut sender, conn) = hyper::client::conn::http2::handshake(
+                        TokioExecutor::new(),
+                        TokioIo::new(stream),
+                    )
+                    .await
+                    .unwrap();
+                    tokio::spawn(conn);
+                    b = b.uri(format!("http://{addr}/alpha/which"));
+                    if *name == "host" {
+                        b = b.uri(format!("http://{value}/alpha/which"));
+                    } else {
+                        b = b.header(*name, *value);
+                    }
+                    sender
+                        .send_request(b.body(Full::new(Bytes::new())).unwrap())
+                        .await
+                        .unwrap()
+                } else {
+                    let (mut sender, conn) =
+                        hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                            .await
+                            .unwrap();
+                    tokio::spawn(conn);
+                    b = b.uri("/alpha/which").header(*name, *value);
+                    if *name != "host" {
+                        b = b.header("host", addr.to_string());
+                    }
+                    sender
+                        .send_request(b.body(Full::new(Bytes::new())).unwrap())
+                        .await
+                        .unwrap()
+                };
+                assert_eq!(resp.status(), StatusCode::FOUND, "{name}: {value} (h2 {h2})");
+                assert_eq!(
+                    resp.headers().get("location").unwrap(),
+                    "https://v.example/alpha",
+                    "{name}: {value} (h2 {h2})"
+                );
+            }
+            // Without an application in the path, two applications are never chosen between by a header.
+            if *name != "host" {
+                let r = common::send_h1(addr, Method::GET, "/which", &[(*name, *value)], Bytes::new())
+                    .await;
+                assert_eq!(r.status, StatusCode::NOT_FOUND, "{name}: {value}");
+                assert_eq!(r.header("location"), None);
+            }
+        }
+        // A `Host` header naming an application on a raw connection, with the path of the other.
+        let resp = raw(
+            addr,
+            b"GET /beta/which HTTP/1.1\r\nHost: alpha\r\nX-Forwarded-Host: alpha\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        let head = String::from_utf8_lossy(&resp);
+        assert!(head.contains("https://v.example/beta"), "{head}");
+    })
+    .await;
+}
