@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use http::HeaderMap;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::auth::Method;
@@ -18,8 +18,13 @@ fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn ct_eq(a: &[u8], b: &[u8]) -> bool {
-    a.ct_eq(b).into()
+/// Constant-time equality of a supplied value and a secret. `subtle` compares every byte, but returns early when the
+/// lengths differ; comparing SHA-256 digests (always 32 bytes) hides the secret's length as well, so the time taken
+/// depends on neither where the values differ nor how long the secret is.
+fn ct_eq(supplied: &[u8], secret: &[u8]) -> bool {
+    let a = Sha256::digest(supplied);
+    let b = Sha256::digest(secret);
+    a.as_slice().ct_eq(b.as_slice()).into()
 }
 
 fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
@@ -184,6 +189,24 @@ mod tests {
         ]);
         assert!(!standard_webhooks(&other, body, &secret, 300, late));
         assert!(!standard_webhooks(&other, b"tampered", &secret, 300, at));
+    }
+
+    #[test]
+    fn constant_time_equality() {
+        assert!(ct_eq(b"t0ken", b"t0ken"));
+        assert!(ct_eq(b"", b""));
+        for other in [&b"t0kem"[..], b"u0ken", b"t0ke", b"t0ken ", b"", b"T0KEN"] {
+            assert!(!ct_eq(other, b"t0ken"), "{other:?}");
+            assert!(!ct_eq(b"t0ken", other), "{other:?}");
+        }
+        // A token that the secret is a prefix of, or that is a prefix of the secret, is refused.
+        assert!(!bearer(&h(&[("authorization", "Bearer t0ke")]), "t0ken"));
+        assert!(!bearer(&h(&[("authorization", "Bearer t0kenX")]), "t0ken"));
+        assert!(!basic(
+            &h(&[("authorization", "Basic bG9naW46c2VjcmU=")]),
+            "login",
+            "secret"
+        ));
     }
 
     #[test]

@@ -101,4 +101,39 @@ mod tests {
         ));
         assert!(!matches("", "endpoint", &v, Environment::Live, &keys));
     }
+
+    #[test]
+    fn every_byte_counts_and_every_key_is_tried() {
+        let keys: Vec<Box<str>> = vec!["key1".into(), "key2".into()];
+        let v = ["foovalue", "barvalue"];
+        let good = "83f40769f4eedcc2584d69c4d093837b56b033087cde65636748171e2fb8223f";
+        assert!(matches(good, "endpoint", &v, Environment::Live, &keys));
+        // One character changed at the start, the middle or the end; one missing; one more.
+        for i in [0, 31, 63] {
+            let mut bad = good.as_bytes().to_vec();
+            bad[i] = if bad[i] == b'0' { b'1' } else { b'0' };
+            let bad = String::from_utf8(bad).unwrap();
+            assert!(
+                !matches(&bad, "endpoint", &v, Environment::Live, &keys),
+                "{i}"
+            );
+        }
+        assert!(!matches(
+            &good[..63],
+            "endpoint",
+            &v,
+            Environment::Live,
+            &keys
+        ));
+        assert!(!matches(
+            &format!("{good}0"),
+            "endpoint",
+            &v,
+            Environment::Live,
+            &keys
+        ));
+        // Not the key itself, nor the hash under another environment.
+        assert!(!matches("key2", "endpoint", &v, Environment::Live, &keys));
+        assert!(!matches(good, "endpoint", &v, Environment::Preview, &keys));
+    }
 }
