@@ -45,6 +45,16 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    let store: std::sync::Arc<dyn endpoints::store::Store> = std::sync::Arc::new(
+        endpoints::store::sqlite::SqliteStore::temporary().expect("state store"),
+    );
+    let journal = endpoints::engine::journal::Journal::new(
+        &store,
+        &app.name,
+        endpoints::engine::Environment::Live,
+        0,
+        &endpoints::engine::Settings::default(),
+    );
     let run = |count: usize| {
         rt.block_on(async {
             let mut bytes = 0;
@@ -57,6 +67,7 @@ fn main() {
                     )],
                     unknown_empty: false,
                     uploads: &[],
+                    journal: &journal,
                 };
                 bytes = transform::run(index, &ctx)
                     .await

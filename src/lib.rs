@@ -26,4 +26,5 @@ pub mod convert;
 pub mod engine;
 pub mod request;
 pub mod server;
+pub mod store;
 pub mod xslt;

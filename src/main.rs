@@ -55,6 +55,55 @@ enum Command {
         #[command(flatten)]
         app: AppArgs,
     },
+    /// Print recent request-log entries (newest last), or one entry with its debug documents (--show ID).
+    Log(LogArgs),
+}
+
+/// Where the engine keeps its state (request log, numbers, short links).
+#[derive(Args, Clone)]
+struct StoreArgs {
+    /// PostgreSQL URL (postgres://user:password@host:5432/db) to share state between several instances.
+    /// Default: the SQLite file endpoints.db in --data-dir.
+    #[arg(long, value_name = "URL", env = "ENDPOINTS_DATABASE_URL")]
+    database: Option<String>,
+    /// Directory of the SQLite state file (created on first start).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "endpoints-data",
+        env = "ENDPOINTS_DATA_DIR"
+    )]
+    data_dir: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct LogArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Only this application.
+    #[arg(long)]
+    application: Option<String>,
+    /// Only this environment (live or preview).
+    #[arg(long)]
+    environment: Option<String>,
+    /// Only this endpoint (as named in the URL).
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// Only this status (404) or class (4xx).
+    #[arg(long)]
+    status: Option<String>,
+    /// Only entries younger than this: 90s, 15m, 1h, 2d.
+    #[arg(long)]
+    since: Option<String>,
+    /// Only the entry with this request id.
+    #[arg(long)]
+    request_id: Option<String>,
+    /// Most entries printed.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+    /// Print one entry with everything stored for it (captures, parameter-transformation documents, body).
+    #[arg(long, value_name = "REQUEST_ID")]
+    show: Option<String>,
 }
 
 #[derive(Args, Clone)]
@@ -111,6 +160,26 @@ struct ServeArgs {
     /// Log format: text or json (one JSON object per line).
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Public URL of this server, ending in / (short links are BASE_URL/shortlink/CODE).
+    /// Default: http://LISTEN/.
+    #[arg(long, value_name = "URL", env = "ENDPOINTS_BASE_URL")]
+    base_url: Option<String>,
+    /// Time zone of the years and months of on-demand numbers (IANA name, e.g. Europe/Vienna).
+    #[arg(long, value_name = "TZ", env = "ENDPOINTS_TIMEZONE")]
+    timezone: Option<String>,
+    /// Let `debug=true` requests store their parameter-transformation documents and body in the request log.
+    #[arg(long, env = "ENDPOINTS_DEBUG_ALLOWED")]
+    debug_allowed: bool,
+    /// Days that request-log entries are kept (numbers are kept forever).
+    #[arg(
+        long,
+        value_name = "DAYS",
+        default_value_t = 32,
+        env = "ENDPOINTS_LOG_RETENTION_DAYS"
+    )]
+    log_retention_days: u32,
 }
 
 /// An environment variable that is set and not empty.
@@ -151,6 +220,7 @@ fn main() -> ExitCode {
             all_keys,
         } => hash_command(args, &environment, all_keys),
         Command::Routes { app_dir, app } => routes(&app_dir, &app),
+        Command::Log(args) => log_command(args),
     }
 }
 
@@ -238,10 +308,33 @@ fn serve(args: ServeArgs) -> ExitCode {
         body_timeout: Duration::from_secs(args.body_timeout.max(1)),
         upload_dir: args.upload_dir.clone(),
     };
+    let timezone_name = args
+        .timezone
+        .clone()
+        .or_else(|| env_var("ENDPOINTS_SINGLE_APPLICATION_MODE_TIMEZONE_ID"))
+        .unwrap_or_else(|| "UTC".to_string());
+    let timezone = match jiff::tz::TimeZone::get(&timezone_name) {
+        Ok(tz) => tz,
+        Err(e) => {
+            eprintln!("--timezone '{timezone_name}': {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}/", args.listen));
+    if !base_url.ends_with('/') {
+        base_url.push('/');
+    }
     let settings = Settings {
         check_hash: hash_check,
         display_expected_hash: env_var("ENDPOINTS_DISPLAY_EXPECTED_HASH")
             .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+        debug_allowed: args.debug_allowed,
+        timezone,
+        base_url,
+        clock: endpoints::engine::Clock::system(),
     };
     let apps = match applications(&args) {
         Ok(a) => a,
@@ -250,7 +343,25 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut state = server::State::empty(limits, settings);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let store = match runtime.block_on(open_store(&args.store)) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("cannot open the state store: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!("state: {}", store.describe());
+    let mut state = server::State::with_store(limits, settings, store);
     let mut failed = false;
     for (name, dir, environment) in apps {
         let options = LoadOptions {
@@ -285,16 +396,6 @@ fn serve(args: ServeArgs) -> ExitCode {
             "hash checking is disabled: every endpoint accepts unauthenticated requests"
         );
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let state = Arc::new(state);
     let _watching = (!args.no_watch).then(|| server::watch::Watching::start(state.clone()));
     let grace = Duration::from_secs(args.shutdown_timeout);
@@ -302,6 +403,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         tracing::info!("serving on http://{}", listener.local_addr()?);
         spawn_reload_on_hangup(state.clone());
+        spawn_retention(state.clone(), args.log_retention_days);
         server::serve(listener, state, shutdown_signal(), grace).await
     });
     match result {
@@ -314,6 +416,140 @@ fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+async fn open_store(
+    args: &StoreArgs,
+) -> Result<Arc<dyn endpoints::store::Store>, endpoints::store::StoreError> {
+    endpoints::store::open(
+        args.database.as_deref(),
+        &args.data_dir.join("endpoints.db"),
+    )
+    .await
+}
+
+/// Deletes request-log entries older than `days` (and expired short links) at start and then every hour.
+fn spawn_retention(state: Arc<server::State>, days: u32) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let now = state.settings.clock.now_ms();
+            let before = now - i64::from(days) * 86_400_000;
+            match state.store.expire(before, now).await {
+                Ok(x) if x.log_entries + x.short_links > 0 => tracing::info!(
+                    "retention: removed {} request-log entries older than {days} days and {} expired short links",
+                    x.log_entries,
+                    x.short_links
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "retention failed"),
+            }
+        }
+    });
+}
+
+/// `endpoints log`: reads the request log of a running or stopped server.
+fn log_command(args: LogArgs) -> ExitCode {
+    use endpoints::store::LogQuery;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let status = match args.status.as_deref().map(parse_status_filter) {
+        None => None,
+        Some(Some(s)) => Some(s),
+        Some(None) => {
+            eprintln!("--status takes a status (404) or a class (4xx)");
+            return ExitCode::from(2);
+        }
+    };
+    let since_ms = match args.since.as_deref().map(parse_age) {
+        None => None,
+        Some(Some(ms)) => Some(endpoints::engine::Clock::system().now_ms() - ms),
+        Some(None) => {
+            eprintln!("--since takes an age such as 90s, 15m, 1h or 2d");
+            return ExitCode::from(2);
+        }
+    };
+    let details = args.show.is_some();
+    let query = LogQuery {
+        application: args.application.clone(),
+        environment: args.environment.clone(),
+        endpoint: args.endpoint.clone(),
+        status,
+        since_ms,
+        request_id: args.show.clone().or(args.request_id.clone()),
+        limit: if details { 1 } else { args.limit },
+        details,
+    };
+    let result = runtime.block_on(async {
+        let store: Arc<dyn endpoints::store::Store> = match args.store.database.as_deref() {
+            Some(url) if !url.is_empty() => {
+                endpoints::store::open(Some(url), Path::new("")).await?
+            }
+            _ => {
+                let path = args.store.data_dir.join("endpoints.db");
+                Arc::new(
+                    tokio::task::spawn_blocking(move || {
+                        endpoints::store::sqlite::SqliteStore::open_reader(&path)
+                    })
+                    .await
+                    .map_err(|e| endpoints::store::StoreError::Other(e.to_string()))??,
+                )
+            }
+        };
+        store.entries(query).await
+    });
+    let entries = match result {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("cannot read the request log: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(id) = &args.show {
+        let Some(e) = entries.first() else {
+            eprintln!("no request-log entry with request id '{id}'");
+            return ExitCode::FAILURE;
+        };
+        print!("{}", endpoints::store::format_entry(e));
+        return ExitCode::SUCCESS;
+    }
+    for e in entries.iter().rev() {
+        println!("{}", endpoints::store::format_line(e));
+    }
+    ExitCode::SUCCESS
+}
+
+/// `404` → (404, 404); `4xx` → (400, 499).
+fn parse_status_filter(s: &str) -> Option<(u16, u16)> {
+    let b = s.as_bytes();
+    if b.len() == 3 && b[0].is_ascii_digit() && b[1..].eq_ignore_ascii_case(b"xx") {
+        let c = u16::from(b[0] - b'0') * 100;
+        return Some((c, c + 99));
+    }
+    s.parse::<u16>().ok().map(|c| (c, c))
+}
+
+/// `90s`, `15m`, `1h`, `2d` → milliseconds.
+fn parse_age(s: &str) -> Option<i64> {
+    let (n, unit) = s.split_at(s.len().checked_sub(1)?);
+    let n: i64 = n.parse().ok()?;
+    let ms = match unit {
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(ms)
 }
 
 /// `kill -HUP` reloads every application.

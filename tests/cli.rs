@@ -473,7 +473,7 @@ fn check_reports_task_errors() {
         "APP/endpoints.xml:20:63: timeout-ms=\"50\" must be a whole number from 100 to 600000",
         "APP/endpoints.xml:20:79: success-status: 'abc' is neither a status code (e.g. 201) nor a class (e.g. 2xx)",
         "APP/endpoints.xml:23:11: 1st <task>: unknown task class 'com.example.Custom'; known are endpoints.task.HttpRequestTask, endpoints.task.EmailTask, endpoints.task.SaveUploadsTask, endpoints.task.RequestLogExpressionCaptureTask, endpoints.task.CreateShortLinkToEndpointTask",
-        "APP/endpoints.xml:24:11: 2nd <task>: <task class='endpoints.task.RequestLogExpressionCaptureTask'> is not supported yet (it needs the request log, which arrives in a later release)",
+        "APP/endpoints.xml:24:66: 2nd <task>: 'key' may not contain parameters such as ${foo}",
         "APP/endpoints.xml:25:33: timeout-ms=\"10\" must be a whole number from 100 to 600000",
         "19 error(s), 0 warning(s)",
     ];

@@ -15,6 +15,19 @@ use endpoints::config::email::{
 use endpoints::config::template::Scope;
 use endpoints::config::{self, Application, Diagnostics, LoadOptions};
 use endpoints::engine::data_source::Ctx;
+
+fn journal(app: &endpoints::config::Application) -> endpoints::engine::journal::Journal {
+    let store: std::sync::Arc<dyn endpoints::store::Store> = std::sync::Arc::new(
+        endpoints::store::sqlite::SqliteStore::temporary().expect("state store"),
+    );
+    endpoints::engine::journal::Journal::new(
+        &store,
+        &app.name,
+        endpoints::engine::Environment::Live,
+        0,
+        &endpoints::engine::Settings::default(),
+    )
+}
 use endpoints::engine::email::{build_messages, send};
 use endpoints::request::Upload;
 use serde_json::Value;
@@ -292,6 +305,7 @@ async fn messages_are_built_and_sent_through_smtp() {
     let upload_bytes: Vec<u8> = (0..=255u8).chain([0, b'\n', b'\r', b'.', b'\n']).collect();
     let uploads = vec![upload(&upload_bytes)];
     let values = vec!["42".to_string(), "rid-1".to_string()];
+    let journal = journal(&app);
     let ctx = Ctx {
         app: &app,
         params: vec![
@@ -300,6 +314,7 @@ async fn messages_are_built_and_sent_through_smtp() {
         ],
         unknown_empty: false,
         uploads: &uploads,
+        journal: &journal,
     };
     let messages = build_messages(&task, &app, &values, "||", &ctx, &uploads)
         .await
@@ -424,11 +439,13 @@ async fn unreachable_server_is_a_failure_that_names_no_address() {
     let (task, m) = parse_task(&app, TASK);
     let task = task.unwrap_or_else(|| panic!("{m:?}"));
     let values = vec!["43".to_string(), "".to_string()];
+    let journal = journal(&app);
     let ctx = Ctx {
         app: &app,
         params: vec![("n".into(), "43".into()), ("request-id".into(), "".into())],
         unknown_empty: false,
         uploads: &[],
+        journal: &journal,
     };
     let messages = build_messages(&task, &app, &values, "||", &ctx, &[])
         .await
@@ -490,11 +507,13 @@ async fn addresses_must_be_single_and_valid() {
         ("no address", false),
     ] {
         let values = vec![to.to_string(), "rid".to_string()];
+        let journal = journal(&app);
         let ctx = Ctx {
             app: &app,
             params: vec![("n".into(), to.into()), ("request-id".into(), "rid".into())],
             unknown_empty: false,
             uploads: &[],
+            journal: &journal,
         };
         let result = build_messages(&task, &app, &values, "||", &ctx, &[]).await;
         assert_eq!(result.is_ok(), ok, "{to:?}: {:?}", result.err());

@@ -44,6 +44,10 @@ pub enum CommandKind {
         id: Option<Pattern>,
     },
     XmlFromDatabase(Box<super::database::DatabaseQuery>),
+    /// `<on-demand-incrementing-number type="…"/>` (§10.2).
+    OnDemandNumber(crate::store::NumberKind),
+    /// `<request-log/>`: the stored entries of this application and environment.
+    RequestLog,
 }
 
 #[derive(Debug, Clone)]
@@ -73,7 +77,10 @@ impl Command {
                 v
             }
             CommandKind::XmlFromDatabase(q) => q.patterns(),
-            CommandKind::Parameters | CommandKind::ApplicationIntrospection => Vec::new(),
+            CommandKind::Parameters
+            | CommandKind::ApplicationIntrospection
+            | CommandKind::OnDemandNumber(_)
+            | CommandKind::RequestLog => Vec::new(),
         }
     }
 }
@@ -231,14 +238,7 @@ fn parse_post_process(
     })
 }
 
-const NOT_YET: [&str; 6] = [
-    "on-demand-incrementing-number",
-    "request-log",
-    "aws-s3-keys",
-    "aws-s3-object",
-    "data-driven-cms",
-    "command",
-];
+const NOT_YET: [&str; 4] = ["aws-s3-keys", "aws-s3-object", "data-driven-cms", "command"];
 
 /// Parses one data-source command element; `None` if it is broken (reported).
 pub fn parse_command(
@@ -293,6 +293,39 @@ pub fn parse_command(
             xml::check_attributes(file, node, &[], diags);
             ok &= only_post_process(diags);
             CommandKind::ApplicationIntrospection
+        }
+        "on-demand-incrementing-number" => {
+            xml::check_attributes(file, node, &["type"], diags);
+            ok &= only_post_process(diags);
+            let t = node.attribute("type").unwrap_or("");
+            match crate::store::NumberKind::parse(t) {
+                Some(k) => CommandKind::OnDemandNumber(k),
+                None => {
+                    diags.error(
+                        file,
+                        xml::attr_pos(node, "type"),
+                        format!(
+                            "type='{t}' invalid: should be one of 'perpetual', 'year', 'month'"
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        "request-log" => {
+            xml::check_attributes(file, node, &[], diags);
+            if let Some(c) = xml::elements(node).next() {
+                diags.error(
+                    file,
+                    xml::pos(c),
+                    format!(
+                        "Unexpected element <{}> in <request-log>; it takes no children (not even <post-process>)",
+                        xml::name(c)
+                    ),
+                );
+                return None;
+            }
+            CommandKind::RequestLog
         }
         "md5" => {
             xml::check_attributes(file, node, &["message-string", "id"], diags);

@@ -116,8 +116,79 @@ pub fn parse(text: &str, ctx: &mut Context, diags: &mut Diagnostics) -> Vec<Endp
     for f in &found {
         endpoints.push(compile_endpoint(f, &by_name, ctx, diags));
     }
-    check_forward_cycles(&file, &found, &endpoints, diags);
+    if check_forward_cycles(&file, &found, &endpoints, diags) {
+        check_capture_keys(&file, &found, &endpoints, diags);
+    }
     endpoints
+}
+
+/// Request-log capture keys must be unique along every forward chain (§1.5); different branches may share a key.
+fn check_capture_keys(
+    file: &Path,
+    found: &[Found],
+    endpoints: &[Endpoint],
+    diags: &mut Diagnostics,
+) {
+    fn keys(e: &Endpoint) -> Vec<&str> {
+        e.tasks
+            .iter()
+            .filter_map(|t| match &t.kind {
+                super::task::TaskKind::Capture(c) => Some(c.key.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+    let mut reported: std::collections::HashSet<(String, Vec<usize>)> = Default::default();
+    // Depth-first along forwards (acyclic: checked before); `path` holds the endpoints of the chain so far.
+    fn walk<'e>(
+        n: usize,
+        endpoints: &'e [Endpoint],
+        path: &mut Vec<usize>,
+        seen: &mut Vec<(&'e str, usize)>,
+        out: &mut Vec<(String, Vec<usize>)>,
+    ) {
+        path.push(n);
+        let mut added = 0;
+        for k in keys(&endpoints[n]) {
+            if let Some(&(_, first)) = seen.iter().find(|(s, _)| *s == k) {
+                let start = path.iter().position(|&p| p == first).unwrap_or(0);
+                let mut chain: Vec<usize> = path[start..].to_vec();
+                chain.dedup();
+                out.push((k.to_string(), chain));
+            } else {
+                seen.push((k, n));
+                added += 1;
+            }
+        }
+        for s in &endpoints[n].successes {
+            if let Action::Forward(f) = &s.action {
+                walk(f.target_index, endpoints, path, seen, out);
+            }
+        }
+        seen.truncate(seen.len() - added);
+        path.pop();
+    }
+    for n in 0..endpoints.len() {
+        let mut out = Vec::new();
+        walk(n, endpoints, &mut Vec::new(), &mut Vec::new(), &mut out);
+        for (key, chain) in out {
+            if !reported.insert((key.clone(), chain.clone())) {
+                continue;
+            }
+            let names: Vec<String> = chain
+                .iter()
+                .map(|&e| format!("'{}'", endpoints[e].name))
+                .collect();
+            diags.error(
+                file,
+                xml::pos(found[chain[0]].node),
+                format!(
+                    "Request Log Expression Capture Key '{key}' appears multiple times across endpoints {}",
+                    names.join(" -> ")
+                ),
+            );
+        }
+    }
 }
 
 /// The `<authentication>` child of `node`, else `inherited`.
@@ -1084,12 +1155,13 @@ fn has_scheme_and_host(prefix: &str) -> bool {
     }
 }
 
+/// Reports forward cycles; true if there are none.
 fn check_forward_cycles(
     file: &Path,
     found: &[Found],
     endpoints: &[Endpoint],
     diags: &mut Diagnostics,
-) {
+) -> bool {
     // Edges from every <success> forward.
     let edges: Vec<Vec<usize>> = endpoints
         .iter()
@@ -1167,4 +1239,5 @@ fn check_forward_cycles(
         );
         reported.push(rotated);
     }
+    reported.is_empty()
 }

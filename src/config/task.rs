@@ -126,6 +126,21 @@ pub struct OutputValue {
     pub regex: Option<(String, regex::Regex)>,
 }
 
+/// `endpoints.task.RequestLogExpressionCaptureTask`: `captures[key] = value` in the request log.
+#[derive(Debug, Clone)]
+pub struct CaptureTask {
+    pub key: String,
+    pub value: super::template::Template,
+}
+
+/// `endpoints.task.CreateShortLinkToEndpointTask`.
+#[derive(Debug, Clone)]
+pub struct ShortLinkTask {
+    pub destination: String,
+    pub output: String,
+    pub expires_minutes: i64,
+}
+
 /// `endpoints.task.SaveUploadsTask` (an extension): the request's uploaded files, and optionally a metadata file
 /// with its parameters, written into `directory` below `base-directory`.
 #[derive(Debug, Clone)]
@@ -153,6 +168,8 @@ pub enum TaskKind {
     Http(HttpTask),
     SaveUploads(SaveUploadsTask),
     Email(Box<crate::config::email::EmailTask>),
+    Capture(CaptureTask),
+    ShortLink(ShortLinkTask),
 }
 
 #[derive(Debug)]
@@ -172,7 +189,8 @@ impl Task {
     pub fn outputs(&self) -> Vec<&str> {
         match &self.kind {
             TaskKind::Http(h) => h.outputs.iter().map(|o| o.name.as_str()).collect(),
-            TaskKind::Email(_) | TaskKind::SaveUploads(_) => Vec::new(),
+            TaskKind::ShortLink(s) => vec![s.output.as_str()],
+            TaskKind::Email(_) | TaskKind::SaveUploads(_) | TaskKind::Capture(_) => Vec::new(),
         }
     }
 }
@@ -299,12 +317,17 @@ pub fn parse_task(
         "endpoints.task.RequestLogExpressionCaptureTask"
             | "endpoints.task.CreateShortLinkToEndpointTask"
     ) {
-        diags.error(
-            file,
-            xml::attr_pos(node, "class"),
-            format!("{label}: <task class='{class}'> is not supported yet (it needs the request log, which arrives in a later release)"),
-        );
-        return None;
+        if let Some(c) = xml::elements(node).next() {
+            diags.error(
+                file,
+                xml::pos(c),
+                format!(
+                    "{label}: <task class='{class}'> takes no child elements (found <{}>)",
+                    xml::name(c)
+                ),
+            );
+            return None;
+        }
     }
     let decl = declared(file, node, diags);
     let inputs: Vec<String> = decl.inputs.iter().map(|(n, _)| n.clone()).collect();
@@ -437,6 +460,84 @@ pub fn parse_task(
                 options,
                 ignore_if_error,
                 outputs,
+            })
+        }
+        "endpoints.task.RequestLogExpressionCaptureTask" => {
+            let mut allowed = vec!["class", "id", "if", "key", "value"];
+            allowed.extend(super::condition::OPERATOR_ATTRIBUTES);
+            xml::check_attributes(file, node, &allowed, diags);
+            let (Some(key), Some(value)) = (node.attribute("key"), node.attribute("value")) else {
+                diags.error(
+                    file,
+                    pos,
+                    format!("{label}: needs the attributes 'key' and 'value'"),
+                );
+                return None;
+            };
+            if key.contains("${") {
+                diags.error(
+                    file,
+                    xml::attr_pos(node, "key"),
+                    format!("{label}: 'key' may not contain parameters such as ${{foo}}"),
+                );
+                return None;
+            }
+            let value = match super::template::Template::compile(value, &scope) {
+                Ok(t) => t,
+                Err(e) => {
+                    diags.error(
+                        file,
+                        xml::attr_pos(node, "value"),
+                        format!("{label}: value: {e}"),
+                    );
+                    return None;
+                }
+            };
+            TaskKind::Capture(CaptureTask {
+                key: key.to_string(),
+                value,
+            })
+        }
+        "endpoints.task.CreateShortLinkToEndpointTask" => {
+            let mut allowed = vec![
+                "class",
+                "id",
+                "if",
+                "destination-endpoint-name",
+                "output-intermediate-value",
+                "expires-in-minutes",
+            ];
+            allowed.extend(super::condition::OPERATOR_ATTRIBUTES);
+            xml::check_attributes(file, node, &allowed, diags);
+            let (Some(destination), Some(output), Some(expires)) = (
+                node.attribute("destination-endpoint-name"),
+                node.attribute("output-intermediate-value"),
+                node.attribute("expires-in-minutes"),
+            ) else {
+                diags.error(
+                    file,
+                    pos,
+                    format!("{label}: needs the attributes 'destination-endpoint-name', 'output-intermediate-value' and 'expires-in-minutes'"),
+                );
+                return None;
+            };
+            let Some(minutes) = expires
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|m| (1..=100 * 366 * 24 * 60).contains(m))
+            else {
+                diags.error(
+                    file,
+                    xml::attr_pos(node, "expires-in-minutes"),
+                    format!("{label}: expires-in-minutes='{expires}' must be a whole number of minutes (1 to 100 years)"),
+                );
+                return None;
+            };
+            TaskKind::ShortLink(ShortLinkTask {
+                destination: destination.to_string(),
+                output: output.to_string(),
+                expires_minutes: minutes,
             })
         }
         "endpoints.task.SaveUploadsTask" => {

@@ -25,6 +25,8 @@ pub struct Ctx<'a> {
     /// The parameter-transformation context: unknown placeholders become `""`.
     pub unknown_empty: bool,
     pub uploads: &'a [Upload],
+    /// The request's numbers, captures and short links.
+    pub journal: &'a super::journal::Journal,
 }
 
 impl Ctx<'_> {
@@ -234,6 +236,14 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                 super::database::run(q, &lookup, ctx.unknown_empty).await?,
             ])
         }
+        CommandKind::OnDemandNumber(kind) => {
+            let n = ctx.journal.number(*kind).await?;
+            Ok(vec![format!(
+                "<on-demand-incrementing-number type=\"{}\">{n}</on-demand-incrementing-number>",
+                kind.as_str()
+            )])
+        }
+        CommandKind::RequestLog => Ok(vec![request_log_xml(ctx).await?]),
         CommandKind::ApplicationIntrospection => {
             let root = ctx.app.layout.config_dir.clone();
             let out = tokio::task::spawn_blocking(move || introspect(&root))
@@ -279,6 +289,93 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
             }])
         }
     }
+}
+
+/// Most entries `<request-log/>` returns (the newest ones, oldest first).
+const REQUEST_LOG_LIMIT: usize = 10_000;
+
+/// `<request-log>`: the stored entries of this application and environment, oldest first (§8.2).
+async fn request_log_xml(ctx: &Ctx<'_>) -> Result<String, Failure> {
+    let j = ctx.journal;
+    let mut entries = j
+        .store()
+        .entries(crate::store::LogQuery {
+            application: Some(j.application.clone()),
+            environment: Some(j.environment.as_str().to_string()),
+            limit: REQUEST_LOG_LIMIT,
+            details: true,
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| super::journal::store_failure("reading the request log", &e))?;
+    entries.reverse();
+    let mut s = String::from("<request-log>");
+    let text = |name: &str, v: &str, s: &mut String| {
+        s.push('<');
+        s.push_str(name);
+        s.push('>');
+        escape_xml(v, s);
+        s.push_str("</");
+        s.push_str(name);
+        s.push('>');
+    };
+    for e in &entries {
+        s.push_str("<request-log-entry>");
+        text("request-id", &e.request_id, &mut s);
+        text("endpoint", &e.endpoint, &mut s);
+        text(
+            "datetime-utc",
+            &crate::store::utc_datetime(e.datetime_ms),
+            &mut s,
+        );
+        text("status-code", &e.status_code.to_string(), &mut s);
+        if let Some(m) = &e.exception_message {
+            text("exception-message", m, &mut s);
+        }
+        text("user-agent", &e.user_agent, &mut s);
+        text("environment", &e.environment, &mut s);
+        if let Some(u) = &e.http_request_failed_url {
+            text("http-request-failed-url", u, &mut s);
+        }
+        if let Some(c) = e.http_request_failed_status_code {
+            text("http-request-failed-status-code", &c.to_string(), &mut s);
+        }
+        if let Some(m) = &e.xslt_parameter_error_message {
+            text("xslt-parameter-error-message", m, &mut s);
+        }
+        let names = [
+            "on-demand-perpetual-incrementing-number",
+            "on-demand-perpetual-year-number",
+            "on-demand-perpetual-month-number",
+        ];
+        // Reference order: perpetual, month, year.
+        for k in [0, 2, 1] {
+            if let Some(n) = e.numbers[k] {
+                text(names[k], &n.to_string(), &mut s);
+            }
+        }
+        for doc in [
+            &e.parameter_transformation_input,
+            &e.parameter_transformation_output,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(root) = root_element_source(doc) {
+                s.push_str(root);
+            }
+        }
+        for (k, v) in &e.captures {
+            s.push_str("<expression-capture key=\"");
+            escape_xml(k, &mut s);
+            s.push_str("\">");
+            escape_xml(v, &mut s);
+            s.push_str("</expression-capture>");
+        }
+        s.push_str("</request-log-entry>");
+    }
+    s.push_str("</request-log>");
+    Ok(s)
 }
 
 /// An upstream response as one XML element (§8.2 `<xml-from-url>`).

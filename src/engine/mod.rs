@@ -10,6 +10,7 @@ pub mod failure;
 pub mod files;
 pub mod hash;
 pub mod http;
+pub mod journal;
 pub mod ooxml;
 pub mod parameter_transformation;
 pub mod pdf;
@@ -50,6 +51,35 @@ impl Environment {
     }
 }
 
+/// The current time in Unix milliseconds; replaceable so that tests can move time (month rollover, expiry).
+#[derive(Clone)]
+pub struct Clock(std::sync::Arc<dyn Fn() -> i64 + Send + Sync>);
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock(std::sync::Arc::new(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis() as i64)
+                .unwrap_or(0)
+        }))
+    }
+
+    pub fn new(f: impl Fn() -> i64 + Send + Sync + 'static) -> Clock {
+        Clock(std::sync::Arc::new(f))
+    }
+
+    pub fn now_ms(&self) -> i64 {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Clock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clock")
+    }
+}
+
 /// Engine-wide switches (from the command line and environment).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -57,6 +87,13 @@ pub struct Settings {
     pub check_hash: bool,
     /// `ENDPOINTS_DISPLAY_EXPECTED_HASH`: put the expected hash into the 401 message (never on a live system).
     pub display_expected_hash: bool,
+    /// `--debug-allowed` / `ENDPOINTS_DEBUG_ALLOWED`: `debug=true` records the request's debug documents.
+    pub debug_allowed: bool,
+    /// `--timezone` / `ENDPOINTS_TIMEZONE`: the time zone of the year and month of on-demand numbers.
+    pub timezone: jiff::tz::TimeZone,
+    /// `--base-url` / `ENDPOINTS_BASE_URL`, ending in `/`: short links are `{base_url}shortlink/{code}`.
+    pub base_url: String,
+    pub clock: Clock,
 }
 
 impl Default for Settings {
@@ -64,6 +101,10 @@ impl Default for Settings {
         Settings {
             check_hash: true,
             display_expected_hash: false,
+            debug_allowed: false,
+            timezone: jiff::tz::TimeZone::UTC,
+            base_url: "http://127.0.0.1:8080/".to_string(),
+            clock: Clock::system(),
         }
     }
 }
@@ -133,24 +174,115 @@ pub struct Call<'a> {
     pub settings: &'a Settings,
     /// E-mails built by tasks; sent only when the request succeeds.
     pub outbox: task::Outbox,
+    /// Numbers, captures and short links of the success flow; committed with the request-log entry.
+    pub journal: journal::Journal,
+    /// A short link runs its endpoint without the hash or `<authentication>` check.
+    pub skip_authentication: bool,
 }
 
-/// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`.
+/// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`. Either way one request-log
+/// entry is written (with the success flow's numbers, captures and short links, or with none of them) before the
+/// response is returned.
 pub async fn execute(call: Call<'_>) -> Response {
-    let result = match run(&call).await {
-        Ok(r) => commit(&call).await.map(|()| r),
-        Err(f) => Err(f),
-    };
-    match result {
-        Ok(r) => r,
-        Err(f) => {
-            let mut r = error_response(&call, &call.app.endpoints[call.endpoint], &f).await;
-            if r.status == StatusCode::UNAUTHORIZED {
-                r.www_authenticate = f.www_authenticate;
+    let failure = match run(&call).await {
+        Ok(r) => match commit(&call).await {
+            Ok(()) => {
+                let pt = call.journal.take_pt();
+                let entry = log_entry(&call, r.status, None, pt);
+                match call.journal.commit(entry).await {
+                    Ok(()) => return r,
+                    Err(e) => journal::store_failure("writing the request log", &e),
+                }
             }
-            r
+            Err(f) => f,
+        },
+        Err(f) => f,
+    };
+    // The error flow: the success flow's numbers, captures and short links are rolled back; the `<error>` output
+    // may fetch numbers of its own, which its log entry consumes.
+    let pt = call.journal.take_pt();
+    call.journal.rollback().await;
+    let journal = journal::Journal::new(
+        call.journal.store(),
+        &call.app.name,
+        call.environment,
+        call.journal.started_ms,
+        call.settings,
+    );
+    let mut r = error_response(
+        &call,
+        &call.app.endpoints[call.endpoint],
+        &failure,
+        &journal,
+    )
+    .await;
+    if r.status == StatusCode::UNAUTHORIZED {
+        r.www_authenticate = failure.www_authenticate;
+    }
+    let entry = log_entry(&call, r.status, Some(&failure), pt);
+    if let Err(e) = journal.commit(entry).await {
+        tracing::error!(request_id = call.request_id, error = %e, "cannot write the request log entry of a failed request");
+    }
+    r
+}
+
+/// Whether this request's debug documents are recorded: `debug=true` where the application allows it, or
+/// `verbose=true` on a request that failed.
+fn record_debug(call: &Call<'_>, status: StatusCode) -> bool {
+    (call.settings.debug_allowed && call.input.debug)
+        || (call.input.verbose && status.as_u16() >= 400)
+}
+
+/// Whether the parameter transformation's documents may be wanted by [`record_debug`].
+pub fn may_record_debug(call: &Call<'_>) -> bool {
+    (call.settings.debug_allowed && call.input.debug) || call.input.verbose
+}
+
+fn log_entry(
+    call: &Call<'_>,
+    status: StatusCode,
+    failure: Option<&Failure>,
+    pt: (Option<String>, Option<String>),
+) -> crate::store::LogEntry {
+    let input = call.input;
+    let mut e = crate::store::LogEntry {
+        request_id: call.request_id.to_string(),
+        application: call.app.name.clone(),
+        environment: call.environment.as_str().to_string(),
+        endpoint: call.app.endpoints[call.endpoint].name.clone(),
+        datetime_ms: call.journal.started_ms,
+        status_code: status.as_u16(),
+        user_agent: input
+            .headers
+            .get(::http::header::USER_AGENT)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    if let Some(f) = failure {
+        e.exception_message = Some(match &f.detail {
+            Some(d) => format!("{}: {d}", f.message),
+            None => f.message.clone(),
+        });
+        if let Some(h) = &f.http_failure {
+            e.http_request_failed_url = Some(h.0.clone());
+            e.http_request_failed_status_code = h.1;
+        }
+        e.xslt_parameter_error_message = f.parameter_transformation_error.clone();
+    }
+    if record_debug(call, status) {
+        e.parameter_transformation_input = pt.0;
+        e.parameter_transformation_output = pt.1;
+        if let Some(ct) = &input.content_type {
+            e.request_content_type = Some(ct.clone());
+            e.request_body = input
+                .signed_body
+                .as_ref()
+                .or(input.raw_body.as_ref())
+                .map(|b| b.to_vec());
         }
     }
+    e
 }
 
 /// The request succeeded: now send its e-mails (an SMTP failure turns it into the error flow).
@@ -187,6 +319,7 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     let hash_after_transformation =
         endpoint.parameter_transformation.is_some() && !endpoint.include_in_hash.is_empty();
     match &endpoint.authentication {
+        _ if call.skip_authentication => {}
         Some(auth) => {
             let body = input.signed_body.as_deref().unwrap_or(&[]);
             let by_hash = auth.allows_hash()
@@ -203,7 +336,10 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
                 return Err(f);
             }
         }
-        None if call.settings.check_hash && !hash_after_transformation => {
+        None if call.settings.check_hash
+            && !hash_after_transformation
+            && !call.skip_authentication =>
+        {
             check_hash(endpoint, call, &input.params, &app.secret_keys)?;
         }
         None => {}
@@ -233,7 +369,7 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
         Some(pt) => {
             let produced =
                 parameter_transformation::run(call, endpoint, pt, &input.params, true).await?;
-            if call.settings.check_hash && hash_after_transformation {
+            if call.settings.check_hash && hash_after_transformation && !call.skip_authentication {
                 check_hash(endpoint, call, &produced, &app.secret_keys)?;
             }
             resolve_parameters(endpoint, &produced, call.request_id)?
@@ -323,7 +459,7 @@ async fn choose_success(
 
 /// The data-source context of a `<success>`: the endpoint's parameters, `request-id` and the success's inputs.
 fn success_context<'a>(
-    call: &Call<'a>,
+    call: &'a Call<'_>,
     endpoint: &Endpoint,
     values: &[String],
     inputs: &[String],
@@ -342,6 +478,7 @@ fn success_context<'a>(
         params,
         unknown_empty: false,
         uploads: &call.input.uploads,
+        journal: &call.journal,
     }
 }
 
@@ -566,7 +703,12 @@ fn is_absolute_url(url: &str) -> bool {
 
 /// The error flow: the endpoint's `<error>` rendered with `${internal-error-text}`,
 /// `${parameter-transformation-error-text}` and `${request-id}`; without one, a short plain-text reason.
-pub async fn error_response(call: &Call<'_>, endpoint: &Endpoint, failure: &Failure) -> Response {
+pub async fn error_response(
+    call: &Call<'_>,
+    endpoint: &Endpoint,
+    failure: &Failure,
+    journal: &journal::Journal,
+) -> Response {
     let request_id = call.request_id;
     if let Some(detail) = &failure.detail {
         tracing::error!(request_id, endpoint = %endpoint.name, detail = %detail, "request failed");
@@ -613,6 +755,7 @@ pub async fn error_response(call: &Call<'_>, endpoint: &Endpoint, failure: &Fail
             .collect(),
         unknown_empty: false,
         uploads: &call.input.uploads,
+        journal,
     };
     let rendered = match &error.action {
         Action::Redirect(_) => {

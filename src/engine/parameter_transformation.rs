@@ -130,15 +130,13 @@ pub async fn run(
     }
     doc.push_str("</input-from-request><input-from-application>");
     element("application", &call.app.name, &mut doc);
+    if call.settings.debug_allowed {
+        doc.push_str("<debug-allowed/>");
+    }
     if let Some(k) = call.app.secret_keys.first() {
         element("secret-key", k, &mut doc);
     }
-    if let Some(base) = std::env::var("ENDPOINTS_BASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        element("base-url", &base, &mut doc);
-    }
+    element("base-url", &call.settings.base_url, &mut doc);
     doc.push_str("</input-from-application>");
 
     // Data sources see the request parameters (none for XML/JSON bodies) and request-id; unknown → "".
@@ -153,13 +151,23 @@ pub async fn run(
         params: ds_params,
         unknown_empty: true,
         uploads: &input.uploads,
+        journal: &call.journal,
     };
     for e in data_source::run_commands(&pt.commands, &ctx).await? {
         doc.push_str(&e);
     }
     doc.push_str("</parameter-transformation-input>");
 
+    // Only the first endpoint's documents are logged, and only when debug capture may want them.
+    let record = with_body && super::may_record_debug(call);
+    if record {
+        call.journal.set_pt_input(doc.clone());
+    }
     let out = data_source::transform(pt.xslt.clone(), doc, Vec::new()).await?;
+    if record {
+        call.journal
+            .set_pt_output(String::from_utf8_lossy(&out).into_owned());
+    }
     interpret_output(endpoint, &out)
 }
 

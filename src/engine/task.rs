@@ -129,9 +129,32 @@ async fn run_one(
         params,
         unknown_empty: false,
         uploads: ctx.uploads,
+        journal: ctx.journal,
     };
     match &task.kind {
         TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
+        TaskKind::Capture(c) => {
+            ctx.journal.capture(&c.key, c.value.expand(&task_values));
+            Ok(Vec::new())
+        }
+        TaskKind::ShortLink(s) => {
+            // Written with the request's log entry; rolled back if the request fails.
+            let j = ctx.journal;
+            let code = crate::store::short_link_code();
+            j.add_short_link(crate::store::ShortLink {
+                code: code.clone(),
+                application: j.application.clone(),
+                environment: j.environment.as_str().to_string(),
+                endpoint: s.destination.clone(),
+                created_ms: j.started_ms,
+                expires_ms: j.started_ms.saturating_add(s.expires_minutes * 60_000),
+                parameters: ctx.params.clone(),
+            });
+            Ok(vec![(
+                s.output.clone(),
+                format!("{}shortlink/{code}", j.base_url),
+            )])
+        }
         TaskKind::SaveUploads(save) => {
             let dir = save.directory.expand(&task_values);
             let params = task_ctx.parameters_xml();

@@ -30,6 +30,8 @@ use tokio::net::TcpListener;
 use crate::config::{Application, LoadOptions};
 use crate::engine::{self, Environment, Failure, ResponseBody as EngineBody, Settings};
 use crate::request::{self, InputError, Limits};
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
 use body::ResponseBody;
 use metrics::Metrics;
 use site::Site;
@@ -42,16 +44,26 @@ pub struct State {
     pub limits: Limits,
     pub settings: Settings,
     pub metrics: Metrics,
+    /// Request log, numbers and short links.
+    pub store: Arc<dyn Store>,
 }
 
 impl State {
-    /// A state without applications; add them with [`State::add`].
+    /// A state without applications, keeping its state in a new temporary SQLite file (tests, embedding); add
+    /// applications with [`State::add`].
     pub fn empty(limits: Limits, settings: Settings) -> State {
+        let store = SqliteStore::temporary().expect("cannot create a temporary SQLite state store");
+        State::with_store(limits, settings, Arc::new(store))
+    }
+
+    /// A state without applications, keeping its state in `store`.
+    pub fn with_store(limits: Limits, settings: Settings, store: Arc<dyn Store>) -> State {
         State {
             sites: Vec::new(),
             limits,
             settings,
             metrics: Metrics::default(),
+            store,
         }
     }
 
@@ -224,6 +236,9 @@ async fn handle(
             (r, Outcome::none())
         }
         (&Method::OPTIONS, _) => (preflight(&req), Outcome::none()),
+        (&Method::GET | &Method::HEAD, p) if p.starts_with("/shortlink/") => {
+            short_link(&state, peer, req, &request_id).await
+        }
         (&Method::GET | &Method::HEAD | &Method::POST, _) => {
             endpoint_request(&state, peer, req, &request_id).await
         }
@@ -405,10 +420,12 @@ async fn endpoint_request(
 
     let (parts, body) = req.into_parts();
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
+    // Kept whole when a signature covers it, or when debug capture (asked for in the query string) may store it.
     let keep_body = endpoint
         .authentication
         .as_ref()
-        .is_some_and(|a| a.needs_body());
+        .is_some_and(|a| a.needs_body())
+        || debug_requested(parts.uri.query());
     let limits = &state.limits;
     let ip = Some(peer.ip());
     let read = async {
@@ -474,6 +491,13 @@ async fn endpoint_request(
             }
         },
     };
+    let journal = engine::journal::Journal::new(
+        &state.store,
+        &app.name,
+        environment,
+        state.settings.clock.now_ms(),
+        &state.settings,
+    );
     let result = engine::execute(engine::Call {
         app,
         endpoint: index,
@@ -483,12 +507,112 @@ async fn endpoint_request(
         request_id,
         settings: &state.settings,
         outbox: Default::default(),
+        journal,
+        skip_authentication: false,
     })
     .await;
     let (resp, bytes) = to_http(result, &parts, request_id).await;
     drop(input); // uploaded temporary files are removed here
     counters.count(resp.status().as_u16());
     (resp, outcome(bytes))
+}
+
+/// Whether the query string asks for `debug=true` or `verbose=true` (names and values case-insensitive).
+fn debug_requested(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        form_urlencoded::parse(q.as_bytes()).any(|(n, v)| {
+            (n.eq_ignore_ascii_case("debug") || n.eq_ignore_ascii_case("verbose"))
+                && v.eq_ignore_ascii_case("true")
+        })
+    })
+}
+
+/// `GET /shortlink/{code}` (§10.4): runs the stored endpoint with the stored parameters, without the hash check.
+async fn short_link(
+    state: &State,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    request_id: &str,
+) -> (Response<ResponseBody>, Outcome) {
+    let none = |r| (r, Outcome::none());
+    let path = req.uri().path();
+    let code = &path["/shortlink/".len()..];
+    let word = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if !word(code) {
+        return none(text(
+            StatusCode::BAD_REQUEST,
+            &format!("Request invalid: URL '{}' malformed", shorten(path)),
+        ));
+    }
+    let now = state.settings.clock.now_ms();
+    let link = match state.store.short_link(code, now).await {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return none(text(
+                StatusCode::NOT_FOUND,
+                &format!("Code '{}' not found", shorten(code)),
+            ))
+        }
+        Err(e) => {
+            tracing::error!(request_id, error = %e, "cannot read a short link");
+            return none(text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                &format!("An internal error occurred (request id {request_id})"),
+            ));
+        }
+    };
+    let environment = Environment::parse(&link.environment).unwrap_or(Environment::Live);
+    let site = state
+        .sites
+        .iter()
+        .find(|s| s.name == link.application && s.environment == environment)
+        .or_else(|| {
+            state
+                .sites
+                .iter()
+                .find(|s| s.name == link.application && s.environment == Environment::Live)
+        });
+    let Some(site) = site else {
+        return none(text(StatusCode::BAD_REQUEST, "Application specified in short link not found or not published on the environment specified in this short link"));
+    };
+    let loaded = site.current.load();
+    let app = &loaded.app;
+    let Some((index, endpoint)) = app.endpoint(&link.endpoint) else {
+        return none(text(
+            StatusCode::BAD_REQUEST,
+            "Endpoint specified in this short link not found in the application",
+        ));
+    };
+    let (parts, _body) = req.into_parts();
+    let mut input = request::from_query(&parts, Some(peer.ip()));
+    // Only debug/verbose come from the short link's own query; the parameters are the stored ones.
+    input.params = link.parameters;
+    let journal =
+        engine::journal::Journal::new(&state.store, &app.name, environment, now, &state.settings);
+    let result = engine::execute(engine::Call {
+        app,
+        endpoint: index,
+        environment,
+        input: &input,
+        input_failure: None,
+        request_id,
+        settings: &state.settings,
+        outbox: Default::default(),
+        journal,
+        skip_authentication: true,
+    })
+    .await;
+    let (resp, bytes) = to_http(result, &parts, request_id).await;
+    let counters = &loaded.counters[index];
+    counters.count(resp.status().as_u16());
+    (
+        resp,
+        Outcome {
+            endpoint: Some(endpoint.name.clone()),
+            bytes,
+            counted: true,
+        },
+    )
 }
 
 async fn to_http(

@@ -1,0 +1,149 @@
+//! What one request (one flow: success, or the error flow) records in the store: the on-demand numbers it fetched
+//! (lazily, once per kind), its request-log captures, the short links it created and the parameter transformation's
+//! documents for debug capture. [`Journal::commit`] writes all of it in one transaction; dropping the journal
+//! instead rolls back and gives the numbers back.
+
+use std::sync::{Arc, Mutex};
+
+use super::{Environment, Failure, Settings};
+use crate::store::{LogEntry, NumberKind, ShortLink, Store, StoreError, Tx, Writes};
+
+struct Numbers {
+    tx: Option<Box<dyn Tx>>,
+    values: [Option<i64>; 3],
+}
+
+pub struct Journal {
+    store: Arc<dyn Store>,
+    pub application: String,
+    pub environment: Environment,
+    /// Start of the request (Unix milliseconds): the instant that chooses the year and month of numbers.
+    pub started_ms: i64,
+    timezone: jiff::tz::TimeZone,
+    /// Where short links point (ends in `/`).
+    pub base_url: String,
+    numbers: tokio::sync::Mutex<Numbers>,
+    captures: Mutex<Vec<(String, String)>>,
+    short_links: Mutex<Vec<ShortLink>>,
+    /// The first endpoint's parameter-transformation input and output, when debug capture may want them.
+    pt: Mutex<(Option<String>, Option<String>)>,
+}
+
+impl Journal {
+    pub fn new(
+        store: &Arc<dyn Store>,
+        application: &str,
+        environment: Environment,
+        started_ms: i64,
+        settings: &Settings,
+    ) -> Journal {
+        Journal {
+            store: store.clone(),
+            application: application.to_string(),
+            environment,
+            started_ms,
+            timezone: settings.timezone.clone(),
+            base_url: settings.base_url.clone(),
+            numbers: tokio::sync::Mutex::new(Numbers {
+                tx: Some(store.begin(application, environment.as_str())),
+                values: [None; 3],
+            }),
+            captures: Mutex::new(Vec::new()),
+            short_links: Mutex::new(Vec::new()),
+            pt: Mutex::new((None, None)),
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The request's number of `kind`: fetched on first use (taking the application's number lock), then reused.
+    pub async fn number(&self, kind: NumberKind) -> Result<i64, Failure> {
+        let mut n = self.numbers.lock().await;
+        if let Some(v) = n.values[kind.index()] {
+            return Ok(v);
+        }
+        let range = crate::store::period(kind, self.started_ms, &self.timezone);
+        if kind != NumberKind::Perpetual && range.is_none() {
+            return Err(Failure::hidden("cannot compute the current year or month"));
+        }
+        let Some(tx) = n.tx.as_mut() else {
+            return Err(Failure::hidden("the request's transaction has ended"));
+        };
+        let v = tx
+            .next_number(kind, range)
+            .await
+            .map_err(|e| store_failure("fetching an on-demand number", &e))?;
+        n.values[kind.index()] = Some(v);
+        Ok(v)
+    }
+
+    /// `RequestLogExpressionCaptureTask`: the same key again overwrites.
+    pub fn capture(&self, key: &str, value: String) {
+        let mut c = self.captures.lock().unwrap_or_else(|p| p.into_inner());
+        match c.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value,
+            None => c.push((key.to_string(), value)),
+        }
+    }
+
+    pub fn add_short_link(&self, link: ShortLink) {
+        self.short_links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(link);
+    }
+
+    pub fn set_pt_input(&self, doc: String) {
+        self.pt.lock().unwrap_or_else(|p| p.into_inner()).0 = Some(doc);
+    }
+
+    pub fn set_pt_output(&self, doc: String) {
+        self.pt.lock().unwrap_or_else(|p| p.into_inner()).1 = Some(doc);
+    }
+
+    /// The parameter transformation's input and output recorded so far.
+    pub fn take_pt(&self) -> (Option<String>, Option<String>) {
+        std::mem::take(&mut *self.pt.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Rolls back: numbers are given back, captures and short links forgotten.
+    pub async fn rollback(&self) {
+        let mut n = self.numbers.lock().await;
+        n.tx.take();
+        n.values = [None; 3];
+        self.captures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.short_links
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
+    /// Writes `entry` with this journal's numbers, captures and short links, in one transaction.
+    pub async fn commit(&self, mut entry: LogEntry) -> Result<(), StoreError> {
+        let (tx, numbers) = {
+            let mut n = self.numbers.lock().await;
+            (n.tx.take(), n.values)
+        };
+        let Some(tx) = tx else {
+            return Err(StoreError::Other(
+                "the request's transaction has ended".into(),
+            ));
+        };
+        entry.numbers = numbers;
+        entry.captures =
+            std::mem::take(&mut *self.captures.lock().unwrap_or_else(|p| p.into_inner()));
+        let short_links =
+            std::mem::take(&mut *self.short_links.lock().unwrap_or_else(|p| p.into_inner()));
+        tx.commit(Writes { entry, short_links }).await
+    }
+}
+
+/// A store failure as the request sees it: an internal error whose detail goes to the log only.
+pub fn store_failure(doing: &str, e: &StoreError) -> Failure {
+    Failure::hidden(format!("state store failed while {doing}: {e}"))
+}

@@ -1,0 +1,440 @@
+//! The engine's state: request log, gapless on-demand numbers, short links and debug captures.
+//!
+//! One [`Store`] trait with two backends: SQLite (a file, the default, one engine process per file) and PostgreSQL
+//! (several engine processes share one database). The engine never knows which one it talks to.
+//!
+//! A request's writes are gathered in memory and written by [`Tx::commit`] in one transaction, before the response
+//! is sent. Only the on-demand numbers need the database during the request: the first number a request fetches
+//! takes the lock of its (application, environment) — an in-process mutex for SQLite, `SELECT … FOR UPDATE` on a lock
+//! row for PostgreSQL — and keeps it until the request commits or is dropped (rolled back). So the numbers of
+//! successful requests are exactly 1, 2, 3, … with no gap and no repeat, and a failed request gives its number back.
+//!
+//! Numbers live in `request_log_ids`, which is never expired (the reference computes them from the expiring log and
+//! can repeat them); retention deletes `request_log` rows, their captures and expired short links only.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What went wrong in the store; the text is for logs, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        StoreError::Postgres(match e.as_db_error() {
+            Some(db) => format!("{} ({})", db.message(), db.code().code()),
+            None => e.to_string(),
+        })
+    }
+}
+
+/// The three kinds of `<on-demand-incrementing-number type="…">`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberKind {
+    Perpetual,
+    Year,
+    Month,
+}
+
+impl NumberKind {
+    pub fn parse(s: &str) -> Option<NumberKind> {
+        match s {
+            "perpetual" => Some(NumberKind::Perpetual),
+            "year" => Some(NumberKind::Year),
+            "month" => Some(NumberKind::Month),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NumberKind::Perpetual => "perpetual",
+            NumberKind::Year => "year",
+            NumberKind::Month => "month",
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The column of `request_log_ids` holding this kind.
+    fn column(self) -> &'static str {
+        match self {
+            NumberKind::Perpetual => "perpetual_number",
+            NumberKind::Year => "year_number",
+            NumberKind::Month => "month_number",
+        }
+    }
+}
+
+/// The calendar year or month containing `now_ms` in `tz`, as `[start, end)` in Unix milliseconds.
+pub fn period(kind: NumberKind, now_ms: i64, tz: &jiff::tz::TimeZone) -> Option<(i64, i64)> {
+    use jiff::ToSpan;
+    let date = jiff::Timestamp::from_millisecond(now_ms)
+        .ok()?
+        .to_zoned_datetime(tz.clone())
+        .date();
+    let (first, next) = match kind {
+        NumberKind::Perpetual => return None,
+        NumberKind::Year => {
+            let f = date.first_of_year();
+            (f, f.checked_add(1.year()).ok()?)
+        }
+        NumberKind::Month => {
+            let f = date.first_of_month();
+            (f, f.checked_add(1.month()).ok()?)
+        }
+    };
+    let start = first
+        .to_zoned_datetime(tz.clone())
+        .ok()?
+        .timestamp()
+        .as_millisecond();
+    let end = next
+        .to_zoned_datetime(tz.clone())
+        .ok()?
+        .timestamp()
+        .as_millisecond();
+    Some((start, end))
+}
+
+/// One request-log entry (§10.1): the never-expiring ids and numbers, the expiring details, and the captures.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogEntry {
+    pub request_id: String,
+    pub application: String,
+    pub environment: String,
+    /// The endpoint named in the URL (a forward chain is logged once, under its first endpoint).
+    pub endpoint: String,
+    /// Start of the request, Unix milliseconds.
+    pub datetime_ms: i64,
+    /// `[perpetual, year, month]`, each only if fetched during the request.
+    pub numbers: [Option<i64>; 3],
+    pub status_code: u16,
+    pub user_agent: String,
+    pub exception_message: Option<String>,
+    pub http_request_failed_url: Option<String>,
+    pub http_request_failed_status_code: Option<u16>,
+    pub xslt_parameter_error_message: Option<String>,
+    pub parameter_transformation_input: Option<String>,
+    pub parameter_transformation_output: Option<String>,
+    pub request_content_type: Option<String>,
+    pub request_body: Option<Vec<u8>>,
+    /// `RequestLogExpressionCaptureTask` captures, sorted by lower-cased key when read back.
+    pub captures: Vec<(String, String)>,
+}
+
+/// A short link created by `CreateShortLinkToEndpointTask`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortLink {
+    pub code: String,
+    pub application: String,
+    pub environment: String,
+    pub endpoint: String,
+    pub created_ms: i64,
+    pub expires_ms: i64,
+    pub parameters: Vec<(String, String)>,
+}
+
+/// Everything one request writes.
+#[derive(Debug, Clone, Default)]
+pub struct Writes {
+    pub entry: LogEntry,
+    pub short_links: Vec<ShortLink>,
+}
+
+/// Which log entries to read (newest first, at most `limit`).
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub application: Option<String>,
+    pub environment: Option<String>,
+    pub endpoint: Option<String>,
+    /// Inclusive status range.
+    pub status: Option<(u16, u16)>,
+    pub since_ms: Option<i64>,
+    pub request_id: Option<String>,
+    pub limit: usize,
+    /// Also read the captures and the debug documents (PT input/output, request body).
+    pub details: bool,
+}
+
+/// What retention removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Expired {
+    pub log_entries: u64,
+    pub short_links: u64,
+}
+
+/// One request's transaction. Dropping it without [`Tx::commit`] rolls back (and releases the number lock).
+pub trait Tx: Send {
+    /// The next number of `kind` (`range`: the current year or month for those kinds). The first call takes the
+    /// (application, environment) lock, held until commit or drop.
+    fn next_number(
+        &mut self,
+        kind: NumberKind,
+        range: Option<(i64, i64)>,
+    ) -> BoxFuture<'_, Result<i64, StoreError>>;
+
+    /// Writes everything of the request in one transaction.
+    fn commit(self: Box<Self>, writes: Writes) -> BoxFuture<'static, Result<(), StoreError>>;
+}
+
+/// The engine's state store.
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgresql`.
+    fn backend(&self) -> &'static str;
+
+    /// Where the state lives, for the start-up log (no password).
+    fn describe(&self) -> String;
+
+    /// A new request transaction; does no I/O until a number is fetched or it commits.
+    fn begin(&self, application: &str, environment: &str) -> Box<dyn Tx>;
+
+    /// The short link `code`, if it exists and has not expired at `now_ms`.
+    fn short_link(
+        &self,
+        code: &str,
+        now_ms: i64,
+    ) -> BoxFuture<'_, Result<Option<ShortLink>, StoreError>>;
+
+    /// Log entries matching `query`, newest first.
+    fn entries(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogEntry>, StoreError>>;
+
+    /// Deletes log entries (and their captures) that started before `log_before_ms`, and short links expired at
+    /// `now_ms`. Numbers are kept.
+    fn expire(&self, log_before_ms: i64, now_ms: i64)
+        -> BoxFuture<'_, Result<Expired, StoreError>>;
+}
+
+/// Opens the store named by `database` (a `postgres://` / `postgresql://` URL) or else the SQLite file `sqlite_path`;
+/// creates and migrates the schema.
+pub async fn open(
+    database: Option<&str>,
+    sqlite_path: &std::path::Path,
+) -> Result<Arc<dyn Store>, StoreError> {
+    match database.filter(|d| !d.is_empty()) {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(postgres::PgStore::connect(url).await?))
+        }
+        Some(url) => match url.strip_prefix("sqlite:") {
+            Some(path) => {
+                let path = path.trim_start_matches("//").to_string();
+                let store = tokio::task::spawn_blocking(move || {
+                    sqlite::SqliteStore::open(std::path::Path::new(&path))
+                })
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))??;
+                Ok(Arc::new(store))
+            }
+            None => Err(StoreError::Other(format!(
+                "database URL must start with postgres://, postgresql:// or sqlite: (got '{}')",
+                redact(url)
+            ))),
+        },
+        None => {
+            let path = sqlite_path.to_path_buf();
+            let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path))
+                .await
+                .map_err(|e| StoreError::Other(e.to_string()))??;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+/// A database URL with its password replaced by `***`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, tail) = match rest.find(['/', '?']) {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+/// `yyyy-MM-dd HH:mm:ss` in UTC.
+pub fn utc_datetime(ms: i64) -> String {
+    match jiff::Timestamp::from_millisecond(ms) {
+        Ok(t) => t.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// One line of `endpoints log`: time (UTC), application/environment, endpoint, status, request id, numbers, message.
+pub fn format_line(e: &LogEntry) -> String {
+    let mut s = format!(
+        "{}  {}/{}  {}  {}  {}",
+        utc_datetime(e.datetime_ms),
+        e.application,
+        e.environment,
+        e.endpoint,
+        e.status_code,
+        e.request_id
+    );
+    for (k, n) in ["#", "year#", "month#"].iter().zip(e.numbers) {
+        if let Some(n) = n {
+            s.push_str(&format!("  {k}{n}"));
+        }
+    }
+    if let Some(m) = &e.exception_message {
+        s.push_str("  ");
+        s.push_str(&m.replace('\n', " "));
+    }
+    s
+}
+
+/// Everything stored for one entry (`endpoints log --show ID`).
+pub fn format_entry(e: &LogEntry) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let mut field = |name: &str, v: &str| {
+        let _ = writeln!(s, "{name:<34}{v}");
+    };
+    field("request-id", &e.request_id);
+    field("application", &e.application);
+    field("environment", &e.environment);
+    field("endpoint", &e.endpoint);
+    field("datetime-utc", &utc_datetime(e.datetime_ms));
+    field("status-code", &e.status_code.to_string());
+    field("user-agent", &e.user_agent);
+    let opt = |v: &Option<String>| v.clone();
+    for (name, v) in [
+        ("exception-message", opt(&e.exception_message)),
+        ("http-request-failed-url", opt(&e.http_request_failed_url)),
+        (
+            "http-request-failed-status-code",
+            e.http_request_failed_status_code.map(|c| c.to_string()),
+        ),
+        (
+            "xslt-parameter-error-message",
+            opt(&e.xslt_parameter_error_message),
+        ),
+        ("perpetual-number", e.numbers[0].map(|n| n.to_string())),
+        ("year-number", e.numbers[1].map(|n| n.to_string())),
+        ("month-number", e.numbers[2].map(|n| n.to_string())),
+        ("request-content-type", opt(&e.request_content_type)),
+    ] {
+        if let Some(v) = v {
+            field(name, &v);
+        }
+    }
+    for (k, v) in &e.captures {
+        field(&format!("capture {k}"), v);
+    }
+    for (title, doc) in [
+        (
+            "parameter-transformation-input",
+            &e.parameter_transformation_input,
+        ),
+        (
+            "parameter-transformation-output",
+            &e.parameter_transformation_output,
+        ),
+    ] {
+        if let Some(d) = doc {
+            let _ = writeln!(s, "\n--- {title} ---\n{d}");
+        }
+    }
+    if let Some(b) = &e.request_body {
+        match std::str::from_utf8(b) {
+            Ok(t) => {
+                let _ = writeln!(s, "\n--- request-body ({} bytes) ---\n{t}", b.len());
+            }
+            Err(_) => {
+                use base64::Engine;
+                let _ = writeln!(
+                    s,
+                    "\n--- request-body ({} bytes, base64) ---\n{}",
+                    b.len(),
+                    base64::engine::general_purpose::STANDARD.encode(b)
+                );
+            }
+        }
+    }
+    s
+}
+
+/// Twelve characters from the 53 symbols of §9.5 (A–Z a–z 0–9 without O 0 I l 1 S 5 2 Z).
+pub fn short_link_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRTUVWXYabcdefghijkmnopqrstuvwxyz346789";
+    debug_assert_eq!(ALPHABET.len(), 53);
+    let mut code = String::with_capacity(12);
+    while code.len() < 12 {
+        for b in *uuid::Uuid::new_v4().as_bytes() {
+            // 212 = 4 × 53: unbiased
+            if b < 212 && code.len() < 12 {
+                code.push(ALPHABET[usize::from(b % 53)] as char);
+            }
+        }
+    }
+    code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_follow_the_time_zone() {
+        // 2018-12-31 23:30 UTC is 2019-01-01 00:30 in Vienna.
+        let now = jiff::Timestamp::from_second(1_546_299_000)
+            .unwrap()
+            .as_millisecond();
+        let utc = jiff::tz::TimeZone::UTC;
+        let vienna = jiff::tz::TimeZone::get("Europe/Vienna").unwrap();
+        let (s, e) = period(NumberKind::Year, now, &utc).unwrap();
+        assert_eq!(s, 1_514_764_800_000); // 2018-01-01T00:00Z
+        assert_eq!(e, 1_546_300_800_000); // 2019-01-01T00:00Z
+        let (s, _) = period(NumberKind::Year, now, &vienna).unwrap();
+        assert_eq!(s, 1_546_297_200_000); // 2019-01-01T00:00+01:00
+        let (s, e) = period(NumberKind::Month, now, &utc).unwrap();
+        assert_eq!((s, e), (1_543_622_400_000, 1_546_300_800_000)); // December 2018
+        assert_eq!(period(NumberKind::Perpetual, now, &utc), None);
+    }
+
+    #[test]
+    fn codes_use_the_53_symbols() {
+        for _ in 0..200 {
+            let c = short_link_code();
+            assert_eq!(c.len(), 12);
+            assert!(c.chars().all(|ch| ch.is_ascii_alphanumeric()));
+            assert!(
+                !c.contains(['O', '0', 'I', 'l', '1', 'S', '5', '2', 'Z']),
+                "{c}"
+            );
+        }
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://u:secret@db.example:5432/x?sslmode=disable"),
+            "postgres://u:***@db.example:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgres://127.0.0.1/test"),
+            "postgres://127.0.0.1/test"
+        );
+    }
+}
