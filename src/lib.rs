@@ -10,7 +10,8 @@
 //!    runs exactly this path.
 //! 2. **Request path** (hot, lean): [`server`] accepts the connection and finds the endpoint → [`request`] reads
 //!    the input (query, form, multipart uploads; all limited) → [`engine::execute`] (hash check → parameters →
-//!    success/error action) → a response. Nothing on this path parses configuration.
+//!    success/error action; numbers, captures and short links gathered in an [`engine::journal::Journal`]) → the
+//!    request-log entry committed → a response. Nothing on this path parses configuration.
 //!
 //! | module | owns |
 //! |---|---|
@@ -18,7 +19,8 @@
 //! | [`convert`] | JSON → XML for request bodies and fetched JSON, XML → JSON for transformer output |
 //! | [`request`] | turning an HTTP request into a [`request::RequestInput`] |
 //! | [`engine`] | executing one endpoint for one request; the one place failures become HTTP statuses |
-//! | [`server`] | hyper service, routing, limits, timeouts, static file serving, CORS, access log |
+//! | [`server`] | hyper service, routing, limits, timeouts, static file serving, CORS, access log, `/shortlink/` |
+//! | [`store`] | request log, gapless on-demand numbers, short links: one `Store` trait, SQLite and PostgreSQL backends |
 //! | [`xslt`] | the only `unsafe`: libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |
 
 pub mod config;

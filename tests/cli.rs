@@ -216,6 +216,7 @@ fn hash_and_routes_commands() {
 fn spawn_default_app() -> (std::process::Child, std::net::SocketAddr) {
     let mut child = Command::new(BIN)
         .args(["serve", ROOT, "--listen", "127.0.0.1:0"])
+        .env("ENDPOINTS_DATA_DIR", common::state_dir())
         .env("ENDPOINTS_LOG", "info")
         .env_remove("ENDPOINTS_CHECK_HASH")
         .stdout(Stdio::null())

@@ -27,6 +27,7 @@ impl Server {
             .arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
+            .env("ENDPOINTS_DATA_DIR", common::state_dir())
             .env("ENDPOINTS_LOG", "info")
             .env_remove("ENDPOINTS_CHECK_HASH")
             .stdout(Stdio::null())

@@ -71,6 +71,9 @@ CREATE TABLE IF NOT EXISTS short_link_to_endpoint_parameter (
 /// The schema version this code writes (`PRAGMA user_version`).
 const VERSION: i64 = 1;
 
+/// (application, environment): the scope of the number lock.
+type LockKey = (String, String);
+
 type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Op {
@@ -82,7 +85,7 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<Op>>>,
     reader: Mutex<Connection>,
-    locks: Mutex<HashMap<(String, String), Arc<tokio::sync::Mutex<()>>>>,
+    locks: Mutex<HashMap<LockKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Held for the life of the store: one serving process per file.
     _lock_file: Option<std::fs::File>,
 }

@@ -77,6 +77,8 @@ pub struct Options {
     pub limits: Limits,
     pub settings: Settings,
     pub name: Option<String>,
+    /// Where the server keeps its state (default: a new temporary SQLite file).
+    pub store: Option<Arc<dyn endpoints::store::Store>>,
 }
 
 impl Default for Options {
@@ -85,6 +87,7 @@ impl Default for Options {
             limits: Limits::default(),
             settings: Settings::default(),
             name: Some("app".to_string()),
+            store: None,
         }
     }
 }
@@ -126,7 +129,12 @@ impl TestServer {
         };
         let upload_dir = tempfile::tempdir().unwrap();
         options.limits.upload_dir = Some(upload_dir.path().to_path_buf());
-        let state = Arc::new(State::new(app, options.limits, options.settings));
+        let mut state = match options.store.take() {
+            Some(store) => State::with_store(options.limits, options.settings, store),
+            None => State::empty(options.limits, options.settings),
+        };
+        state.add(app, dir, endpoints::engine::Environment::Live, load);
+        let state = Arc::new(state);
         let running = Running::start("127.0.0.1:0".parse().unwrap(), state)
             .await
             .unwrap();
@@ -308,5 +316,16 @@ pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Bytes) {
     (
         format!("multipart/form-data; boundary={boundary}"),
         Bytes::from(body),
+    )
+}
+
+/// A new directory for a spawned server's SQLite state (`ENDPOINTS_DATA_DIR`), under Cargo's per-target temporary
+/// directory, so that concurrently running servers never share one state file.
+#[allow(dead_code)]
+pub fn state_dir() -> String {
+    format!(
+        "{}/state-{}",
+        env!("CARGO_TARGET_TMPDIR"),
+        uuid::Uuid::new_v4().simple()
     )
 }
