@@ -713,6 +713,30 @@ async fn two_processes_share_gapless_numbers_through_postgres() {
     .await
     .expect("bounded");
     assert_eq!(got, (1..=160).collect::<Vec<_>>());
+
+    // `endpoints log` reads the same PostgreSQL state.
+    let out = Command::new(BIN)
+        .args([
+            "log",
+            "--database",
+            url.as_str(),
+            "--application",
+            app.as_str(),
+        ])
+        .args(["--status", "5xx", "--limit", "1000"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 40, "{text}");
+    assert!(
+        text.lines().all(|l| l.contains("  number  500  ")),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
