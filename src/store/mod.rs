@@ -9,7 +9,7 @@
 //! row for PostgreSQL — and keeps it until the request commits or is dropped (rolled back). So the numbers of
 //! successful requests are exactly 1, 2, 3, … with no gap and no repeat, and a failed request gives its number back.
 //!
-//! Numbers live in `request_log_ids`, which is never expired (the reference computes them from the expiring log and
+//! Numbers are also written to `request_numbers`, which is never expired (the reference computes them from the expiring log and
 //! can repeat them); retention deletes `request_log` rows, their captures and expired short links only.
 
 pub mod postgres;
@@ -71,7 +71,7 @@ impl NumberKind {
         self as usize
     }
 
-    /// The column of `request_log_ids` holding this kind.
+    /// The column of `request_numbers` holding this kind.
     fn column(self) -> &'static str {
         match self {
             NumberKind::Perpetual => "perpetual_number",

@@ -25,20 +25,11 @@ CREATE TABLE IF NOT EXISTS endpoints_number_lock (
     environment TEXT NOT NULL,
     PRIMARY KEY (application, environment)
 );
-CREATE TABLE IF NOT EXISTS request_log_ids (
+CREATE TABLE IF NOT EXISTS request_log (
     request_id TEXT PRIMARY KEY,
     application TEXT NOT NULL,
     environment TEXT NOT NULL,
     endpoint TEXT NOT NULL,
-    datetime_ms BIGINT NOT NULL,
-    perpetual_number BIGINT,
-    year_number BIGINT,
-    month_number BIGINT,
-    UNIQUE (application, environment, perpetual_number)
-);
-CREATE INDEX IF NOT EXISTS request_log_ids_time ON request_log_ids (application, environment, datetime_ms);
-CREATE TABLE IF NOT EXISTS request_log (
-    request_id TEXT PRIMARY KEY REFERENCES request_log_ids (request_id),
     datetime_ms BIGINT NOT NULL,
     status_code INTEGER NOT NULL,
     user_agent TEXT NOT NULL,
@@ -46,12 +37,27 @@ CREATE TABLE IF NOT EXISTS request_log (
     http_request_failed_url TEXT,
     http_request_failed_status_code INTEGER,
     xslt_parameter_error_message TEXT,
+    perpetual_number BIGINT,
+    year_number BIGINT,
+    month_number BIGINT,
     parameter_transformation_input TEXT,
     parameter_transformation_output TEXT,
     request_content_type TEXT,
     request_body BYTEA
 );
 CREATE INDEX IF NOT EXISTS request_log_time ON request_log (datetime_ms);
+CREATE INDEX IF NOT EXISTS request_log_app_time ON request_log (application, environment, datetime_ms);
+CREATE TABLE IF NOT EXISTS request_numbers (
+    request_id TEXT PRIMARY KEY,
+    application TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    datetime_ms BIGINT NOT NULL,
+    perpetual_number BIGINT,
+    year_number BIGINT,
+    month_number BIGINT,
+    UNIQUE (application, environment, perpetual_number)
+);
+CREATE INDEX IF NOT EXISTS request_numbers_time ON request_numbers (application, environment, datetime_ms);
 CREATE TABLE IF NOT EXISTS request_log_expression_capture (
     request_id TEXT NOT NULL REFERENCES request_log (request_id) ON DELETE CASCADE,
     key TEXT NOT NULL,
@@ -263,7 +269,7 @@ impl Tx for PgTx {
             let row = match range {
                 None => {
                     c.query_one(
-                        &format!("SELECT max({col}) FROM request_log_ids WHERE application = $1 AND environment = $2"),
+                        &format!("SELECT max({col}) FROM request_numbers WHERE application = $1 AND environment = $2"),
                         &[&self.application, &self.environment],
                     )
                     .await?
@@ -271,7 +277,7 @@ impl Tx for PgTx {
                 Some((start, end)) => {
                     c.query_one(
                         &format!(
-                            "SELECT max({col}) FROM request_log_ids WHERE application = $1 AND environment = $2 \
+                            "SELECT max({col}) FROM request_numbers WHERE application = $1 AND environment = $2 \
                              AND datetime_ms >= $3 AND datetime_ms < $4"
                         ),
                         &[&self.application, &self.environment, &start, &end],
@@ -316,27 +322,16 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
     let status = i32::from(e.status_code);
     let failed_status = e.http_request_failed_status_code.map(i32::from);
     c.execute(
-        "INSERT INTO request_log_ids (request_id, application, environment, endpoint, datetime_ms, \
-         perpetual_number, year_number, month_number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO request_log (request_id, application, environment, endpoint, datetime_ms, status_code, \
+         user_agent, exception_message, http_request_failed_url, http_request_failed_status_code, \
+         xslt_parameter_error_message, perpetual_number, year_number, month_number, \
+         parameter_transformation_input, parameter_transformation_output, request_content_type, request_body) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
         &[
             &e.request_id,
             &e.application,
             &e.environment,
             &e.endpoint,
-            &e.datetime_ms,
-            &e.numbers[0],
-            &e.numbers[1],
-            &e.numbers[2],
-        ],
-    )
-    .await?;
-    c.execute(
-        "INSERT INTO request_log (request_id, datetime_ms, status_code, user_agent, exception_message, \
-         http_request_failed_url, http_request_failed_status_code, xslt_parameter_error_message, \
-         parameter_transformation_input, parameter_transformation_output, request_content_type, request_body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        &[
-            &e.request_id,
             &e.datetime_ms,
             &status,
             &e.user_agent,
@@ -344,6 +339,9 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
             &e.http_request_failed_url,
             &failed_status,
             &e.xslt_parameter_error_message,
+            &e.numbers[0],
+            &e.numbers[1],
+            &e.numbers[2],
             &e.parameter_transformation_input,
             &e.parameter_transformation_output,
             &e.request_content_type,
@@ -351,6 +349,22 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
         ],
     )
     .await?;
+    if e.numbers.iter().any(Option::is_some) {
+        c.execute(
+            "INSERT INTO request_numbers (request_id, application, environment, datetime_ms, \
+             perpetual_number, year_number, month_number) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &e.request_id,
+                &e.application,
+                &e.environment,
+                &e.datetime_ms,
+                &e.numbers[0],
+                &e.numbers[1],
+                &e.numbers[2],
+            ],
+        )
+        .await?;
+    }
     for (k, v) in &e.captures {
         c.execute(
             "INSERT INTO request_log_expression_capture (request_id, key, value) VALUES ($1, $2, $3) \
@@ -444,48 +458,46 @@ impl Store for PgStore {
             let conn = self.pool.get().await?;
             let c = conn.client();
             let mut sql = String::from(
-                "SELECT i.request_id, i.application, i.environment, i.endpoint, l.datetime_ms, \
-                 i.perpetual_number, i.year_number, i.month_number, l.status_code, l.user_agent, l.exception_message, \
-                 l.http_request_failed_url, l.http_request_failed_status_code, l.xslt_parameter_error_message",
+                "SELECT request_id, application, environment, endpoint, datetime_ms, \
+                 perpetual_number, year_number, month_number, status_code, user_agent, exception_message, \
+                 http_request_failed_url, http_request_failed_status_code, xslt_parameter_error_message",
             );
             if q.details {
-                sql.push_str(", l.parameter_transformation_input, l.parameter_transformation_output, l.request_content_type, l.request_body");
+                sql.push_str(", parameter_transformation_input, parameter_transformation_output, request_content_type, request_body");
             }
-            sql.push_str(
-                " FROM request_log l JOIN request_log_ids i ON i.request_id = l.request_id WHERE TRUE",
-            );
+            sql.push_str(" FROM request_log WHERE TRUE");
             let status = q.status.map(|(lo, hi)| (i32::from(lo), i32::from(hi)));
             let limit = q.limit.min(i64::MAX as usize) as i64;
             let mut args: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
             if let Some(a) = &q.application {
                 args.push(a);
-                sql.push_str(&format!(" AND i.application = ${}", args.len()));
+                sql.push_str(&format!(" AND application = ${}", args.len()));
             }
             if let Some(e) = &q.environment {
                 args.push(e);
-                sql.push_str(&format!(" AND i.environment = ${}", args.len()));
+                sql.push_str(&format!(" AND environment = ${}", args.len()));
             }
             if let Some(e) = &q.endpoint {
                 args.push(e);
-                sql.push_str(&format!(" AND i.endpoint = ${}", args.len()));
+                sql.push_str(&format!(" AND endpoint = ${}", args.len()));
             }
             if let Some((lo, hi)) = &status {
                 args.push(lo);
-                sql.push_str(&format!(" AND l.status_code >= ${}", args.len()));
+                sql.push_str(&format!(" AND status_code >= ${}", args.len()));
                 args.push(hi);
-                sql.push_str(&format!(" AND l.status_code <= ${}", args.len()));
+                sql.push_str(&format!(" AND status_code <= ${}", args.len()));
             }
             if let Some(s) = &q.since_ms {
                 args.push(s);
-                sql.push_str(&format!(" AND l.datetime_ms >= ${}", args.len()));
+                sql.push_str(&format!(" AND datetime_ms >= ${}", args.len()));
             }
             if let Some(r) = &q.request_id {
                 args.push(r);
-                sql.push_str(&format!(" AND i.request_id = ${}", args.len()));
+                sql.push_str(&format!(" AND request_id = ${}", args.len()));
             }
             args.push(&limit);
             sql.push_str(&format!(
-                " ORDER BY l.datetime_ms DESC, l.request_id DESC LIMIT ${}",
+                " ORDER BY datetime_ms DESC, request_id DESC LIMIT ${}",
                 args.len()
             ));
             let rows = c.query(&sql, &args).await?;

@@ -18,20 +18,11 @@ use super::{
 const BATCH: usize = 512;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS request_log_ids (
+CREATE TABLE IF NOT EXISTS request_log (
     request_id TEXT PRIMARY KEY,
     application TEXT NOT NULL,
     environment TEXT NOT NULL,
     endpoint TEXT NOT NULL,
-    datetime_ms INTEGER NOT NULL,
-    perpetual_number INTEGER,
-    year_number INTEGER,
-    month_number INTEGER,
-    UNIQUE (application, environment, perpetual_number)
-);
-CREATE INDEX IF NOT EXISTS request_log_ids_time ON request_log_ids (application, environment, datetime_ms);
-CREATE TABLE IF NOT EXISTS request_log (
-    request_id TEXT PRIMARY KEY REFERENCES request_log_ids (request_id),
     datetime_ms INTEGER NOT NULL,
     status_code INTEGER NOT NULL,
     user_agent TEXT NOT NULL,
@@ -39,12 +30,27 @@ CREATE TABLE IF NOT EXISTS request_log (
     http_request_failed_url TEXT,
     http_request_failed_status_code INTEGER,
     xslt_parameter_error_message TEXT,
+    perpetual_number INTEGER,
+    year_number INTEGER,
+    month_number INTEGER,
     parameter_transformation_input TEXT,
     parameter_transformation_output TEXT,
     request_content_type TEXT,
     request_body BLOB
 );
 CREATE INDEX IF NOT EXISTS request_log_time ON request_log (datetime_ms);
+CREATE INDEX IF NOT EXISTS request_log_app_time ON request_log (application, environment, datetime_ms);
+CREATE TABLE IF NOT EXISTS request_numbers (
+    request_id TEXT PRIMARY KEY,
+    application TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    datetime_ms INTEGER NOT NULL,
+    perpetual_number INTEGER,
+    year_number INTEGER,
+    month_number INTEGER,
+    UNIQUE (application, environment, perpetual_number)
+);
+CREATE INDEX IF NOT EXISTS request_numbers_time ON request_numbers (application, environment, datetime_ms);
 CREATE TABLE IF NOT EXISTS request_log_expression_capture (
     request_id TEXT NOT NULL REFERENCES request_log (request_id) ON DELETE CASCADE,
     key TEXT NOT NULL,
@@ -338,8 +344,11 @@ impl Drop for Savepoint<'_> {
 fn write(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
     let e = &w.entry;
     conn.prepare_cached(
-        "INSERT INTO request_log_ids (request_id, application, environment, endpoint, datetime_ms, \
-         perpetual_number, year_number, month_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO request_log (request_id, application, environment, endpoint, datetime_ms, status_code, \
+         user_agent, exception_message, http_request_failed_url, http_request_failed_status_code, \
+         xslt_parameter_error_message, perpetual_number, year_number, month_number, \
+         parameter_transformation_input, parameter_transformation_output, request_content_type, request_body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     )?
     .execute(params![
         e.request_id,
@@ -347,30 +356,35 @@ fn write(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
         e.environment,
         e.endpoint,
         e.datetime_ms,
-        e.numbers[0],
-        e.numbers[1],
-        e.numbers[2]
-    ])?;
-    conn.prepare_cached(
-        "INSERT INTO request_log (request_id, datetime_ms, status_code, user_agent, exception_message, \
-         http_request_failed_url, http_request_failed_status_code, xslt_parameter_error_message, \
-         parameter_transformation_input, parameter_transformation_output, request_content_type, request_body) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-    )?
-    .execute(params![
-        e.request_id,
-        e.datetime_ms,
         e.status_code,
         e.user_agent,
         e.exception_message,
         e.http_request_failed_url,
         e.http_request_failed_status_code,
         e.xslt_parameter_error_message,
+        e.numbers[0],
+        e.numbers[1],
+        e.numbers[2],
         e.parameter_transformation_input,
         e.parameter_transformation_output,
         e.request_content_type,
         e.request_body
     ])?;
+    if e.numbers.iter().any(Option::is_some) {
+        conn.prepare_cached(
+            "INSERT INTO request_numbers (request_id, application, environment, datetime_ms, \
+             perpetual_number, year_number, month_number) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            e.request_id,
+            e.application,
+            e.environment,
+            e.datetime_ms,
+            e.numbers[0],
+            e.numbers[1],
+            e.numbers[2]
+        ])?;
+    }
     if !e.captures.is_empty() {
         let mut s = conn.prepare_cached(
             "INSERT OR REPLACE INTO request_log_expression_capture (request_id, key, value) VALUES (?1, ?2, ?3)",
@@ -477,12 +491,12 @@ fn max_number(
     let max: Option<i64> = match range {
         None => conn
             .prepare_cached(&format!(
-                "SELECT max({col}) FROM request_log_ids WHERE application = ?1 AND environment = ?2"
+                "SELECT max({col}) FROM request_numbers WHERE application = ?1 AND environment = ?2"
             ))?
             .query_row(params![app, env], |r| r.get(0))?,
         Some((start, end)) => conn
             .prepare_cached(&format!(
-                "SELECT max({col}) FROM request_log_ids WHERE application = ?1 AND environment = ?2 \
+                "SELECT max({col}) FROM request_numbers WHERE application = ?1 AND environment = ?2 \
                  AND datetime_ms >= ?3 AND datetime_ms < ?4"
             ))?
             .query_row(params![app, env, start, end], |r| r.get(0))?,
@@ -565,42 +579,40 @@ impl Store for SqliteStore {
 
 fn read_entries(conn: &Connection, q: &LogQuery) -> Result<Vec<LogEntry>, StoreError> {
     let mut sql = String::from(
-        "SELECT i.request_id, i.application, i.environment, i.endpoint, l.datetime_ms, \
-         i.perpetual_number, i.year_number, i.month_number, l.status_code, l.user_agent, l.exception_message, \
-         l.http_request_failed_url, l.http_request_failed_status_code, l.xslt_parameter_error_message",
+        "SELECT request_id, application, environment, endpoint, datetime_ms, \
+         perpetual_number, year_number, month_number, status_code, user_agent, exception_message, \
+         http_request_failed_url, http_request_failed_status_code, xslt_parameter_error_message",
     );
     if q.details {
-        sql.push_str(", l.parameter_transformation_input, l.parameter_transformation_output, l.request_content_type, l.request_body");
+        sql.push_str(", parameter_transformation_input, parameter_transformation_output, request_content_type, request_body");
     }
-    sql.push_str(
-        " FROM request_log l JOIN request_log_ids i ON i.request_id = l.request_id WHERE 1 = 1",
-    );
+    sql.push_str(" FROM request_log WHERE 1 = 1");
     let mut args: Vec<rusqlite::types::Value> = Vec::new();
     let mut push = |clause: &str, v: rusqlite::types::Value, sql: &mut String| {
         args.push(v);
         sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
     };
     if let Some(a) = &q.application {
-        push(" AND i.application = ?", a.clone().into(), &mut sql);
+        push(" AND application = ?", a.clone().into(), &mut sql);
     }
     if let Some(e) = &q.environment {
-        push(" AND i.environment = ?", e.clone().into(), &mut sql);
+        push(" AND environment = ?", e.clone().into(), &mut sql);
     }
     if let Some(e) = &q.endpoint {
-        push(" AND i.endpoint = ?", e.clone().into(), &mut sql);
+        push(" AND endpoint = ?", e.clone().into(), &mut sql);
     }
     if let Some((lo, hi)) = q.status {
-        push(" AND l.status_code >= ?", i64::from(lo).into(), &mut sql);
-        push(" AND l.status_code <= ?", i64::from(hi).into(), &mut sql);
+        push(" AND status_code >= ?", i64::from(lo).into(), &mut sql);
+        push(" AND status_code <= ?", i64::from(hi).into(), &mut sql);
     }
     if let Some(s) = q.since_ms {
-        push(" AND l.datetime_ms >= ?", s.into(), &mut sql);
+        push(" AND datetime_ms >= ?", s.into(), &mut sql);
     }
     if let Some(r) = &q.request_id {
-        push(" AND i.request_id = ?", r.clone().into(), &mut sql);
+        push(" AND request_id = ?", r.clone().into(), &mut sql);
     }
     push(
-        " ORDER BY l.datetime_ms DESC, l.rowid DESC LIMIT ?",
+        " ORDER BY datetime_ms DESC, rowid DESC LIMIT ?",
         (q.limit.min(i64::MAX as usize) as i64).into(),
         &mut sql,
     );
