@@ -4,13 +4,15 @@
 //! an allowed prefix; every `Location` is an absolute URL that is a valid header value.
 #![no_main]
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 
 use endpoints::config::{self, Application, LoadOptions};
+use endpoints::engine::journal::Journal;
 use endpoints::engine::{self, Environment, Settings};
 use endpoints::request::RequestInput;
+use endpoints::store::{sqlite::SqliteStore, Store};
 
 const ENDPOINTS: &str = r#"<endpoint-folder>
     <parameter name="n" default-value="1"/>
@@ -46,6 +48,11 @@ fn app() -> &'static Application {
     .1
 }
 
+fn store() -> &'static Arc<dyn Store> {
+    static STORE: OnceLock<Arc<dyn Store>> = OnceLock::new();
+    STORE.get_or_init(|| Arc::new(SqliteStore::temporary().unwrap()))
+}
+
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
@@ -76,6 +83,8 @@ fn run(name: &str, value: &str) -> engine::Response {
         request_id: "fuzz",
         settings: &settings,
         outbox: Default::default(),
+        journal: Journal::new(store(), "app", Environment::Live, 0, &settings),
+        skip_authentication: false,
     }))
 }
 
