@@ -237,106 +237,66 @@ impl Inner {
 
 fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
     while let Ok(first) = rx.recv() {
-        let mut ops = vec![first];
-        while ops.len() < BATCH {
+        let mut writes = Vec::new();
+        let mut expires = Vec::new();
+        let mut push = |op: Op| match op {
+            Op::Write(w, reply) => writes.push((w, reply)),
+            Op::Expire(before, now, reply) => expires.push((before, now, reply)),
+        };
+        push(first);
+        for _ in 1..BATCH {
             match rx.try_recv() {
-                Ok(op) => ops.push(op),
+                Ok(op) => push(op),
                 Err(_) => break,
             }
         }
-        let mut replies: Vec<(Result<(), StoreError>, Reply<()>)> = Vec::new();
-        let mut expires = Vec::new();
-        let tx = match conn.transaction() {
-            Ok(t) => t,
-            Err(e) => {
-                let msg = e.to_string();
-                for op in ops {
-                    match op {
-                        Op::Write(_, r) => {
-                            let _ = r.send(Err(StoreError::Other(msg.clone())));
-                        }
-                        Op::Expire(_, _, r) => {
-                            let _ = r.send(Err(StoreError::Other(msg.clone())));
-                        }
-                    }
-                }
-                continue;
-            }
-        };
-        for op in ops {
-            match op {
-                Op::Write(w, reply) => {
-                    let result = (|| -> Result<(), StoreError> {
-                        let sp = tx.unchecked_transaction_savepoint()?;
-                        write(&sp, &w)?;
-                        sp.commit()?;
-                        Ok(())
-                    })();
-                    replies.push((result, reply));
-                }
-                Op::Expire(before, now, reply) => {
-                    expires.push((expire(&tx, before, now), reply));
-                }
+        if !writes.is_empty() {
+            write_batch(&mut conn, writes);
+        }
+        for (before, now, reply) in expires {
+            let result = (|| {
+                let tx = conn.transaction()?;
+                let x = expire(&tx, before, now)?;
+                tx.commit()?;
+                Ok(x)
+            })();
+            let _ = reply.send(result);
+        }
+    }
+}
+
+/// Group commit: all queued requests in one transaction; if any of them fails, each is retried in a transaction
+/// of its own so that only the failing one is refused.
+fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Reply<()>)>) {
+    let together = (|| -> Result<(), StoreError> {
+        let tx = conn.transaction()?;
+        for (w, _) in &writes {
+            write(&tx, w)?;
+        }
+        tx.commit()?;
+        Ok(())
+    })();
+    match together {
+        Ok(()) => {
+            for (_, reply) in writes {
+                let _ = reply.send(Ok(()));
             }
         }
-        let committed = tx.commit();
-        for (result, reply) in replies {
-            let r = match (&committed, result) {
-                (Ok(()), r) => r,
-                (Err(e), _) => Err(StoreError::Other(e.to_string())),
-            };
-            let _ = reply.send(r);
+        Err(_) if writes.len() > 1 => {
+            for (w, reply) in writes {
+                let result = (|| -> Result<(), StoreError> {
+                    let tx = conn.transaction()?;
+                    write(&tx, &w)?;
+                    tx.commit()?;
+                    Ok(())
+                })();
+                let _ = reply.send(result);
+            }
         }
-        for (result, reply) in expires {
-            let r = match (&committed, result) {
-                (Ok(()), r) => r,
-                (Err(e), _) => Err(StoreError::Other(e.to_string())),
-            };
-            let _ = reply.send(r);
-        }
-    }
-}
-
-/// A savepoint inside the batch transaction (rusqlite only offers savepoints on `&mut`).
-trait SavepointExt {
-    fn unchecked_transaction_savepoint(&self) -> Result<Savepoint<'_>, rusqlite::Error>;
-}
-
-struct Savepoint<'a> {
-    conn: &'a Connection,
-    done: bool,
-}
-
-impl SavepointExt for rusqlite::Transaction<'_> {
-    fn unchecked_transaction_savepoint(&self) -> Result<Savepoint<'_>, rusqlite::Error> {
-        self.execute_batch("SAVEPOINT request")?;
-        Ok(Savepoint {
-            conn: self,
-            done: false,
-        })
-    }
-}
-
-impl Savepoint<'_> {
-    fn commit(mut self) -> Result<(), rusqlite::Error> {
-        self.done = true;
-        self.conn.execute_batch("RELEASE request")
-    }
-}
-
-impl std::ops::Deref for Savepoint<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn
-    }
-}
-
-impl Drop for Savepoint<'_> {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = self
-                .conn
-                .execute_batch("ROLLBACK TO request; RELEASE request");
+        Err(e) => {
+            for (_, reply) in writes {
+                let _ = reply.send(Err(StoreError::Other(e.to_string())));
+            }
         }
     }
 }
@@ -655,4 +615,61 @@ fn read_entries(conn: &Connection, q: &LogQuery) -> Result<Vec<LogEntry>, StoreE
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn writes(request_id: &str) -> Writes {
+        Writes {
+            entry: LogEntry {
+                request_id: request_id.to_string(),
+                application: "a".into(),
+                environment: "live".into(),
+                endpoint: "e".into(),
+                datetime_ms: 1,
+                status_code: 200,
+                ..Default::default()
+            },
+            short_links: Vec::new(),
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_bad_request_does_not_spoil_its_batch() {
+        let store = Arc::new(SqliteStore::temporary().unwrap());
+        store
+            .begin("a", "live")
+            .commit(writes("dup"))
+            .await
+            .unwrap();
+        let mut handles = Vec::new();
+        for i in 0..40 {
+            let store = store.clone();
+            let id = if i == 17 {
+                "dup".to_string()
+            } else {
+                format!("r{i}")
+            };
+            handles.push(tokio::spawn(async move {
+                store.begin("a", "live").commit(writes(&id)).await
+            }));
+        }
+        let mut failed = 0;
+        for h in handles {
+            if h.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 1);
+        let all = store
+            .entries(LogQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 40);
+    }
 }
