@@ -171,7 +171,11 @@ async fn routing_tv10_and_methods() {
     // Every response carries the request id.
     let id = r.header("x-request-id").unwrap();
     assert_eq!(id.len(), 36);
-    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
+    assert_eq!(
+        uuid::Uuid::parse_str(id).unwrap().get_version_num(),
+        7,
+        "time-ordered request ids"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

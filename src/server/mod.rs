@@ -219,7 +219,8 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
-    let request_id = uuid::Uuid::new_v4().hyphenated().to_string();
+    // Time-ordered (UUID v7, 74 random bits): the request log's index on it grows at its end instead of at random pages.
+    let request_id = uuid::Uuid::now_v7().hyphenated().to_string();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let origin = req.headers().get(ORIGIN).filter(|o| !o.is_empty()).cloned();
