@@ -123,6 +123,7 @@ impl Server {
             .arg("serve")
             .arg(dir)
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .env("ENDPOINTS_DATA_DIR", common::state_dir())
             .args(["--max-body-bytes", "100000"])
             .env("ENDPOINTS_LOG", "debug,endpoints=trace")
             .env(ENV_VAR, BASIC_ENV_PASSWORD)

@@ -817,3 +817,73 @@ async fn log_command_reads_the_sqlite_state() {
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_reports_an_unreachable_state_store() {
+    // SQLite: the store answers.
+    let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::temporary().unwrap());
+    let s = server(&sqlite, "health", no_hash()).await;
+    let r = s.get("/health-check").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["state"], "sqlite");
+
+    // PostgreSQL through a proxy that the test then takes away.
+    if postgres().await.is_none() {
+        return;
+    }
+    let url = pg_url();
+    if !url.contains("127.0.0.1:5432") {
+        eprintln!("SKIP: the proxy part needs ENDPOINTS_TEST_DATABASE_URL at 127.0.0.1:5432");
+        return;
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy_addr = listener.local_addr().unwrap();
+    let conns: Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>> = Default::default();
+    let c = conns.clone();
+    let acceptor = tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            let handle = tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect("127.0.0.1:5432").await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+            c.lock().unwrap().push(handle);
+        }
+    });
+    let proxied = url.replace("127.0.0.1:5432", &proxy_addr.to_string());
+    let pg = endpoints::store::open(Some(&proxied), Path::new(""))
+        .await
+        .unwrap();
+    let s = server(&pg, &unique("health"), no_hash()).await;
+    let r = s.get("/health-check").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["state"], "postgresql");
+
+    acceptor.abort();
+    let _ = acceptor.await;
+    for h in conns.lock().unwrap().drain(..) {
+        h.abort();
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r = tokio::time::timeout(Duration::from_secs(20), s.get("/health-check"))
+        .await
+        .expect("bounded");
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(v["status"], "state store unavailable");
+    // An endpoint request cannot be logged: it fails with 500, and no internal detail reaches the client.
+    let r = s
+        .get(&format!(
+            "/{}/number",
+            v["applications"][0]["application"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !r.text().contains("5432") && !r.text().contains("PostgreSQL"),
+        "{}",
+        r.text()
+    );
+}

@@ -227,7 +227,9 @@ async fn handle(
 
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
     let (mut response, outcome) = match (&method, path.as_str()) {
-        (&Method::GET | &Method::HEAD, "/health-check") => (health(&state), Outcome::none()),
+        (&Method::GET | &Method::HEAD, "/health-check") => {
+            (health(&state, &request_id).await, Outcome::none())
+        }
         (&Method::GET | &Method::HEAD, "/metrics") => {
             let mut r = Response::new(body::full(state.metrics.render(&state.site_views())));
             r.headers_mut().insert(
@@ -277,8 +279,24 @@ async fn handle(
     Ok(response)
 }
 
-/// `GET /health-check`: 200 while the server runs, with the generation of every application's configuration.
-fn health(state: &State) -> Response<ResponseBody> {
+/// `GET /health-check`: 200 while the server runs and its state store answers (503 otherwise, so that a load
+/// balancer stops sending requests that could not be logged), with the generation of every application's
+/// configuration.
+async fn health(state: &State, request_id: &str) -> Response<ResponseBody> {
+    let store_ok = match tokio::time::timeout(Duration::from_secs(5), state.store.ping()).await {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
+            tracing::error!(request_id, error = %e, "health check: the state store does not answer");
+            false
+        }
+        Err(_) => {
+            tracing::error!(
+                request_id,
+                "health check: the state store did not answer within 5 s"
+            );
+            false
+        }
+    };
     let apps: Vec<serde_json::Value> = state
         .sites
         .iter()
@@ -295,8 +313,16 @@ fn health(state: &State) -> Response<ResponseBody> {
             })
         })
         .collect();
-    let body = serde_json::json!({ "status": "ok", "applications": apps }).to_string();
+    let body = serde_json::json!({
+        "status": if store_ok { "ok" } else { "state store unavailable" },
+        "state": state.store.backend(),
+        "applications": apps,
+    })
+    .to_string();
     let mut r = Response::new(body::full(body));
+    if !store_ok {
+        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    }
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     r

@@ -214,6 +214,9 @@ pub trait Store: Send + Sync + 'static {
     /// Log entries matching `query`, newest first.
     fn entries(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogEntry>, StoreError>>;
 
+    /// Checks that the store answers (a round trip to the database), for `/health-check`.
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>>;
+
     /// Deletes log entries (and their captures) that started before `log_before_ms`, and short links expired at
     /// `now_ms`. Numbers are kept.
     fn expire(&self, log_before_ms: i64, now_ms: i64)

@@ -547,6 +547,15 @@ impl Store for PgStore {
         })
     }
 
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async move {
+            let conn = self.pool.get().await?;
+            conn.client().simple_query("SELECT 1").await?;
+            conn.release();
+            Ok(())
+        })
+    }
+
     fn expire(
         &self,
         log_before_ms: i64,

@@ -522,6 +522,13 @@ impl Store for SqliteStore {
         Box::pin(self.inner.read(move |conn| read_entries(conn, &query)))
     }
 
+    fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.inner.read(|conn| {
+            conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))?;
+            Ok(())
+        }))
+    }
+
     fn expire(
         &self,
         log_before_ms: i64,
