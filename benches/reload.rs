@@ -1,8 +1,11 @@
-//! How long a reload takes: generates an application with 1,000 endpoints and 50 stylesheets (each the ~10 KB
-//! invoice stylesheet of the XSLT benchmark), then times `config::load` (what a reload runs, off the async workers).
+//! How long a load (and so a reload) takes: generates an application with 1,000 endpoints and 50 stylesheets (each
+//! the ~10 KB invoice stylesheet of the XSLT benchmark), then times `config::load` (what a reload runs, off the async
+//! workers). With `--app DIR` it times the load of an existing application directory instead.
 //!
 //!     cargo bench --bench reload -- [ENDPOINTS] [STYLESHEETS] [RUNS]
+//!     cargo bench --bench reload -- --app DIR [RUNS]
 
+use std::path::Path;
 use std::time::Instant;
 
 use endpoints::config::{self, LoadOptions};
@@ -10,10 +13,14 @@ use endpoints::config::{self, LoadOptions};
 fn main() {
     // `cargo test --all-targets` runs this without `--bench`: then only a small smoke run.
     let bench = std::env::args().any(|a| a == "--bench");
-    let args: Vec<usize> = std::env::args()
-        .skip(1)
-        .filter_map(|a| a.parse().ok())
-        .collect();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<usize> = argv.iter().filter_map(|a| a.parse().ok()).collect();
+    if let Some(i) = argv.iter().position(|a| a == "--app") {
+        let dir = argv.get(i + 1).expect("--app needs a directory");
+        let runs = args.first().copied().unwrap_or(if bench { 15 } else { 1 });
+        time_loads(Path::new(dir), runs, None);
+        return;
+    }
     let endpoints = args
         .first()
         .copied()
@@ -82,18 +89,32 @@ fn main() {
     xml.push_str("</endpoint-folder>\n");
     std::fs::write(d.join("endpoints.xml"), xml).unwrap();
 
+    time_loads(d, runs, Some((endpoints, stylesheets)));
+}
+
+/// Loads `dir` `runs` times and prints the median, min and max time.
+fn time_loads(dir: &Path, runs: usize, generated: Option<(usize, usize)>) {
     let mut times = Vec::new();
-    for _ in 0..runs {
+    let mut count = 0;
+    for _ in 0..runs.max(1) {
         let started = Instant::now();
-        let app = config::load(d, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
+        let app = config::load(dir, &LoadOptions::default()).unwrap_or_else(|e| panic!("{e}"));
         times.push(started.elapsed().as_secs_f64() * 1000.0);
-        assert_eq!(app.endpoints.len(), endpoints);
+        count = app.endpoints.len();
     }
     times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let what = match generated {
+        Some((endpoints, stylesheets)) => {
+            assert_eq!(count, endpoints);
+            format!("reload of {endpoints} endpoints and {stylesheets} stylesheets")
+        }
+        None => format!("load of {} ({count} endpoints)", dir.display()),
+    };
     println!(
-        "reload of {endpoints} endpoints and {stylesheets} stylesheets: median {:.1} ms, min {:.1} ms, max {:.1} ms ({runs} runs)",
+        "{what}: median {:.1} ms, min {:.1} ms, max {:.1} ms ({} runs)",
         times[times.len() / 2],
         times[0],
-        times[times.len() - 1]
+        times[times.len() - 1],
+        times.len()
     );
 }
