@@ -172,6 +172,11 @@ struct ServeArgs {
     /// Let `debug=true` requests store their parameter-transformation documents and body in the request log.
     #[arg(long, env = "ENDPOINTS_DEBUG_ALLOWED")]
     debug_allowed: bool,
+    /// Which requests are written to the request log: all, failures (status >= 400) or off. Requests that fetched
+    /// a number, created a short link, captured a value or recorded debug documents are always written.
+    #[arg(long, value_name = "MODE", default_value = "all", value_parser = ["all", "failures", "off"],
+          env = "ENDPOINTS_REQUEST_LOG")]
+    request_log: String,
     /// Days that request-log entries are kept (numbers are kept forever).
     #[arg(
         long,
@@ -335,6 +340,8 @@ fn serve(args: ServeArgs) -> ExitCode {
         timezone,
         base_url,
         clock: endpoints::engine::Clock::system(),
+        request_log: endpoints::engine::RequestLogMode::parse(&args.request_log)
+            .unwrap_or_default(),
     };
     let apps = match applications(&args) {
         Ok(a) => a,

@@ -887,3 +887,51 @@ async fn health_check_reports_an_unreachable_state_store() {
         r.text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_log_modes_keep_every_request_that_carries_state() {
+    use endpoints::engine::RequestLogMode;
+    for (backend, store) in backends().await {
+        for mode in [RequestLogMode::Failures, RequestLogMode::Off] {
+            let app = unique("modes");
+            let s = server(
+                &store,
+                &app,
+                Settings {
+                    request_log: mode,
+                    ..no_hash()
+                },
+            )
+            .await;
+            let plain = s.get(&format!("/{app}/target?who=x")).await;
+            assert_eq!(plain.status, StatusCode::OK);
+            let failed = s.get(&format!("/{app}/target")).await;
+            assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+            let n1 = s.get(&format!("/{app}/number")).await;
+            let n2 = s.get(&format!("/{app}/number")).await;
+            assert_eq!(
+                (numbers(&n1.text())[0], numbers(&n2.text())[0]),
+                (1, 2),
+                "{backend} {mode:?}"
+            );
+            let cap = s.get(&format!("/{app}/capture?invoice-number=7")).await;
+            assert_eq!(cap.status, StatusCode::OK);
+            let mut logged: Vec<(String, u16)> = app_entries(&store, &app)
+                .await
+                .into_iter()
+                .map(|e| (e.endpoint, e.status_code))
+                .collect();
+            logged.sort();
+            let mut expected = vec![
+                ("capture".to_string(), 200),
+                ("number".to_string(), 200),
+                ("number".to_string(), 200),
+            ];
+            if mode == RequestLogMode::Failures {
+                expected.push(("target".to_string(), 400));
+            }
+            expected.sort();
+            assert_eq!(logged, expected, "{backend} {mode:?}");
+        }
+    }
+}

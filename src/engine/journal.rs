@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{Environment, Failure, Settings};
+use super::{Environment, Failure, RequestLogMode, Settings};
 use crate::store::{LogEntry, NumberKind, ShortLink, Store, StoreError, Tx, Writes};
 
 struct Numbers {
@@ -22,6 +22,7 @@ pub struct Journal {
     timezone: jiff::tz::TimeZone,
     /// Where short links point (ends in `/`).
     pub base_url: String,
+    log_mode: RequestLogMode,
     numbers: tokio::sync::Mutex<Numbers>,
     captures: Mutex<Vec<(String, String)>>,
     short_links: Mutex<Vec<ShortLink>>,
@@ -44,6 +45,7 @@ impl Journal {
             started_ms,
             timezone: settings.timezone.clone(),
             base_url: settings.base_url.clone(),
+            log_mode: settings.request_log,
             numbers: tokio::sync::Mutex::new(Numbers {
                 tx: Some(store.begin(application, environment.as_str())),
                 values: [None; 3],
@@ -139,6 +141,19 @@ impl Journal {
             std::mem::take(&mut *self.captures.lock().unwrap_or_else(|p| p.into_inner()));
         let short_links =
             std::mem::take(&mut *self.short_links.lock().unwrap_or_else(|p| p.into_inner()));
+        let carries_state = entry.numbers.iter().any(Option::is_some)
+            || !entry.captures.is_empty()
+            || !short_links.is_empty()
+            || entry.parameter_transformation_input.is_some()
+            || entry.request_body.is_some();
+        let wanted = match self.log_mode {
+            RequestLogMode::All => true,
+            RequestLogMode::Failures => entry.status_code >= 400,
+            RequestLogMode::Off => false,
+        };
+        if !carries_state && !wanted {
+            return Ok(()); // nothing was written: dropping the transaction costs no I/O
+        }
         tx.commit(Writes { entry, short_links }).await
     }
 }

@@ -80,6 +80,30 @@ impl std::fmt::Debug for Clock {
     }
 }
 
+/// Which requests get a request-log entry. Requests that fetched a number, created a short link, captured a value
+/// or recorded debug documents are always written (their state lives there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RequestLogMode {
+    /// Every request (the reference's behaviour).
+    #[default]
+    All,
+    /// Requests answered with a status of 400 or more.
+    Failures,
+    /// Only the requests that carry state.
+    Off,
+}
+
+impl RequestLogMode {
+    pub fn parse(s: &str) -> Option<RequestLogMode> {
+        match s {
+            "all" => Some(RequestLogMode::All),
+            "failures" => Some(RequestLogMode::Failures),
+            "off" => Some(RequestLogMode::Off),
+            _ => None,
+        }
+    }
+}
+
 /// Engine-wide switches (from the command line and environment).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -94,6 +118,8 @@ pub struct Settings {
     /// `--base-url` / `ENDPOINTS_BASE_URL`, ending in `/`: short links are `{base_url}shortlink/{code}`.
     pub base_url: String,
     pub clock: Clock,
+    /// `--request-log` / `ENDPOINTS_REQUEST_LOG`.
+    pub request_log: RequestLogMode,
 }
 
 impl Default for Settings {
@@ -105,6 +131,7 @@ impl Default for Settings {
             timezone: jiff::tz::TimeZone::UTC,
             base_url: "http://127.0.0.1:8080/".to_string(),
             clock: Clock::system(),
+            request_log: RequestLogMode::All,
         }
     }
 }
