@@ -381,8 +381,15 @@ def http_case(E, label, case, anchor, anchor_req, engine_req, expect_anchor, exp
     """anchor_req / engine_req: (method, path, body_file, ctype). Returns (anchor numbers, engine numbers)."""
     threads, conns = threads or CFG["wrk_threads"], conns or CFG["wrk_conns"]
     results = []
-    for who, req, expect in (("anchor", anchor_req, expect_anchor), ("engine", engine_req, expect_engine)):
-        s = anchor(case) if who == "anchor" else E.engine(E.app, case)
+    runs = (("anchor", anchor_req, expect_anchor), ("engine", engine_req, expect_engine),
+            ("engine-log-off", engine_req, expect_engine))
+    for who, req, expect in runs:
+        if who == "anchor":
+            s = anchor(case)
+        elif who == "engine":
+            s = E.engine(E.app, case)
+        else:  # the request log off, as nginx's access log is off in the anchors
+            s = E.engine(E.app, case + "-log-off", ("--request-log", "off"))
         try:
             method, path, body, ctype = req
             preflight(s, case, method, path, body, ctype, expect)
@@ -394,6 +401,11 @@ def http_case(E, label, case, anchor, anchor_req, engine_req, expect_anchor, exp
     return results
 
 
+def log_off_row(label, anchor, off, target, fmt="%.2f×"):
+    r = off["rps"] / anchor["rps"]
+    row(label, "endpoints --request-log off", off, fmt % r, target, met(r >= float(target.split("×")[0][2:])))
+
+
 def met(ok):
     return "yes" if ok else "NO"
 
@@ -402,61 +414,69 @@ def case_static(E):
     for size, label in (("4k", "1 static 4 KB"), ("1m", "1 static 1 MB")):
         h = E.hash(E.app, "static-" + size)
         body = open(os.path.join(E.app, "static", size + ".bin"), "rb").read()
-        a, e = http_case(E, label, "static-" + size, E.nginx,
+        a, e, o = http_case(E, label, "static-" + size, E.nginx,
                          ("GET", "/static/%s.bin" % size, None, None),
                          ("GET", "/static-%s?hash=%s" % (size, h), None, None),
                          {"status": 200, "body": body}, {"status": 200, "body": body})
         r = e["rps"] / a["rps"]
         pr = e["p99"] / a["p99"]
         row(label, "nginx, 1 worker", a)
+        ro, pro = o["rps"] / a["rps"], o["p99"] / a["p99"]
         if size == "4k":
             row(label, "endpoints", e, "%.2f× r/s, %.2f× p99" % (r, pr), "≥ 0.8× r/s, p99 ≤ 2×",
                 met(r >= 0.8 and pr <= 2))
+            row(label, "endpoints --request-log off", o, "%.2f× r/s, %.2f× p99" % (ro, pro),
+                "≥ 0.8× r/s, p99 ≤ 2×", met(ro >= 0.8 and pro <= 2))
         else:
             row(label, "endpoints", e, "%.2f× r/s, %.2f× p99" % (r, pr), "(none)", "")
+            row(label, "endpoints --request-log off", o, "%.2f× r/s, %.2f× p99" % (ro, pro), "(none)", "")
 
 
 def case_empty(E):
     h = E.hash(E.app, "empty", "a=1", "b=2", "c=3")
-    a, e = http_case(E, "2 empty", "empty", E.nginx, ("GET", "/ok", None, None),
+    a, e, o = http_case(E, "2 empty", "empty", E.nginx, ("GET", "/ok", None, None),
                      ("GET", "/empty?a=1&b=2&c=3&hash=" + h, None, None),
                      {"status": 200, "body": b"ok"}, {"status": 200, "body": b""})
     r = e["rps"] / a["rps"]
     row("2 empty endpoint", "nginx return 200", a)
     row("2 empty endpoint", "endpoints", e, "%.2f×" % r, "≥ 0.9×", met(r >= 0.9))
+    log_off_row("2 empty endpoint", a, o, "≥ 0.9×")
     E.rss_under_load = e["rss"]
 
 
 def case_redirect(E):
     h = E.hash(E.app, "redirect", "section=shop", "ref=bench")
-    a, e = http_case(E, "3 redirect", "redirect", E.nginx, ("GET", "/redirect", None, None),
+    a, e, o = http_case(E, "3 redirect", "redirect", E.nginx, ("GET", "/redirect", None, None),
                      ("GET", "/redirect?section=shop&ref=bench&hash=" + h, None, None),
                      {"status": 302, "location": "http://example.invalid/landing"},
                      {"status": 302, "location": "https://example.com/shop/landing?ref=bench"})
     r = e["rps"] / a["rps"]
     row("3 redirect", "nginx return 302", a)
     row("3 redirect", "endpoints", e, "%.2f×" % r, "≥ 0.9×", met(r >= 0.9))
+    log_off_row("3 redirect", a, o, "≥ 0.9×")
 
 
 def case_form(E):
     body = os.path.join(E.fixtures, "form-10.body")
     form = "application/x-www-form-urlencoded"
-    a, e = http_case(E, "4 form", "form", E.webhook, ("POST", "/hooks/form", body, form),
+    a, e, o = http_case(E, "4 form", "form", E.webhook, ("POST", "/hooks/form", body, form),
                      ("POST", "/form?hash=" + E.hash(E.app, "form"), body, form),
                      {"status": 200, "body": b"ok"}, {"status": 200, "body": b""})
     r = e["rps"] / a["rps"]
     row("4 form, 10 fields", "webhook, rule", a)
     row("4 form, 10 fields", "endpoints", e, "%.1f×" % r, "≥ 20×", met(r >= 20))
+    log_off_row("4 form, 10 fields", a, o, "≥ 20×", "%.1f×")
 
 
 def case_upload(E):
     body = os.path.join(E.fixtures, "multipart-100k.body")
-    a, e = http_case(E, "4 multipart", "upload", E.webhook, ("POST", "/hooks/upload", body, E.multipart_ctype),
+    a, e, o = http_case(E, "4 multipart", "upload", E.webhook, ("POST", "/hooks/upload", body, E.multipart_ctype),
                      ("POST", "/upload?hash=" + E.hash(E.app, "upload"), body, E.multipart_ctype),
                      {"status": 200, "body": b"ok"}, {"status": 200, "body": b""})
     r = e["rps"] / a["rps"]
     row("4 multipart 100 KB", "webhook, rule", a)
     row("4 multipart 100 KB", "endpoints", e, "%.1f×" % r, "≥ 20×", met(r >= 20))
+    log_off_row("4 multipart 100 KB", a, o, "≥ 20×", "%.1f×")
 
 
 def build_xslt_bench():
