@@ -5,10 +5,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -111,16 +109,20 @@ fn write_app(dir: &Path) {
     .unwrap();
 }
 
-struct Server {
-    child: Child,
-    addr: std::net::SocketAddr,
-    lines: Receiver<String>,
+/// The real binary with JSON logs at trace level; `lines` holds its standard output and error.
+struct Server(common::Spawned);
+
+impl std::ops::Deref for Server {
+    type Target = common::Spawned;
+    fn deref(&self) -> &common::Spawned {
+        &self.0
+    }
 }
 
 impl Server {
     fn start(dir: &Path) -> Server {
-        let mut child = Command::new(BIN)
-            .arg("serve")
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
             .arg(dir)
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
             .env("ENDPOINTS_DATA_DIR", common::state_dir())
@@ -129,52 +131,11 @@ impl Server {
             .env(ENV_VAR, BASIC_ENV_PASSWORD)
             .env_remove("ENDPOINTS_CHECK_HASH")
             .env_remove("ENDPOINTS_DISPLAY_EXPECTED_HASH")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let tx2 = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx2.send(line);
-            }
-        });
-        let stderr = child.stderr.take().unwrap();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        let mut seen = Vec::new();
-        loop {
-            let Ok(line) =
-                rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-            else {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("server did not start: {seen:?}");
-            };
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                let addr = rest.split('"').next().unwrap().trim().parse().unwrap();
-                let server = Server {
-                    child,
-                    addr,
-                    lines: rx,
-                };
-                return server;
-            }
-            seen.push(line);
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .stdout(Stdio::piped());
+        Server(
+            common::Spawned::start(cmd)
+                .unwrap_or_else(|seen| panic!("server did not start: {seen}")),
+        )
     }
 }
 

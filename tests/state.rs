@@ -8,9 +8,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -627,54 +626,19 @@ async fn retention_removes_log_entries_and_keeps_numbers() {
     }
 }
 
-/// A serving `endpoints` process.
-struct Process {
-    child: Child,
-    addr: std::net::SocketAddr,
-}
+/// `endpoints serve ARGS` on an ephemeral port, without a watcher.
+struct Process;
 
 impl Process {
-    fn start(args: &[&str]) -> Result<Process, String> {
-        let mut child = Command::new(BIN)
-            .arg("serve")
+    fn start(args: &[&str]) -> Result<common::Spawned, String> {
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0", "--no-watch"])
             .env("ENDPOINTS_LOG", "info")
             .env_remove("ENDPOINTS_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        let mut seen = Vec::new();
-        loop {
-            let Ok(line) =
-                rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-            else {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(seen.join("\n"));
-            };
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                let addr = rest.trim().parse().unwrap();
-                return Ok(Process { child, addr });
-            }
-            seen.push(line);
-        }
-    }
-}
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            .stdout(Stdio::null());
+        common::Spawned::start(cmd)
     }
 }
 

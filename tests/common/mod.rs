@@ -329,3 +329,62 @@ pub fn state_dir() -> String {
         uuid::Uuid::new_v4().simple()
     )
 }
+
+/// A spawned `endpoints serve` process: its address (from the "serving on http://…" log line, text or JSON) and
+/// its log lines (standard error, and standard output when the caller piped it). Killed when dropped.
+pub struct Spawned {
+    pub child: std::process::Child,
+    pub addr: std::net::SocketAddr,
+    pub lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Spawned {
+    /// Spawns `cmd` with standard error piped and waits up to 30 s for the server to listen; on failure returns
+    /// everything it logged.
+    pub fn start(mut cmd: std::process::Command) -> Result<Spawned, String> {
+        use std::io::{BufRead, BufReader};
+        let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(stdout) = child.stdout.take() {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        let stderr = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        loop {
+            let Ok(line) =
+                rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            else {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(seen.join("\n"));
+            };
+            if let Some(rest) = line.split("serving on http://").nth(1) {
+                let addr = rest.split('"').next().unwrap().trim().parse().unwrap();
+                return Ok(Spawned {
+                    child,
+                    addr,
+                    lines: rx,
+                });
+            }
+            seen.push(line);
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
