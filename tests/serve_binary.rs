@@ -3,10 +3,8 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::Receiver;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -15,55 +13,36 @@ use http::{Method, StatusCode};
 
 const BIN: &str = env!("CARGO_BIN_EXE_endpoints");
 
-struct Server {
-    child: Child,
-    addr: std::net::SocketAddr,
-    lines: Receiver<String>,
+/// `endpoints serve ARGS` on an ephemeral port (killed when dropped).
+struct Server(common::Spawned);
+
+impl std::ops::Deref for Server {
+    type Target = common::Spawned;
+    fn deref(&self) -> &common::Spawned {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Server {
+    fn deref_mut(&mut self) -> &mut common::Spawned {
+        &mut self.0
+    }
 }
 
 impl Server {
     fn start(args: &[&str]) -> Server {
-        let mut child = Command::new(BIN)
-            .arg("serve")
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
             .args(args)
             .args(["--listen", "127.0.0.1:0"])
             .env("ENDPOINTS_DATA_DIR", common::state_dir())
             .env("ENDPOINTS_LOG", "info")
             .env_remove("ENDPOINTS_CHECK_HASH")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        loop {
-            let Ok(line) =
-                rx.recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
-            else {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("server did not start");
-            };
-            if let Some(rest) = line.split("serving on http://").nth(1) {
-                let addr = rest
-                    .trim()
-                    .trim_end_matches('"')
-                    .trim_end_matches('}')
-                    .trim_end_matches('"');
-                let addr = addr.split('"').next().unwrap().parse().unwrap();
-                return Server {
-                    child,
-                    addr,
-                    lines: rx,
-                };
-            }
-        }
+            .stdout(Stdio::null());
+        Server(
+            common::Spawned::start(cmd)
+                .unwrap_or_else(|seen| panic!("server did not start: {seen}")),
+        )
     }
 
     fn signal(&self, sig: &str) {
@@ -76,13 +55,6 @@ impl Server {
     /// Log lines received so far.
     fn drain(&self) -> Vec<String> {
         self.lines.try_iter().collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -518,30 +518,61 @@ async fn endpoint_request(
             }
         },
     };
-    let journal = engine::journal::Journal::new(
-        &state.store,
-        &app.name,
-        environment,
-        state.settings.clock.now_ms(),
-        &state.settings,
-    );
-    let result = engine::execute(engine::Call {
+    let call = Prepared {
         app,
-        endpoint: index,
+        index,
         environment,
-        input: &input,
         input_failure,
-        request_id,
-        settings: &state.settings,
-        outbox: Default::default(),
-        journal,
         skip_authentication: false,
-    })
-    .await;
-    let (resp, bytes) = to_http(result, &parts, request_id).await;
+    };
+    let now = state.settings.clock.now_ms();
+    let (resp, bytes) = call.run(state, &input, now, request_id, &parts).await;
     drop(input); // uploaded temporary files are removed here
     counters.count(resp.status().as_u16());
     (resp, outcome(bytes))
+}
+
+/// An endpoint about to run for one request (from its URL or from a short link).
+struct Prepared<'a> {
+    app: &'a Application,
+    index: usize,
+    environment: Environment,
+    input_failure: Option<Failure>,
+    skip_authentication: bool,
+}
+
+impl Prepared<'_> {
+    /// Runs the endpoint (its request-log entry committed) and turns the result into HTTP.
+    async fn run(
+        self,
+        state: &State,
+        input: &request::RequestInput,
+        started_ms: i64,
+        request_id: &str,
+        parts: &http::request::Parts,
+    ) -> (Response<ResponseBody>, u64) {
+        let journal = engine::journal::Journal::new(
+            &state.store,
+            &self.app.name,
+            self.environment,
+            started_ms,
+            &state.settings,
+        );
+        let result = engine::execute(engine::Call {
+            app: self.app,
+            endpoint: self.index,
+            environment: self.environment,
+            input,
+            input_failure: self.input_failure,
+            request_id,
+            settings: &state.settings,
+            outbox: Default::default(),
+            journal,
+            skip_authentication: self.skip_authentication,
+        })
+        .await;
+        to_http(result, parts, request_id).await
+    }
 }
 
 /// Whether the query string asks for `debug=true` or `verbose=true` (names and values case-insensitive).
@@ -614,22 +645,14 @@ async fn short_link(
     let mut input = request::from_query(&parts, Some(peer.ip()));
     // Only debug/verbose come from the short link's own query; the parameters are the stored ones.
     input.params = link.parameters;
-    let journal =
-        engine::journal::Journal::new(&state.store, &app.name, environment, now, &state.settings);
-    let result = engine::execute(engine::Call {
+    let call = Prepared {
         app,
-        endpoint: index,
+        index,
         environment,
-        input: &input,
         input_failure: None,
-        request_id,
-        settings: &state.settings,
-        outbox: Default::default(),
-        journal,
         skip_authentication: true,
-    })
-    .await;
-    let (resp, bytes) = to_http(result, &parts, request_id).await;
+    };
+    let (resp, bytes) = call.run(state, &input, now, request_id, &parts).await;
     let counters = &loaded.counters[index];
     counters.count(resp.status().as_u16());
     (
