@@ -350,15 +350,9 @@ fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(true) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let store = match runtime.block_on(open_store(&args.store)) {
         Ok(s) => s,
@@ -425,6 +419,19 @@ fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// The tokio runtime: one worker per core for serving, one thread for the `log` command.
+fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, ExitCode> {
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    builder.enable_all().build().map_err(|e| {
+        eprintln!("cannot start the runtime: {e}");
+        ExitCode::FAILURE
+    })
+}
+
 async fn open_store(
     args: &StoreArgs,
 ) -> Result<Arc<dyn endpoints::store::Store>, endpoints::store::StoreError> {
@@ -459,15 +466,9 @@ fn spawn_retention(state: Arc<server::State>, days: u32) {
 /// `endpoints log`: reads the request log of a running or stopped server.
 fn log_command(args: LogArgs) -> ExitCode {
     use endpoints::store::LogQuery;
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match runtime(false) {
         Ok(r) => r,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(code) => return code,
     };
     let status = match args.status.as_deref().map(parse_status_filter) {
         None => None,
