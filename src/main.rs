@@ -405,7 +405,13 @@ fn serve(args: ServeArgs) -> ExitCode {
         tracing::info!("serving on http://{}", listener.local_addr()?);
         spawn_reload_on_hangup(state.clone());
         spawn_retention(state.clone(), args.log_retention_days);
-        server::serve(listener, state, shutdown_signal(), grace).await
+        let store = state.store.clone();
+        server::serve(listener, state, shutdown_signal(), grace).await?;
+        // Request-log rows queued behind the last responses are written before the process ends.
+        if let Err(e) = store.close().await {
+            tracing::error!(error = %e, "cannot write the last request-log entries");
+        }
+        Ok::<(), std::io::Error>(())
     });
     match result {
         Ok(()) => {

@@ -154,7 +154,14 @@ impl Journal {
         if !carries_state && !wanted {
             return Ok(()); // nothing was written: dropping the transaction costs no I/O
         }
-        tx.commit(Writes { entry, short_links }).await
+        let behind = entry.numbers.iter().all(Option::is_none) && short_links.is_empty();
+        let writes = Writes { entry, short_links };
+        if behind {
+            // Nothing in it that the client could use at once: the backend may write it after the response.
+            tx.commit_behind(writes).await
+        } else {
+            tx.commit(writes).await
+        }
     }
 }
 

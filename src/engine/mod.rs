@@ -208,8 +208,9 @@ pub struct Call<'a> {
 }
 
 /// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`. Either way one request-log
-/// entry is written (with the success flow's numbers, captures and short links, or with none of them) before the
-/// response is returned.
+/// entry is committed (with the success flow's numbers, captures and short links, or with none of them) before the
+/// response is returned — an entry without numbers and short links may be queued and written just after it
+/// ([`crate::store::Tx::commit_behind`]).
 pub async fn execute(call: Call<'_>) -> Response {
     let failure = match run(&call).await {
         Ok(r) => match commit(&call).await {

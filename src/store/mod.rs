@@ -191,6 +191,17 @@ pub trait Tx: Send {
 
     /// Writes everything of the request in one transaction.
     fn commit(self: Box<Self>, writes: Writes) -> BoxFuture<'static, Result<(), StoreError>>;
+
+    /// Like [`Tx::commit`], for writes that hold no number and no short link (nothing the client may use at once):
+    /// a backend may queue them and write them shortly after the response, together with others (the SQLite
+    /// backend does; [`Store::entries`] and [`Store::close`] still see them). An error here means the writes could
+    /// not even be queued.
+    fn commit_behind(
+        self: Box<Self>,
+        writes: Writes,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        self.commit(writes)
+    }
 }
 
 /// The engine's state store.
@@ -221,6 +232,11 @@ pub trait Store: Send + Sync + 'static {
     /// `now_ms`. Numbers are kept.
     fn expire(&self, log_before_ms: i64, now_ms: i64)
         -> BoxFuture<'_, Result<Expired, StoreError>>;
+
+    /// Writes whatever [`Tx::commit_behind`] queued and waits for it: call once no request runs any more.
+    fn close(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Opens the store named by `database` (a `postgres://` / `postgresql://` URL) or else the SQLite file `sqlite_path`;

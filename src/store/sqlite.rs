@@ -2,20 +2,34 @@
 //! (group commit, one savepoint per request so that one bad request cannot spoil the others), one reader
 //! connection, and the number locks as in-process mutexes — so one engine process per file, enforced by an
 //! exclusive lock on `<file>.lock`.
+//!
+//! Writes that hold no number and no short link ([`Tx::commit_behind`]: the plain request-log rows) do not wait for
+//! their transaction: they are queued and handed to the writer every [`BEHIND_DELAY`] (or [`BEHIND_BATCH`] rows),
+//! so that under load one transaction carries hundreds of rows and the writer is woken a hundred times a second,
+//! not once per request. At most [`BEHIND_QUEUE`] rows wait; beyond that a request waits for room (back-pressure,
+//! nothing dropped). Reading the log ([`Store::entries`]) and [`Store::close`] first write what is queued.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex};
+use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use tokio::sync::{oneshot, OwnedMutexGuard};
+use tokio::sync::{oneshot, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use super::{
     BoxFuture, Expired, LogEntry, LogQuery, NumberKind, ShortLink, Store, StoreError, Tx, Writes,
 };
 
-/// Requests committed together at most.
+/// Operations the writer takes from its queue at once (a queued batch of rows written behind counts as one).
 const BATCH: usize = 512;
+
+/// How long a row written behind may wait before it is handed to the writer.
+pub const BEHIND_DELAY: Duration = Duration::from_millis(10);
+/// Rows written behind that are handed to the writer at once, without waiting for [`BEHIND_DELAY`].
+pub const BEHIND_BATCH: usize = 1024;
+/// Rows written behind that may wait (queued or being written) before requests wait for room.
+pub const BEHIND_QUEUE: usize = 16 * 1024;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS request_log (
@@ -84,12 +98,32 @@ type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 
 enum Op {
     Write(Box<Writes>, Reply<()>),
+    /// Rows written behind: nobody waits for them; each holds its room in the queue until written.
+    Behind(Vec<(Box<Writes>, OwnedSemaphorePermit)>),
     Expire(i64, i64, Reply<Expired>),
+    /// Answered once everything queued before it is written.
+    Barrier(Reply<()>),
+}
+
+/// Who learns that a row was written.
+enum Done {
+    Reply(Reply<()>),
+    Behind(OwnedSemaphorePermit),
+}
+
+/// Rows written behind that have not been handed to the writer yet.
+#[derive(Default)]
+struct Behind {
+    rows: Vec<(Box<Writes>, OwnedSemaphorePermit)>,
+    /// A task will hand them over after [`BEHIND_DELAY`].
+    scheduled: bool,
 }
 
 struct Inner {
     path: PathBuf,
     writer: Mutex<Option<mpsc::Sender<Op>>>,
+    behind: Mutex<Behind>,
+    room: Arc<Semaphore>,
     reader: Mutex<Connection>,
     locks: Mutex<HashMap<LockKey, Arc<tokio::sync::Mutex<()>>>>,
     /// Held for the life of the store: one serving process per file.
@@ -188,6 +222,8 @@ impl SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
                 writer: Mutex::new(Some(tx)),
+                behind: Mutex::new(Behind::default()),
+                room: Arc::new(Semaphore::new(BEHIND_QUEUE)),
                 reader: Mutex::new(reader),
                 locks: Mutex::new(HashMap::new()),
                 _lock_file: lock_file,
@@ -203,7 +239,8 @@ impl SqliteStore {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        // Ends the writer thread once the queued writes are done.
+        // Hands over what waits to be written behind, then ends the writer thread once the queue is done.
+        let _ = self.inner.flush();
         if let Ok(mut w) = self.inner.writer.lock() {
             w.take();
         }
@@ -219,6 +256,59 @@ impl Inner {
                 .map_err(|_| StoreError::Other("the SQLite writer has stopped".into())),
             None => Err(StoreError::Other("the store is closed".into())),
         }
+    }
+
+    /// Queues `writes` to be written behind (see the module documentation); waits only for room in the queue.
+    async fn append(self: &Arc<Self>, writes: Writes) -> Result<(), StoreError> {
+        let permit = self
+            .room
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Other("the store is closed".into()))?;
+        let (full, schedule) = {
+            let mut b = self.behind.lock().unwrap_or_else(|p| p.into_inner());
+            b.rows.push((Box::new(writes), permit));
+            let full = b.rows.len() >= BEHIND_BATCH;
+            let schedule = !full && !b.scheduled;
+            b.scheduled |= schedule;
+            (full, schedule)
+        };
+        if full {
+            self.flush()?;
+        } else if schedule {
+            let inner = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(BEHIND_DELAY).await;
+                if let Err(e) = inner.flush() {
+                    tracing::error!(error = %e, "request-log rows could not be handed to the SQLite writer");
+                }
+            });
+        }
+        Ok(())
+    }
+
+    /// Hands the rows waiting to be written behind to the writer.
+    fn flush(&self) -> Result<(), StoreError> {
+        let rows = {
+            let mut b = self.behind.lock().unwrap_or_else(|p| p.into_inner());
+            b.scheduled = false;
+            std::mem::take(&mut b.rows)
+        };
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.send(Op::Behind(rows))
+    }
+
+    /// Waits until everything queued so far (also behind) is written.
+    async fn settle(&self) -> Result<(), StoreError> {
+        self.flush()?;
+        let (reply, answer) = oneshot::channel();
+        self.send(Op::Barrier(reply))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Other("the SQLite writer has stopped".into()))?
     }
 
     async fn read<T: Send + 'static>(
@@ -239,9 +329,12 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
     while let Ok(first) = rx.recv() {
         let mut writes = Vec::new();
         let mut expires = Vec::new();
+        let mut barriers = Vec::new();
         let mut push = |op: Op| match op {
-            Op::Write(w, reply) => writes.push((w, reply)),
+            Op::Write(w, reply) => writes.push((w, Done::Reply(reply))),
+            Op::Behind(rows) => writes.extend(rows.into_iter().map(|(w, p)| (w, Done::Behind(p)))),
             Op::Expire(before, now, reply) => expires.push((before, now, reply)),
+            Op::Barrier(reply) => barriers.push(reply),
         };
         push(first);
         for _ in 1..BATCH {
@@ -262,12 +355,30 @@ fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
             })();
             let _ = reply.send(result);
         }
+        for reply in barriers {
+            let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+impl Done {
+    fn report(self, request_id: &str, result: Result<(), StoreError>) {
+        match self {
+            Done::Reply(reply) => {
+                let _ = reply.send(result);
+            }
+            Done::Behind(_room) => {
+                if let Err(e) = result {
+                    tracing::error!(request_id, error = %e, "cannot write the request-log entry");
+                }
+            }
+        }
     }
 }
 
 /// Group commit: all queued requests in one transaction; if any of them fails, each is retried in a transaction
 /// of its own so that only the failing one is refused.
-fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Reply<()>)>) {
+fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Done)>) {
     let together = (|| -> Result<(), StoreError> {
         let tx = conn.transaction()?;
         for (w, _) in &writes {
@@ -278,24 +389,24 @@ fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Reply<()>)>) {
     })();
     match together {
         Ok(()) => {
-            for (_, reply) in writes {
-                let _ = reply.send(Ok(()));
+            for (w, done) in writes {
+                done.report(&w.entry.request_id, Ok(()));
             }
         }
         Err(_) if writes.len() > 1 => {
-            for (w, reply) in writes {
+            for (w, done) in writes {
                 let result = (|| -> Result<(), StoreError> {
                     let tx = conn.transaction()?;
                     write(&tx, &w)?;
                     tx.commit()?;
                     Ok(())
                 })();
-                let _ = reply.send(result);
+                done.report(&w.entry.request_id, result);
             }
         }
         Err(e) => {
-            for (_, reply) in writes {
-                let _ = reply.send(Err(StoreError::Other(e.to_string())));
+            for (w, done) in writes {
+                done.report(&w.entry.request_id, Err(StoreError::Other(e.to_string())));
             }
         }
     }
@@ -438,6 +549,17 @@ impl Tx for SqliteTx {
             result
         })
     }
+
+    fn commit_behind(
+        self: Box<Self>,
+        writes: Writes,
+    ) -> BoxFuture<'static, Result<(), StoreError>> {
+        if self.guard.is_some() {
+            // Holds numbers after all: their lock must last until they are written.
+            return self.commit(writes);
+        }
+        Box::pin(async move { self.inner.append(writes).await })
+    }
 }
 
 fn max_number(
@@ -519,7 +641,10 @@ impl Store for SqliteStore {
     }
 
     fn entries(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogEntry>, StoreError>> {
-        Box::pin(self.inner.read(move |conn| read_entries(conn, &query)))
+        Box::pin(async move {
+            self.inner.settle().await?;
+            self.inner.read(move |conn| read_entries(conn, &query)).await
+        })
     }
 
     fn ping(&self) -> BoxFuture<'_, Result<(), StoreError>> {
@@ -541,6 +666,10 @@ impl Store for SqliteStore {
                 .await
                 .map_err(|_| StoreError::Other("the SQLite writer has stopped".into()))?
         })
+    }
+
+    fn close(&self) -> BoxFuture<'_, Result<(), StoreError>> {
+        Box::pin(self.inner.settle())
     }
 }
 
@@ -678,5 +807,70 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(all.len(), 40);
+    }
+
+    async fn count(store: &SqliteStore) -> usize {
+        store
+            .entries(LogQuery {
+                limit: 100_000,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .len()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_written_behind_are_read_back_and_survive_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("endpoints.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .begin("a", "live")
+            .commit(writes("dup"))
+            .await
+            .unwrap();
+        // Queued, not yet written; reading the log writes them first. The duplicate fails alone.
+        for i in 0..10 {
+            let id = if i == 3 { "dup".into() } else { format!("b{i}") };
+            store
+                .begin("a", "live")
+                .commit_behind(writes(&id))
+                .await
+                .unwrap();
+        }
+        assert_eq!(count(&store).await, 10);
+        // More than one batch, then close: every row is in the file for the next process.
+        for i in 0..(BEHIND_BATCH + 100) {
+            store
+                .begin("a", "live")
+                .commit_behind(writes(&format!("c{i}")))
+                .await
+                .unwrap();
+        }
+        store.close().await.unwrap();
+        drop(store);
+        let reader = SqliteStore::open_reader(&path).unwrap();
+        assert_eq!(count(&reader).await, 10 + BEHIND_BATCH + 100);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn rows_written_behind_are_handed_over_without_a_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("endpoints.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store
+            .begin("a", "live")
+            .commit_behind(writes("one"))
+            .await
+            .unwrap();
+        // Another process (the `log` command) sees the row once the delay has passed.
+        let reader = SqliteStore::open_reader(&path).unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while count(&reader).await == 0 {
+            assert!(std::time::Instant::now() < deadline, "row never written");
+            tokio::time::sleep(BEHIND_DELAY).await;
+        }
+        assert_eq!(count(&reader).await, 1);
     }
 }
