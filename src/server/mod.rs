@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod metrics;
+pub mod request_id;
 pub mod site;
 pub mod static_http;
 pub mod watch;
@@ -219,8 +220,7 @@ async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ResponseBody>, Infallible> {
     let started = Instant::now();
-    // Time-ordered (UUID v7, 74 random bits): the request log's index on it grows at its end instead of at random pages.
-    let request_id = uuid::Uuid::now_v7().hyphenated().to_string();
+    let request_id = request_id::new();
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let origin = req.headers().get(ORIGIN).filter(|o| !o.is_empty()).cloned();
@@ -804,6 +804,9 @@ impl Running {
         }
         if let Some(t) = self.task.take() {
             let _ = t.await;
+        }
+        if let Err(e) = self.state.store.close().await {
+            tracing::error!(error = %e, "cannot write the last request-log entries");
         }
     }
 }
