@@ -143,6 +143,17 @@ pub enum Action {
     Forward(Forward),
 }
 
+impl Action {
+    /// Whether rendering it reads the request's data-source context (parameters for transformations, URL and
+    /// OOXML templates); the others need only the expanded values.
+    pub fn reads_data_sources(&self) -> bool {
+        matches!(
+            self,
+            Action::Transformation(_) | Action::Url(_) | Action::Ooxml(_)
+        )
+    }
+}
+
 #[derive(Debug)]
 pub struct StaticResponse {
     pub file: Arc<StaticFile>,

@@ -418,8 +418,11 @@ fn run_endpoint<'a>(
     depth: usize,
 ) -> BoxedResponse<'a> {
     Box::pin(async move {
-        let ctx = success_context(call, endpoint, &values, &[], &[]);
         let progress = task::Progress::new(endpoint.tasks.len());
+        if endpoint.tasks.is_empty() {
+            return choose_success(call, endpoint, &values, &progress, depth).await;
+        }
+        let ctx = success_context(call, endpoint, &values, &[], &[]);
         let tasks = task::run_all(endpoint, &values, &ctx, &progress, &call.outbox);
         let choose = choose_success(call, endpoint, &values, &progress, depth);
         let ((), response) = tokio::try_join!(tasks, choose)?;
@@ -437,8 +440,13 @@ async fn choose_success(
     let app = call.app;
     for success in &endpoint.successes {
         progress.wait_for(&success.depends_on).await;
-        let mut v = values.to_vec();
-        v.extend(progress.values(&success.inputs));
+        let v: std::borrow::Cow<[String]> = if success.inputs.is_empty() {
+            std::borrow::Cow::Borrowed(values)
+        } else {
+            let mut v = values.to_vec();
+            v.extend(progress.values(&success.inputs));
+            std::borrow::Cow::Owned(v)
+        };
         if let Some(c) = &success.condition {
             if !c.evaluate(&v, &endpoint.separator) {
                 continue;
@@ -476,8 +484,11 @@ async fn choose_success(
                 run_endpoint(call, target, target_values, depth + 1).await
             }
             action => {
-                let ctx =
-                    success_context(call, endpoint, values, &success.inputs, &v[values.len()..]);
+                let ctx = if action.reads_data_sources() {
+                    success_context(call, endpoint, values, &success.inputs, &v[values.len()..])
+                } else {
+                    bare_context(call)
+                };
                 render(action, success.status, &v, StatusCode::OK, &ctx).await
             }
         };
@@ -504,6 +515,17 @@ fn success_context<'a>(
     data_source::Ctx {
         app: call.app,
         params,
+        unknown_empty: false,
+        uploads: &call.input.uploads,
+        journal: &call.journal,
+    }
+}
+
+/// The context of an action that reads no data source (nothing to copy).
+fn bare_context<'a>(call: &'a Call<'_>) -> data_source::Ctx<'a> {
+    data_source::Ctx {
+        app: call.app,
+        params: Vec::new(),
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,

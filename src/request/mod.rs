@@ -164,7 +164,23 @@ where
     B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
-    let mut input = query_input(parts, client_ip, limits.max_fields)?;
+    let input = query_input(parts, client_ip, limits.max_fields)?;
+    read_body(parts, body, limits, accept_raw_body, input).await
+}
+
+/// The second half of [`read`]: adds the body's parameters (and files, or the raw body) to `input`, which holds
+/// the query string's ([`query_input`]).
+pub async fn read_body<B>(
+    parts: &http::request::Parts,
+    body: B,
+    limits: &Limits,
+    accept_raw_body: bool,
+    mut input: RequestInput,
+) -> Result<RequestInput, InputError>
+where
+    B: http_body::Body<Data = Bytes> + Send + Unpin + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
     let (mut debug, mut verbose) = (input.debug, input.verbose);
     let content_type_header = parts
         .headers
@@ -323,7 +339,7 @@ where
 }
 
 /// The query string's parameters, with no more than `max_fields` of them.
-fn query_input(
+pub fn query_input(
     parts: &http::request::Parts,
     client_ip: Option<IpAddr>,
     max_fields: usize,

@@ -395,7 +395,8 @@ async fn endpoint_request(
     request_id: &str,
 ) -> (Response<ResponseBody>, Outcome) {
     let none = |r| (r, Outcome::none());
-    let path = req.uri().path();
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path();
     let Some((app_name, endpoint_name)) = route(path) else {
         return none(text(
             StatusCode::BAD_REQUEST,
@@ -405,12 +406,20 @@ async fn endpoint_request(
             ),
         ));
     };
+    let limits = &state.limits;
+    let ip = Some(peer.ip());
+    // The query string is parsed once; its parameters start the request's input when the body has been read.
+    let query = request::query_input(&parts, ip, limits.max_fields);
     // The environment chooses the configuration, so it is taken from the query string before the body is read.
-    let query_environment = req.uri().query().and_then(|q| {
-        form_urlencoded::parse(q.as_bytes())
-            .find(|(n, _)| n == "environment")
-            .map(|(_, v)| v.into_owned())
-    });
+    let query_environment = match &query {
+        Ok(q) => q.first("environment").map(std::borrow::Cow::Borrowed),
+        // Too many fields (answered below, by the endpoint's counters): still find the environment.
+        Err(_) => parts.uri.query().and_then(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .find(|(n, _)| n == "environment")
+                .map(|(_, v)| v)
+        }),
+    };
     let site_environment = match query_environment.as_deref() {
         None => Environment::Live,
         Some(v) => match Environment::parse(v) {
@@ -445,35 +454,40 @@ async fn endpoint_request(
         counted: true,
     };
 
-    let (parts, body) = req.into_parts();
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
     // Kept whole when a signature covers it, or when debug capture (asked for in the query string) may store it.
     let keep_body = endpoint
         .authentication
         .as_ref()
         .is_some_and(|a| a.needs_body())
-        || debug_requested(parts.uri.query());
-    let limits = &state.limits;
-    let ip = Some(peer.ip());
+        || query.as_ref().is_ok_and(|q| q.debug || q.verbose);
+    let no_body = http_body::Body::is_end_stream(&body);
     let read = async {
+        let input = query?;
         if keep_body {
             // A signature covers the exact bytes: read them first, then parse from memory.
             let bytes = request::collect(body, limits.max_body_bytes).await?;
-            let mut input = request::read(
+            let mut input = request::read_body(
                 &parts,
                 http_body_util::Full::new(bytes.clone()),
                 limits,
                 accepts_raw_body,
-                ip,
+                input,
             )
             .await?;
             input.signed_body = Some(bytes);
             Ok(input)
         } else {
-            request::read(&parts, body, limits, accepts_raw_body, ip).await
+            request::read_body(&parts, body, limits, accepts_raw_body, input).await
         }
     };
-    let (input, input_failure) = match tokio::time::timeout(state.limits.body_timeout, read).await {
+    // Without a body there is nothing to wait for (and no timer to set).
+    let read = if no_body {
+        Ok(read.await)
+    } else {
+        tokio::time::timeout(state.limits.body_timeout, read).await
+    };
+    let (input, input_failure) = match read {
         Err(_) => {
             let mut r = text(
                 StatusCode::REQUEST_TIMEOUT,
@@ -573,16 +587,6 @@ impl Prepared<'_> {
         .await;
         to_http(result, parts, request_id).await
     }
-}
-
-/// Whether the query string asks for `debug=true` or `verbose=true` (names and values case-insensitive).
-fn debug_requested(query: Option<&str>) -> bool {
-    query.is_some_and(|q| {
-        form_urlencoded::parse(q.as_bytes()).any(|(n, v)| {
-            (n.eq_ignore_ascii_case("debug") || n.eq_ignore_ascii_case("verbose"))
-                && v.eq_ignore_ascii_case("true")
-        })
-    })
 }
 
 /// `GET /shortlink/{code}` (§10.4): runs the stored endpoint with the stored parameters, without the hash check.

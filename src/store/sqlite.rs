@@ -643,7 +643,9 @@ impl Store for SqliteStore {
     fn entries(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogEntry>, StoreError>> {
         Box::pin(async move {
             self.inner.settle().await?;
-            self.inner.read(move |conn| read_entries(conn, &query)).await
+            self.inner
+                .read(move |conn| read_entries(conn, &query))
+                .await
         })
     }
 
@@ -832,7 +834,11 @@ mod tests {
             .unwrap();
         // Queued, not yet written; reading the log writes them first. The duplicate fails alone.
         for i in 0..10 {
-            let id = if i == 3 { "dup".into() } else { format!("b{i}") };
+            let id = if i == 3 {
+                "dup".into()
+            } else {
+                format!("b{i}")
+            };
             store
                 .begin("a", "live")
                 .commit_behind(writes(&id))
