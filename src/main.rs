@@ -144,6 +144,10 @@ struct ServeArgs {
     /// Directory for uploaded files while a request runs (default: the system's temporary directory).
     #[arg(long, env = "ENDPOINTS_UPLOAD_DIR")]
     upload_dir: Option<PathBuf>,
+    /// A request's uploaded files stay in memory while together within this many bytes (the rest go to
+    /// --upload-dir); 0 writes every upload to a file.
+    #[arg(long, default_value_t = Limits::default().upload_memory_bytes)]
+    upload_memory_bytes: usize,
     /// Serve every subdirectory of DIR as an application at /{application}/{endpoint} (instead of APP_DIR).
     #[arg(long, value_name = "DIR", env = "ENDPOINTS_APPS")]
     apps: Option<PathBuf>,
@@ -312,6 +316,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         header_timeout: Duration::from_secs(args.header_timeout.max(1)),
         body_timeout: Duration::from_secs(args.body_timeout.max(1)),
         upload_dir: args.upload_dir.clone(),
+        upload_memory_bytes: args.upload_memory_bytes,
     };
     let timezone_name = args
         .timezone

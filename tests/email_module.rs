@@ -29,7 +29,7 @@ fn journal(app: &endpoints::config::Application) -> endpoints::engine::journal::
     )
 }
 use endpoints::engine::email::{build_messages, send};
-use endpoints::request::Upload;
+use endpoints::request::{Upload, UploadData};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -281,7 +281,7 @@ fn upload(bytes: &[u8]) -> Upload {
         filename: "scan ü.bin".into(),
         content_type: "application/octet-stream".into(),
         size: bytes.len() as u64,
-        path: f.into_temp_path(),
+        data: UploadData::File(std::sync::Arc::new(f.into_temp_path())),
     }
 }
 

@@ -590,7 +590,10 @@ async fn wait_until_files(dir: &Path, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_disconnects_mid_upload_leaves_no_temporary_file() {
     bounded(async {
-        let s = TestServer::fixture("core").await;
+        // Every upload goes to a file here (by default small ones stay in memory).
+        let mut options = Options::default();
+        options.limits.upload_memory_bytes = 0;
+        let s = TestServer::fixture_with("core", options, |_| {}).await;
         let dir = s.upload_dir.path().to_path_buf();
         for (two_files, files_before_abort) in [(false, 1), (true, 2)] {
             let mut c = TcpStream::connect(s.running.addr).await.unwrap();
@@ -648,6 +651,38 @@ async fn a_client_that_disconnects_mid_upload_leaves_no_temporary_file() {
             )
             .await;
         assert_eq!(r.status, StatusCode::OK);
+        wait_until_empty(&dir).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_stay_in_memory_within_the_budget_and_spill_to_a_file_beyond() {
+    bounded(async {
+        let mut options = Options::default();
+        options.limits.upload_memory_bytes = 150_000;
+        let s = TestServer::fixture_with("core", options, |_| {}).await;
+        let dir = s.upload_dir.path().to_path_buf();
+        let mut c = TcpStream::connect(s.running.addr).await.unwrap();
+        let head = format!(
+            "POST /app/upload?hash={} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: 10000000\r\n\r\n",
+            s.hash("upload", &[])
+        );
+        c.write_all(head.as_bytes()).await.unwrap();
+        // 100 KB: within the budget, kept in memory.
+        c.write_all(b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"; filename=\"a.bin\"\r\n\r\n")
+            .await
+            .unwrap();
+        c.write_all(&vec![b'a'; 100_000]).await.unwrap();
+        c.write_all(b"\r\n--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\n\r\n")
+            .await
+            .unwrap();
+        // 300 KB more: over the budget, this one goes to a file (and only this one).
+        c.write_all(&vec![b'z'; 300_000]).await.unwrap();
+        wait_until_files(&dir, 1).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        drop(c);
         wait_until_empty(&dir).await;
     })
     .await;

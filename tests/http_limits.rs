@@ -20,6 +20,8 @@ fn small_limits() -> Options {
             header_timeout: Duration::from_secs(1),
             body_timeout: Duration::from_secs(1),
             upload_dir: None,
+            // Uploads go to files, so that the tests see partial ones removed.
+            upload_memory_bytes: 0,
         },
         ..Options::default()
     }

@@ -217,8 +217,24 @@ async fn esign_callbacks_both_sides() {
     }
 }
 
+// Uploads kept in memory (the default), all in temporary files, and the first in memory with the second spilling
+// over the request's budget into a file: the folder, the e-mail and the onward call see the same bytes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scan_delivery_to_folder_mail_and_onward() {
+    scan_delivery(endpoints::request::Limits::default().upload_memory_bytes).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_delivery_with_uploads_in_temporary_files() {
+    scan_delivery(0).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scan_delivery_with_an_upload_spilling_over_the_memory_budget() {
+    scan_delivery(30).await;
+}
+
+async fn scan_delivery(upload_memory_bytes: usize) {
     use base64::Engine as _;
     use std::sync::{Arc, Mutex};
     let Some(smtp) = common::smtp::start_smtp() else {
@@ -254,7 +270,9 @@ async fn scan_delivery_to_folder_mail_and_onward() {
             .replace("2525", &smtp.port.to_string()),
     )
     .unwrap();
-    let s = TestServer::start(dir.path(), Options::default()).await;
+    let mut options = Options::default();
+    options.limits.upload_memory_bytes = upload_memory_bytes;
+    let s = TestServer::start(dir.path(), options).await;
 
     let pdf: &[u8] = b"%PDF-1.4 scanned page";
     let jpeg: &[u8] = b"\xff\xd8\xff\xe0 scanned photo";

@@ -70,8 +70,11 @@ pub fn file_upload_xml(u: &Upload) -> String {
     escape_xml(&u.filename, &mut s);
     s.push_str("\">");
     if u.size <= MAX_UPLOAD_AS_XML {
-        if let Ok(text) = std::fs::read_to_string(&u.path) {
-            if let Some(root) = root_element_source(&text) {
+        if let Ok(bytes) = u.data.read_blocking() {
+            if let Some(root) = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(root_element_source)
+            {
                 s.push_str(root);
             }
         }

@@ -217,16 +217,16 @@ async fn attachment_parts(
         Attachment::Uploads { .. } => {
             let mut parts = Vec::with_capacity(uploads.len());
             for u in uploads {
-                let bytes = tokio::fs::read(&u.path).await.map_err(|e| {
+                let bytes = u.data.read().await.map_err(|e| {
                     Failure::hidden(format!(
                         "uploaded file '{}' cannot be read: {e}",
                         u.filename
                     ))
                 })?;
-                parts.push(
-                    lettre::message::Attachment::new(u.filename.clone())
-                        .body(binary_body(bytes), file_content_type(&u.content_type)),
-                );
+                parts.push(lettre::message::Attachment::new(u.filename.clone()).body(
+                    binary_body(bytes.to_vec()),
+                    file_content_type(&u.content_type),
+                ));
             }
             Ok(parts)
         }

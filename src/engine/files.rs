@@ -85,16 +85,15 @@ fn create_new(dir: &Path, name: &str) -> Result<(std::fs::File, PathBuf), Failur
 pub fn save_uploads(
     task: &SaveUploadsTask,
     sub: &str,
-    uploads: &[(String, PathBuf)],
+    uploads: &[(String, crate::request::UploadData)],
     metadata: &str,
 ) -> Result<(), Failure> {
     let dir = target_dir(&task.base, sub)?;
     for (name, from) in uploads {
         let (mut f, path) = create_new(&dir, &safe_name(name))?;
-        let mut src = std::fs::File::open(from)
-            .map_err(|e| Failure::hidden(format!("cannot read upload: {e}")))?;
-        std::io::copy(&mut src, &mut f)
-            .map_err(|e| Failure::hidden(format!("cannot write {}: {e}", path.display())))?;
+        from.copy_to(&mut f).map_err(|e| {
+            Failure::hidden(format!("cannot copy upload to {}: {e}", path.display()))
+        })?;
     }
     if let Some(m) = &task.metadata_file {
         let (mut f, path) = create_new(&dir, m)?;

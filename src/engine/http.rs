@@ -270,7 +270,9 @@ async fn fill_xml(xml: String, fill: XmlFill, ctx: &Ctx<'_>) -> Result<String, F
                             )))
                         }
                     };
-                    let bytes = tokio::fs::read(&upload.path)
+                    let bytes = upload
+                        .data
+                        .read()
                         .await
                         .map_err(|e| Failure::hidden(format!("cannot read upload: {e}")))?;
                     let mut attr = String::from(" filename=\"");

@@ -158,10 +158,10 @@ async fn run_one(
         TaskKind::SaveUploads(save) => {
             let dir = save.directory.expand(&task_values);
             let params = task_ctx.parameters_xml();
-            let uploads: Vec<(String, std::path::PathBuf)> = ctx
+            let uploads: Vec<(String, crate::request::UploadData)> = ctx
                 .uploads
                 .iter()
-                .map(|u| (u.filename.clone(), u.path.to_path_buf()))
+                .map(|u| (u.filename.clone(), u.data.clone()))
                 .collect();
             let save = save.clone();
             tokio::task::spawn_blocking(move || {

@@ -1,8 +1,10 @@
 //! Turning an HTTP request into a [`RequestInput`]: query string, `application/x-www-form-urlencoded` and
-//! `multipart/form-data` bodies (uploads streamed to temporary files, removed when the input is dropped), with a
-//! limit on everything a client can send. Knows nothing about endpoints.
+//! `multipart/form-data` bodies (small uploads kept in memory, larger ones streamed to temporary files that are
+//! removed when the input is dropped), with a limit on everything a client can send. Knows nothing about endpoints.
 
+use std::io::Write;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -25,6 +27,9 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// Where uploaded files are stored while a request runs (default: the system's temporary directory).
     pub upload_dir: Option<std::path::PathBuf>,
+    /// Uploaded files of one request are kept in memory while together they stay within this many bytes; the
+    /// rest go to temporary files in `upload_dir`. A form body of `max_body_bytes` is held in memory anyway.
+    pub upload_memory_bytes: usize,
 }
 
 impl Default for Limits {
@@ -36,18 +41,59 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(20),
             body_timeout: Duration::from_secs(60),
             upload_dir: None,
+            upload_memory_bytes: 1024 * 1024,
         }
     }
 }
 
-/// A file part of a multipart body, stored in a temporary file that is deleted when this is dropped.
+/// A file part of a multipart body.
 #[derive(Debug)]
 pub struct Upload {
     pub field_name: String,
     pub filename: String,
     pub content_type: String,
     pub size: u64,
-    pub path: tempfile::TempPath,
+    pub data: UploadData,
+}
+
+/// Where an uploaded file's bytes are.
+#[derive(Debug, Clone)]
+pub enum UploadData {
+    /// Within the request's [`Limits::upload_memory_bytes`].
+    Memory(Bytes),
+    /// A temporary file, deleted when the last reference is dropped (with the request's input).
+    File(Arc<tempfile::TempPath>),
+}
+
+impl UploadData {
+    /// The whole file. Blocking for a file: call it off the async workers.
+    pub fn read_blocking(&self) -> std::io::Result<Bytes> {
+        match self {
+            UploadData::Memory(b) => Ok(b.clone()),
+            UploadData::File(p) => std::fs::read(p.as_ref() as &std::path::Path).map(Bytes::from),
+        }
+    }
+
+    /// The whole file.
+    pub async fn read(&self) -> std::io::Result<Bytes> {
+        match self {
+            UploadData::Memory(b) => Ok(b.clone()),
+            UploadData::File(p) => tokio::fs::read(p.as_ref() as &std::path::Path)
+                .await
+                .map(Bytes::from),
+        }
+    }
+
+    /// Copies the file into `to`. Blocking.
+    pub fn copy_to(&self, to: &mut impl Write) -> std::io::Result<u64> {
+        match self {
+            UploadData::Memory(b) => to.write_all(b).map(|()| b.len() as u64),
+            UploadData::File(p) => std::io::copy(
+                &mut std::fs::File::open(p.as_ref() as &std::path::Path)?,
+                to,
+            ),
+        }
+    }
 }
 
 /// How the body is to be understood, from its `Content-Type` (everything before the first `;`).
@@ -280,6 +326,7 @@ where
         other => InputError::Multipart(other.to_string()),
     };
     let mut fields = input.params.len();
+    let mut in_memory = 0usize;
     while let Some(mut field) = mp.next_field().await.map_err(map_err)? {
         fields += 1;
         if fields > limits.max_fields {
@@ -294,31 +341,51 @@ where
                     .content_type()
                     .map(|m| m.to_string())
                     .unwrap_or_else(|| "application/octet-stream".to_string());
-                let tmp = match &limits.upload_dir {
-                    Some(dir) => tempfile::Builder::new().prefix("upload-").tempfile_in(dir),
-                    None => tempfile::Builder::new()
-                        .prefix("endpoints-upload-")
-                        .tempfile(),
-                }
-                .map_err(|e| InputError::Storage(e.to_string()))?;
-                let (file, path) = tmp.into_parts();
-                let mut file = tokio::fs::File::from_std(file);
-                let mut size = 0u64;
+                // In memory while the request's uploads fit in the budget; then on to a temporary file.
+                let storage = |e: std::io::Error| InputError::Storage(e.to_string());
+                let mut chunks: Vec<Bytes> = Vec::new();
+                let mut file: Option<(tokio::fs::File, tempfile::TempPath)> = None;
+                let mut size = 0usize;
                 while let Some(chunk) = field.chunk().await.map_err(map_err)? {
-                    size += chunk.len() as u64;
-                    file.write_all(&chunk)
-                        .await
-                        .map_err(|e| InputError::Storage(e.to_string()))?;
+                    size += chunk.len();
+                    if let Some((f, _)) = &mut file {
+                        f.write_all(&chunk).await.map_err(storage)?;
+                    } else if in_memory + size <= limits.upload_memory_bytes {
+                        chunks.push(chunk);
+                    } else {
+                        let tmp = match &limits.upload_dir {
+                            Some(dir) => {
+                                tempfile::Builder::new().prefix("upload-").tempfile_in(dir)
+                            }
+                            None => tempfile::Builder::new()
+                                .prefix("endpoints-upload-")
+                                .tempfile(),
+                        }
+                        .map_err(storage)?;
+                        let (f, path) = tmp.into_parts();
+                        let mut f = tokio::fs::File::from_std(f);
+                        for c in chunks.drain(..).chain(std::iter::once(chunk)) {
+                            f.write_all(&c).await.map_err(storage)?;
+                        }
+                        file = Some((f, path));
+                    }
                 }
-                file.flush()
-                    .await
-                    .map_err(|e| InputError::Storage(e.to_string()))?;
+                let data = match file {
+                    Some((mut f, path)) => {
+                        f.flush().await.map_err(storage)?;
+                        UploadData::File(Arc::new(path))
+                    }
+                    None => {
+                        in_memory += size;
+                        UploadData::Memory(concat(chunks, size))
+                    }
+                };
                 input.uploads.push(Upload {
                     field_name: name,
                     filename,
                     content_type,
-                    size,
-                    path,
+                    size: size as u64,
+                    data,
                 });
             }
             None => {
@@ -336,6 +403,18 @@ where
         }
     }
     Ok(())
+}
+
+/// One buffer of `chunks` (no copy when there is one).
+fn concat(mut chunks: Vec<Bytes>, size: usize) -> Bytes {
+    if chunks.len() == 1 {
+        return chunks.pop().unwrap_or_default();
+    }
+    let mut all = bytes::BytesMut::with_capacity(size);
+    for c in chunks {
+        all.extend_from_slice(&c);
+    }
+    all.freeze()
 }
 
 /// The query string's parameters, with no more than `max_fields` of them.
