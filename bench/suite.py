@@ -48,6 +48,7 @@ CFG = {
     "nginx_port": int(env("NGINX_PORT", "18080")),
     "webhook_port": int(env("WEBHOOK_PORT", "19000")),
     "engine_port": int(env("BENCH_PORT", "18081")),
+    "hyper_floor": env("HYPER_FLOOR_BIN", ""),
     "tmp": env("BENCH_TMP", "/tmp/bench-endpoints"),
     "quiet_busy": float(env("QUIET_BUSY", "0.15")),
     "quiet_wait": float(env("QUIET_WAIT", "60")),
@@ -360,6 +361,11 @@ class Env:
         argv = pin(CFG["server_cpus"], ["nginx", "-p", prefix, "-c", path, "-e", os.path.join(prefix, "error.log")])
         return start("nginx", argv, "/ok", CFG["nginx_port"], log_name="nginx-" + case)
 
+    def floor(self, case):
+        """The engine's hyper setup alone (benches/hyper_floor.rs), if bench/run.sh built it."""
+        argv = pin(CFG["server_cpus"], [CFG["hyper_floor"], "--listen", "127.0.0.1:%d" % CFG["engine_port"]])
+        return start("hyper", argv, "/", CFG["engine_port"], log_name="hyper-floor-" + case)
+
     def webhook(self, case):
         argv = pin(CFG["server_cpus"], ["webhook", "-hooks", os.path.join(HERE, "conf", "hooks.json"),
                                         "-ip", "127.0.0.1", "-port", str(CFG["webhook_port"])])
@@ -442,6 +448,15 @@ def case_empty(E):
     row("2 empty endpoint", "endpoints", e, "%.2f×" % r, "≥ 0.9×", met(r >= 0.9))
     log_off_row("2 empty endpoint", a, o, "≥ 0.9×")
     E.rss_under_load = e["rss"]
+    if CFG["hyper_floor"]:
+        # What no hyper-based server can beat here: the same hyper setup answering "ok" with no engine at all.
+        s = E.floor("empty")
+        try:
+            preflight(s, "empty", "GET", "/ok", None, None, {"status": 200, "body": b"ok"})
+            f = wrk(s, "empty", "/ok", CFG["wrk_threads"], CFG["wrk_conns"])
+        finally:
+            stop(s)
+        row("2 empty endpoint", "hyper alone (floor, no engine)", f, "%.2f×" % (f["rps"] / a["rps"]), "(reference)", "")
 
 
 def case_redirect(E):
