@@ -790,6 +790,62 @@ async fn log_command_reads_the_sqlite_state() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_written_behind_the_response_survive_a_graceful_stop() {
+    let dir = common::fixture("state");
+    let data = tempfile::tempdir().unwrap();
+    let data_dir = data.path().to_str().unwrap().to_string();
+    let path = dir.path().to_str().unwrap().to_string();
+    let mut p = Process::start(&[
+        path.as_str(),
+        "--name",
+        "behind",
+        "--no-hash-check",
+        "--data-dir",
+        data_dir.as_str(),
+    ])
+    .expect("server");
+    let addr = p.addr;
+    let mut requests = Vec::new();
+    for i in 0..300 {
+        requests.push(tokio::spawn(async move {
+            let url = format!("/behind/capture?invoice-number={i}");
+            common::send_h1(addr, Method::GET, &url, &[], Bytes::new()).await
+        }));
+    }
+    for r in requests {
+        assert_eq!(r.await.unwrap().status, StatusCode::OK);
+    }
+    // Stopped at once: the rows still queued behind the last responses are written before the process ends.
+    let pid = p.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::task::spawn_blocking(move || {
+        let status = p.child.wait();
+        (status, p)
+    })
+    .await
+    .unwrap()
+    .0
+    .unwrap();
+    assert!(status.success(), "{status:?}");
+    let out = Command::new(BIN)
+        .args(["log", "--data-dir", data_dir.as_str(), "--limit", "1000"])
+        .args(["--endpoint", "capture"])
+        .env_remove("ENDPOINTS_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_check_reports_an_unreachable_state_store() {
     // SQLite: the store answers.
     let sqlite: Arc<dyn Store> = Arc::new(SqliteStore::temporary().unwrap());
