@@ -679,23 +679,16 @@ async fn two_processes_share_gapless_numbers_through_postgres() {
     assert_eq!(got, (1..=160).collect::<Vec<_>>());
 
     // `endpoints log` reads the same PostgreSQL state.
-    let out = Command::new(BIN)
-        .args([
-            "log",
-            "--database",
-            url.as_str(),
-            "--application",
-            app.as_str(),
-        ])
-        .args(["--status", "5xx", "--limit", "1000"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = endpoints_log(&[
+        "--database",
+        &url,
+        "--application",
+        &app,
+        "--status",
+        "5xx",
+        "--limit",
+        "1000",
+    ]);
     assert_eq!(text.lines().count(), 40, "{text}");
     assert!(
         text.lines().all(|l| l.contains("  number  500  ")),
@@ -739,20 +732,7 @@ async fn log_command_reads_the_sqlite_state() {
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let bad_id = bad.header("x-request-id").unwrap().to_string();
 
-    let log = |extra: &[&str]| {
-        let out = Command::new(BIN)
-            .args(["log", "--data-dir", data_dir.as_str()])
-            .args(extra)
-            .env_remove("ENDPOINTS_DATABASE_URL")
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let log = |extra: &[&str]| endpoints_log(&[&["--data-dir", data_dir.as_str()], extra].concat());
     // Rows without numbers are written just behind the response (within milliseconds): another process sees
     // them shortly after.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -831,9 +811,22 @@ async fn rows_written_behind_the_response_survive_a_graceful_stop() {
     .0
     .unwrap();
     assert!(status.success(), "{status:?}");
+    let out = endpoints_log(&[
+        "--data-dir",
+        &data_dir,
+        "--limit",
+        "1000",
+        "--endpoint",
+        "capture",
+    ]);
+    assert_eq!(out.lines().count(), 300);
+}
+
+/// `endpoints log ARGS` (SQLite unless the arguments say otherwise); its standard output.
+fn endpoints_log(args: &[&str]) -> String {
     let out = Command::new(BIN)
-        .args(["log", "--data-dir", data_dir.as_str(), "--limit", "1000"])
-        .args(["--endpoint", "capture"])
+        .arg("log")
+        .args(args)
         .env_remove("ENDPOINTS_DATABASE_URL")
         .output()
         .unwrap();
@@ -842,7 +835,7 @@ async fn rows_written_behind_the_response_survive_a_graceful_stop() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(String::from_utf8_lossy(&out.stdout).lines().count(), 300);
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
