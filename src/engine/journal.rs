@@ -154,10 +154,15 @@ impl Journal {
         if !carries_state && !wanted {
             return Ok(()); // nothing was written: dropping the transaction costs no I/O
         }
-        let behind = entry.numbers.iter().all(Option::is_none) && short_links.is_empty();
+        // Nothing in it that the client could use at once, and small (debug documents and bodies can be megabytes:
+        // they are not left waiting in a queue): the backend may write it after the response.
+        let behind = entry.numbers.iter().all(Option::is_none)
+            && short_links.is_empty()
+            && entry.request_body.is_none()
+            && entry.parameter_transformation_input.is_none()
+            && entry.parameter_transformation_output.is_none();
         let writes = Writes { entry, short_links };
         if behind {
-            // Nothing in it that the client could use at once: the backend may write it after the response.
             tx.commit_behind(writes).await
         } else {
             tx.commit(writes).await

@@ -192,7 +192,8 @@ pub trait Tx: Send {
     /// Writes everything of the request in one transaction.
     fn commit(self: Box<Self>, writes: Writes) -> BoxFuture<'static, Result<(), StoreError>>;
 
-    /// Like [`Tx::commit`], for writes that hold no number and no short link (nothing the client may use at once):
+    /// Like [`Tx::commit`], for small writes that hold no number and no short link (nothing the client may use at
+    /// once; the engine sends debug documents through [`Tx::commit`]):
     /// a backend may queue them and write them shortly after the response, together with others (the SQLite
     /// backend does; [`Store::entries`] and [`Store::close`] still see them). An error here means the writes could
     /// not even be queued.
