@@ -515,6 +515,7 @@ fn success_context<'a>(
     data_source::Ctx {
         app: call.app,
         params,
+        intermediate: inputs.len(),
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,
@@ -526,6 +527,7 @@ fn bare_context<'a>(call: &'a Call<'_>) -> data_source::Ctx<'a> {
     data_source::Ctx {
         app: call.app,
         params: Vec::new(),
+        intermediate: 0,
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,
@@ -803,6 +805,7 @@ pub async fn error_response(
             .map(|n| n.to_string())
             .zip(values.iter().cloned())
             .collect(),
+        intermediate: 0,
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal,
