@@ -768,6 +768,7 @@ pub async fn error_response(
         tracing::debug!(request_id, endpoint = %endpoint.name, message = %failure.message, "request failed");
     }
     let status = failure.status();
+    let failure_status = status;
     let public = if failure.kind == FailureKind::Internal && failure.detail.is_some() {
         format!("{} (request id {request_id})", failure.message)
     } else {
@@ -822,11 +823,17 @@ pub async fn error_response(
             r
         }
         Err(f) => {
-            tracing::error!(request_id, endpoint = %endpoint.name, error = %f.message, "rendering <error> failed");
-            Response::text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("An internal error occurred (request id {request_id})"),
-            )
+            // The client still learns what went wrong with its request (400, 401, …), not that the error page
+            // broke; why it broke goes to the log.
+            tracing::warn!(
+                request_id,
+                endpoint = %endpoint.name,
+                status = failure_status.as_u16(),
+                error = %f.message,
+                detail = f.detail.as_deref().unwrap_or(""),
+                "rendering <error> failed: answering with the failure's own status and a plain-text reason"
+            );
+            Response::text(failure_status, &public)
         }
     }
 }
