@@ -145,7 +145,10 @@ impl Compiler {
             return c.clone();
         }
         let result = match Stylesheet::compile_file(path, &self.sandbox_root) {
-            Ok(s) => Some(Arc::new(s)),
+            Ok(s) => {
+                super::extension_functions::check(path, diags);
+                Some(Arc::new(s))
+            }
             Err(e) => {
                 let prefix = format!("{}:", path.display());
                 for m in &e.messages {

@@ -10,6 +10,7 @@ pub mod database;
 pub mod email;
 pub mod endpoints;
 pub mod error;
+pub mod extension_functions;
 pub mod http_spec;
 pub mod model;
 pub mod ooxml;
