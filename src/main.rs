@@ -114,6 +114,10 @@ struct AppArgs {
     /// Do not check request hashes (trusted deployments only); security.xml may then be absent.
     #[arg(long)]
     no_hash_check: bool,
+    /// Accept requests that carry no hash at all, as OpenEndpoints does (a wrong hash is still refused), in every
+    /// application whose engine-settings.xml does not say otherwise. For integrations that call without a hash.
+    #[arg(long, env = "ENDPOINTS_ACCEPT_MISSING_HASH")]
+    accept_missing_hash: bool,
 }
 
 #[derive(Args, Clone)]
@@ -208,6 +212,7 @@ fn load_options(app: &AppArgs) -> LoadOptions {
     LoadOptions {
         name: app.name.clone(),
         hash_check: hash_check_enabled(app.no_hash_check),
+        accept_missing_hash: app.accept_missing_hash,
     }
 }
 
@@ -373,6 +378,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         let options = LoadOptions {
             name: Some(name.clone()),
             hash_check,
+            accept_missing_hash: args.app.accept_missing_hash,
         };
         match config::load(&dir, &options) {
             Ok(app) => {
@@ -384,6 +390,10 @@ fn serve(args: ServeArgs) -> ExitCode {
                     app.endpoints.len(),
                     dir.display()
                 );
+                let accepting = app.accepting_missing_hash();
+                if hash_check && !accepting.is_empty() {
+                    server::site::log_missing_hash(&name, environment, &accepting);
+                }
                 state.add(app, &dir, environment, options);
             }
             Err(e) => {

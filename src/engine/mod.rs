@@ -17,6 +17,7 @@ pub mod pdf;
 pub mod task;
 pub mod transform;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ::http::{HeaderValue, StatusCode};
@@ -205,6 +206,9 @@ pub struct Call<'a> {
     pub journal: journal::Journal,
     /// A short link runs its endpoint without the hash or `<authentication>` check.
     pub skip_authentication: bool,
+    /// Set when the request carried no `hash` and was accepted because the application accepts a missing hash
+    /// (`engine-settings.xml` or `--accept-missing-hash`); the access log marks such requests.
+    pub hash_absent_accepted: &'a AtomicBool,
 }
 
 /// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`. Either way one request-log
@@ -346,13 +350,15 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     // Authentication first, unless the hash covers values that the parameter transformation produces.
     let hash_after_transformation =
         endpoint.parameter_transformation.is_some() && !endpoint.include_in_hash.is_empty();
+    let accept_missing = app.settings.missing_hash == crate::config::settings::MissingHash::Accept;
     match &endpoint.authentication {
         _ if call.skip_authentication => {}
         Some(auth) => {
             let body = input.signed_body.as_deref().unwrap_or(&[]);
+            // A missing hash is never accepted here: `<authentication>` asks for one of its methods.
             let by_hash = auth.allows_hash()
                 && (!call.settings.check_hash
-                    || check_hash(endpoint, call, &input.params, &app.secret_keys).is_ok());
+                    || check_hash(endpoint, call, &input.params, &app.secret_keys, false).is_ok());
             if !by_hash
                 && !auth
                     .methods
@@ -368,7 +374,13 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
             && !hash_after_transformation
             && !call.skip_authentication =>
         {
-            check_hash(endpoint, call, &input.params, &app.secret_keys)?;
+            check_hash(
+                endpoint,
+                call,
+                &input.params,
+                &app.secret_keys,
+                accept_missing,
+            )?;
         }
         None => {}
     }
@@ -398,7 +410,7 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
             let produced =
                 parameter_transformation::run(call, endpoint, pt, &input.params, true).await?;
             if call.settings.check_hash && hash_after_transformation && !call.skip_authentication {
-                check_hash(endpoint, call, &produced, &app.secret_keys)?;
+                check_hash(endpoint, call, &produced, &app.secret_keys, accept_missing)?;
             }
             resolve_parameters(endpoint, &produced, call.request_id)?
         }
@@ -534,13 +546,21 @@ fn bare_context<'a>(call: &'a Call<'_>) -> data_source::Ctx<'a> {
     }
 }
 
+/// Checks the request's `hash`. Without one: 401 `Hash missing`, or, when `accept_missing` (the application
+/// accepts a missing hash, as OpenEndpoints does), no check at all. A hash that is present is always checked.
 fn check_hash(
     endpoint: &Endpoint,
     call: &Call,
     pairs: &[(String, String)],
     keys: &[Box<str>],
+    accept_missing: bool,
 ) -> Result<(), Failure> {
     let Some(supplied) = call.input.first("hash") else {
+        if accept_missing {
+            call.hash_absent_accepted.store(true, Ordering::Relaxed);
+            tracing::debug!(request_id = call.request_id, endpoint = %endpoint.name, "no hash: accepted (missing-hash accept)");
+            return Ok(());
+        }
         return Err(Failure::unauthorized("Hash missing"));
     };
     let mut included: Vec<String> = Vec::with_capacity(endpoint.include_in_hash.len());

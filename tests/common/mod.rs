@@ -79,6 +79,8 @@ pub struct Options {
     pub name: Option<String>,
     /// Where the server keeps its state (default: a new temporary SQLite file).
     pub store: Option<Arc<dyn endpoints::store::Store>>,
+    /// The server's `--accept-missing-hash`.
+    pub accept_missing_hash: bool,
 }
 
 impl Default for Options {
@@ -88,6 +90,7 @@ impl Default for Options {
             settings: Settings::default(),
             name: Some("app".to_string()),
             store: None,
+            accept_missing_hash: false,
         }
     }
 }
@@ -116,6 +119,7 @@ impl TestServer {
         let load = LoadOptions {
             name: options.name.clone(),
             hash_check: options.settings.check_hash,
+            accept_missing_hash: options.accept_missing_hash,
         };
         let app = match config::load(dir, &load) {
             Ok(app) => app,
@@ -335,6 +339,8 @@ pub fn state_dir() -> String {
 pub struct Spawned {
     pub child: std::process::Child,
     pub addr: std::net::SocketAddr,
+    /// What it logged before it listened (start-up messages).
+    pub start_lines: Vec<String>,
     pub lines: std::sync::mpsc::Receiver<String>,
 }
 
@@ -374,6 +380,7 @@ impl Spawned {
                 return Ok(Spawned {
                     child,
                     addr,
+                    start_lines: seen,
                     lines: rx,
                 });
             }
