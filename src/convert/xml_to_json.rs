@@ -3,6 +3,12 @@
 //! reproduces both steps:
 //!
 //! * The result is an object with one member named after the root element (prefix kept: `ns:tag`).
+//! * Several top-level elements (what an XSLT writes when its result has no single root, e.g.
+//!   `<status>success</status><download-link>https://x/y</download-link>`) are accepted as org.json accepts them:
+//!   each becomes a member of the result object exactly as a child element becomes a member of its parent's object
+//!   (a repeated name makes an array), so the result has one member per distinct name:
+//!   `{"status": "success", "download-link": "https://x/y"}`. Text between top-level elements is skipped, as
+//!   org.json skips everything up to the next `<`; output with no element at all (empty, or text only) gives `{}`.
 //! * An element with attributes or child elements becomes an object: attributes first (document order, `xmlns` and
 //!   `xmlns:p` declarations included), then child elements and text in document order; a repeated name becomes an
 //!   array in document order. Text goes to `_content`; several text chunks (split by child elements, comments or
@@ -23,21 +29,14 @@
 //!   everything else, including non-ASCII, is written as UTF-8 (REF additionally escapes `</`, U+0080–U+009F and
 //!   U+2000–U+20FF as `\uxxxx` — the same JSON value).
 //!
-//! * Several top-level elements (what an XSLT writes when its result has no single root, e.g.
-//!   `<status>success</status><download-link>https://x/y</download-link>`) are accepted as org.json accepts them:
-//!   each becomes a member of the result object exactly as a child element becomes a member of its parent's object
-//!   (a repeated name makes an array), so the result has one member per distinct name:
-//!   `{"status": "success", "download-link": "https://x/y"}`. Text between top-level elements is skipped, as
-//!   org.json skips everything up to the next `<`; output with no element at all (empty, or text only) gives `{}`.
-//!   A document with one root element is converted exactly as before.
-//!
 //! Parsing differs from org.json's own lenient tokenizer: the input must be well-formed XML (a document or a
 //! sequence of elements and text that would be well-formed inside one element), parsed with roxmltree without DTD
-//! processing, in one pass (a second one only when the first finds more than one top-level node): a `<!DOCTYPE …>` without internal subset is skipped as in REF (the
-//! external DTD is never loaded), one with an internal subset (`[…]`) is an error. CDATA sections are text and
-//! merge with adjacent text (REF keeps them as separate, uncoerced chunks); attribute values are normalised as XML
-//! requires. The input may be UTF-8 (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML
-//! declaration says so. Elements nested deeper than [`MAX_DEPTH`] are an error.
+//! processing, in one pass (a second one only when the first finds more than one top-level node): a
+//! `<!DOCTYPE …>` without internal subset is skipped as OpenEndpoints skips it (the external DTD is never loaded),
+//! one with an internal subset (`[…]`) is an error. CDATA sections are text and merge with adjacent text (REF keeps
+//! them as separate, uncoerced chunks); attribute values are normalised as XML requires. The input may be UTF-8
+//! (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML declaration says so. Elements nested deeper
+//! than [`MAX_DEPTH`] are an error.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
