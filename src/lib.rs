@@ -28,8 +28,8 @@
 pub mod config;
 pub mod convert;
 pub mod engine;
-pub mod request;
 pub mod jvm;
+pub mod request;
 pub mod server;
 pub mod store;
 pub mod stylesheet;

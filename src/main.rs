@@ -116,16 +116,31 @@ struct AppArgs {
     no_hash_check: bool,
     /// Which engine runs stylesheets: auto (version 1.0 on libxslt, 2.0 and up on Saxon-HE) or saxon (every
     /// stylesheet on Saxon-HE, as OpenEndpoints does).
-    #[arg(long, value_name = "ENGINE", default_value = "auto", env = "ENDPOINTS_XSLT_ENGINE")]
+    #[arg(
+        long,
+        value_name = "ENGINE",
+        default_value = "auto",
+        env = "ENDPOINTS_XSLT_ENGINE"
+    )]
     xslt_engine: endpoints::stylesheet::XsltEngine,
     /// Largest heap of the JVM worker (Saxon-HE, Apache FOP), as java's -Xmx: e.g. 512m, 1g.
-    #[arg(long, value_name = "SIZE", default_value = "512m", env = "ENDPOINTS_JVM_MAX_HEAP")]
+    #[arg(
+        long,
+        value_name = "SIZE",
+        default_value = "512m",
+        env = "ENDPOINTS_JVM_MAX_HEAP"
+    )]
     jvm_max_heap: String,
     /// Threads of the JVM worker (default: the number of cores).
     #[arg(long, value_name = "N", env = "ENDPOINTS_JVM_THREADS")]
     jvm_threads: Option<usize>,
     /// Seconds a transformation or PDF rendering in the JVM worker may take.
-    #[arg(long, value_name = "SECS", default_value_t = 60, env = "ENDPOINTS_JVM_CALL_TIMEOUT")]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 60,
+        env = "ENDPOINTS_JVM_CALL_TIMEOUT"
+    )]
     jvm_call_timeout: u64,
     /// Accept requests that carry no hash at all, as OpenEndpoints does (a wrong hash is still refused), in every
     /// application whose engine-settings.xml does not say otherwise. For integrations that call without a hash.
@@ -444,7 +459,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         spawn_retention(state.clone(), args.log_retention_days);
         let store = state.store.clone();
         server::serve(listener, state, shutdown_signal(), grace).await?;
-        tokio::task::spawn_blocking(endpoints::jvm::shutdown).await.ok();
+        tokio::task::spawn_blocking(endpoints::jvm::shutdown)
+            .await
+            .ok();
         // Request-log rows queued behind the last responses are written before the process ends.
         if let Err(e) = store.close().await {
             tracing::error!(error = %e, "cannot write the last request-log entries");

@@ -37,7 +37,9 @@ impl std::str::FromStr for XsltEngine {
         match s.trim() {
             "auto" => Ok(XsltEngine::Auto),
             "saxon" => Ok(XsltEngine::Saxon),
-            other => Err(format!("'{other}' is not an XSLT engine: expected auto or saxon")),
+            other => Err(format!(
+                "'{other}' is not an XSLT engine: expected auto or saxon"
+            )),
         }
     }
 }

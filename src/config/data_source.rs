@@ -205,19 +205,31 @@ impl Compiler {
         let config = config.is_file().then_some(config);
         let images = canonical(&self.static_dir);
         let roots = vec![fonts.clone(), images.clone()];
-        let r = match PdfRenderer::create(crate::jvm::global(), config.clone(), fonts, images, roots)
-        {
-            Ok(r) => Some(Arc::new(r)),
-            Err(e) => {
-                let at = config.as_deref().unwrap_or(from);
-                let at_pos = if config.is_some() { Pos { line: 1, column: 1 } } else { pos };
-                diags.error(at, at_pos, format!("PDF output (Apache FOP in the JVM worker): {e}"));
-                if config.is_some() {
-                    diags.error(from, pos, "the FOP configuration fonts/apache-fop-config.xml cannot be used");
+        let r =
+            match PdfRenderer::create(crate::jvm::global(), config.clone(), fonts, images, roots) {
+                Ok(r) => Some(Arc::new(r)),
+                Err(e) => {
+                    let at = config.as_deref().unwrap_or(from);
+                    let at_pos = if config.is_some() {
+                        Pos { line: 1, column: 1 }
+                    } else {
+                        pos
+                    };
+                    diags.error(
+                        at,
+                        at_pos,
+                        format!("PDF output (Apache FOP in the JVM worker): {e}"),
+                    );
+                    if config.is_some() {
+                        diags.error(
+                            from,
+                            pos,
+                            "the FOP configuration fonts/apache-fop-config.xml cannot be used",
+                        );
+                    }
+                    None
                 }
-                None
-            }
-        };
+            };
         self.pdf = Some(r.clone());
         r
     }

@@ -65,9 +65,10 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
         });
     }
     if t.to_pdf {
-        let renderer = t.pdf.as_ref().ok_or_else(|| {
-            Failure::hidden(format!("transformer '{}': no PDF renderer", t.name))
-        })?;
+        let renderer = t
+            .pdf
+            .as_ref()
+            .ok_or_else(|| Failure::hidden(format!("transformer '{}': no PDF renderer", t.name)))?;
         let pdf = renderer
             .render(&bytes)
             .await

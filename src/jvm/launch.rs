@@ -22,6 +22,8 @@ use super::JvmError;
 include!(concat!(env!("OUT_DIR"), "/jvm_sources.rs"));
 
 const SHARE: &str = "/usr/share/java";
+/// Present in a complete compiled copy (it is renamed into place last).
+const MAIN_CLASS: &str = "endpoints/worker/Main.class";
 /// The jars Debian's `/usr/bin/fop` puts on its class path (missing ones are skipped, as that script does).
 const FOP_JARS: [&str; 9] = [
     "commons-io",
@@ -43,8 +45,6 @@ pub struct Installation {
     pub class_path: String,
     /// Directory holding the compiled worker classes.
     pub classes: PathBuf,
-    /// Whether FOP's jars were found (PDF rendering is possible).
-    pub has_fop: bool,
 }
 
 fn env_path(var: &str) -> Option<PathBuf> {
@@ -116,7 +116,8 @@ fn cache_root() -> PathBuf {
 pub fn prepare() -> Result<Installation, JvmError> {
     let java = find_tool("ENDPOINTS_JAVA", "java").ok_or_else(|| {
         JvmError::NotInstalled(
-            "Java is not installed (Debian package default-jre-headless; or set ENDPOINTS_JAVA)".into(),
+            "Java is not installed (Debian package default-jre-headless; or set ENDPOINTS_JAVA)"
+                .into(),
         )
     })?;
     let saxon = saxon_jar();
@@ -126,12 +127,13 @@ pub fn prepare() -> Result<Installation, JvmError> {
             saxon.display()
         )));
     }
-    let fop = fop_class_path();
-    let mut class_path = saxon.display().to_string();
-    if let Some(f) = &fop {
-        class_path.push(':');
-        class_path.push_str(f);
-    }
+    // The worker hosts both; it is built against both.
+    let fop = fop_class_path().ok_or_else(|| {
+        JvmError::NotInstalled(
+            "Apache FOP is not installed: /usr/share/java/fop.jar is missing (Debian package fop; or set ENDPOINTS_FOP_JARS)".into(),
+        )
+    })?;
+    let class_path = format!("{}:{fop}", saxon.display());
 
     let mut hash = sha2::Sha256::new();
     for (name, text) in SOURCES {
@@ -145,27 +147,39 @@ pub fn prepare() -> Result<Installation, JvmError> {
     let tag: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     let root = cache_root();
     let classes = root.join(format!("jvm-worker-{tag}"));
-    if !classes.join("endpoints/worker/Main.class").is_file() {
-        compile(&root, &classes, &class_path, fop.is_some())?;
+    if !classes.join(MAIN_CLASS).is_file() {
+        compile(&root, &classes, &class_path)?;
     }
     Ok(Installation {
         java,
         class_path,
         classes,
-        has_fop: fop.is_some(),
     })
 }
 
-/// Writes the sources to a scratch directory, compiles them, and renames the result into place (atomic, so that
-/// processes starting together never see half a cache).
-fn compile(root: &Path, target: &Path, class_path: &str, has_fop: bool) -> Result<(), JvmError> {
+/// Writes the sources to a scratch directory, compiles them, and renames the result into place, under a lock file
+/// so that processes starting together compile once and never see half a cache.
+fn compile(root: &Path, target: &Path, class_path: &str) -> Result<(), JvmError> {
+    let io = |what: &str, e: std::io::Error| JvmError::Start(format!("{what}: {e}"));
+    std::fs::create_dir_all(root).map_err(|e| io(&root.display().to_string(), e))?;
+    let lock_path = root.join(".jvm-worker.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| io(&lock_path.display().to_string(), e))?;
+    lock.lock()
+        .map_err(|e| io(&lock_path.display().to_string(), e))?;
+    // Another process may have compiled it while we waited.
+    if target.join(MAIN_CLASS).is_file() {
+        return Ok(());
+    }
     let javac = find_tool("ENDPOINTS_JAVAC", "javac").ok_or_else(|| {
         JvmError::NotInstalled(
             "the JVM worker must be compiled once, and javac is not installed (Debian package default-jdk-headless; or set ENDPOINTS_JAVAC)".into(),
         )
     })?;
-    let io = |what: &str, e: std::io::Error| JvmError::Start(format!("{what}: {e}"));
-    std::fs::create_dir_all(root).map_err(|e| io(&root.display().to_string(), e))?;
     let scratch = tempfile::Builder::new()
         .prefix(".jvm-worker-build-")
         .tempdir_in(root)
@@ -175,10 +189,6 @@ fn compile(root: &Path, target: &Path, class_path: &str, has_fop: bool) -> Resul
     std::fs::create_dir_all(&src).map_err(|e| io("sources", e))?;
     let mut files = Vec::new();
     for (name, text) in SOURCES {
-        // Without FOP the PDF part cannot compile; the worker then offers XSLT only.
-        if !has_fop && *name == "Pdf.java" {
-            continue;
-        }
         let p = src.join(name);
         std::fs::write(&p, text).map_err(|e| io("sources", e))?;
         files.push(p);
@@ -202,10 +212,9 @@ fn compile(root: &Path, target: &Path, class_path: &str, has_fop: bool) -> Resul
             output.status
         )));
     }
-    match std::fs::rename(&out, target) {
-        Ok(()) => Ok(()),
-        // Another process was faster: its copy is the same.
-        Err(_) if target.join("endpoints/worker/Main.class").is_file() => Ok(()),
-        Err(e) => Err(io(&target.display().to_string(), e)),
+    // A leftover incomplete copy (an interrupted older version) is replaced.
+    if target.exists() {
+        std::fs::remove_dir_all(target).map_err(|e| io(&target.display().to_string(), e))?;
     }
+    std::fs::rename(&out, target).map_err(|e| io(&target.display().to_string(), e))
 }

@@ -168,7 +168,11 @@ enum Spec {
 
 impl Spec {
     fn frame(&self, call: u64, object: u64) -> FrameBuilder {
-        let paths = |v: &[PathBuf]| v.iter().map(|p| p.display().to_string()).collect::<Vec<_>>();
+        let paths = |v: &[PathBuf]| {
+            v.iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+        };
         match self {
             Spec::Xslt { path, roots, deny } => {
                 let (roots, deny) = (paths(roots), paths(deny));
@@ -187,7 +191,12 @@ impl Spec {
                 let roots = paths(roots);
                 FrameBuilder::new(protocol::FOP_CONFIGURE, call)
                     .u64(object)
-                    .str(&config.as_ref().map(|c| c.display().to_string()).unwrap_or_default())
+                    .str(
+                        &config
+                            .as_ref()
+                            .map(|c| c.display().to_string())
+                            .unwrap_or_default(),
+                    )
                     .str(&font_base.display().to_string())
                     .str(&image_base.display().to_string())
                     .strs(roots.iter().map(String::as_str))
@@ -319,15 +328,17 @@ impl Jvm {
     /// Finds Java and the libraries (once; the answer is kept).
     pub fn installation(&self) -> Result<Installation, JvmError> {
         let mut s = self.supervisor.lock().expect("supervisor lock");
-        s.installation
-            .get_or_insert_with(launch::prepare)
-            .clone()
+        s.installation.get_or_insert_with(launch::prepare).clone()
     }
 
     /// The running process, starting it (blocking, up to a minute) when there is none.
     fn process_blocking(&self) -> Result<Arc<Process>, JvmError> {
         let mut s = self.supervisor.lock().expect("supervisor lock");
-        if let Some(p) = s.current.as_ref().filter(|p| p.alive.load(Ordering::Acquire)) {
+        if let Some(p) = s
+            .current
+            .as_ref()
+            .filter(|p| p.alive.load(Ordering::Acquire))
+        {
             return Ok(p.clone());
         }
         if self.shut_down.load(Ordering::Acquire) {
@@ -343,10 +354,7 @@ impl Jvm {
                 )));
             }
         }
-        let install = s
-            .installation
-            .get_or_insert_with(launch::prepare)
-            .clone()?;
+        let install = s.installation.get_or_insert_with(launch::prepare).clone()?;
         s.starting = true;
         let started = self.spawn(&install);
         s.starting = false;
@@ -373,7 +381,11 @@ impl Jvm {
     async fn process(&self) -> Result<Arc<Process>, JvmError> {
         {
             let s = self.supervisor.lock().expect("supervisor lock");
-            if let Some(p) = s.current.as_ref().filter(|p| p.alive.load(Ordering::Acquire)) {
+            if let Some(p) = s
+                .current
+                .as_ref()
+                .filter(|p| p.alive.load(Ordering::Acquire))
+            {
                 return Ok(p.clone());
             }
         }
@@ -396,7 +408,11 @@ impl Jvm {
             .arg("-Djava.awt.headless=true")
             .arg("-Dorg.apache.commons.logging.Log=org.apache.commons.logging.impl.NoOpLog")
             .arg("-cp")
-            .arg(format!("{}:{}", install.classes.display(), install.class_path))
+            .arg(format!(
+                "{}:{}",
+                install.classes.display(),
+                install.class_path
+            ))
             .arg("endpoints.worker.Main")
             .arg("--threads")
             .arg(threads.to_string())
@@ -490,7 +506,9 @@ impl Jvm {
             .map(|(k, v)| (*k, v.clone()))
             .collect();
         for (object, spec) in specs {
-            if let Err(e) = self.call_blocking(&process, spec.frame(self.id(), object), COMPILE_TIMEOUT) {
+            if let Err(e) =
+                self.call_blocking(&process, spec.frame(self.id(), object), COMPILE_TIMEOUT)
+            {
                 tracing::error!(error = %e, "JVM worker restart: could not re-create {spec:?}");
             }
         }
@@ -662,7 +680,10 @@ impl Jvm {
                 }
             }
         };
-        let alive = s.current.as_ref().filter(|p| p.alive.load(Ordering::Acquire));
+        let alive = s
+            .current
+            .as_ref()
+            .filter(|p| p.alive.load(Ordering::Acquire));
         let state = if s.starting {
             if s.current.is_some() {
                 "restarting"
@@ -692,7 +713,12 @@ impl Jvm {
     /// Closes the worker's stdin (it exits), waits up to 3 s, then kills it.
     pub fn shutdown(&self) {
         self.shut_down.store(true, Ordering::Release);
-        let p = self.supervisor.lock().expect("supervisor lock").current.take();
+        let p = self
+            .supervisor
+            .lock()
+            .expect("supervisor lock")
+            .current
+            .take();
         let Some(p) = p else { return };
         let _ = p.tx.try_send(ToWorker::Close);
         let deadline = Instant::now() + Duration::from_secs(3);
@@ -754,7 +780,10 @@ impl Jvm {
                         // A worker that then runs for a while earns a fresh backoff.
                         std::thread::sleep(Duration::from_secs(60));
                         let mut s = j.supervisor.lock().expect("supervisor lock");
-                        if s.current.as_ref().is_some_and(|c| c.alive.load(Ordering::Acquire)) {
+                        if s.current
+                            .as_ref()
+                            .is_some_and(|c| c.alive.load(Ordering::Acquire))
+                        {
                             s.crashes = 0;
                         }
                     }
@@ -799,11 +828,7 @@ fn write_frames(mut out: BufWriter<std::process::ChildStdin>, rx: Receiver<ToWor
     // Dropping `out` closes the worker's stdin: it exits.
 }
 
-fn read_answers(
-    mut input: BufReader<std::process::ChildStdout>,
-    p: Arc<Process>,
-    jvm: Weak<Jvm>,
-) {
+fn read_answers(mut input: BufReader<std::process::ChildStdout>, p: Arc<Process>, jvm: Weak<Jvm>) {
     loop {
         let frame = match protocol::read_frame(&mut input) {
             Ok(Some(f)) => f,
@@ -817,7 +842,10 @@ fn read_answers(
         let waiter = p.pending.lock().expect("pending lock").remove(&frame.id);
         let Some(w) = waiter else {
             // The answer to a call that timed out.
-            p.abandoned.lock().expect("abandoned lock").remove(&frame.id);
+            p.abandoned
+                .lock()
+                .expect("abandoned lock")
+                .remove(&frame.id);
             continue;
         };
         let reply = match frame.kind {
@@ -931,12 +959,6 @@ impl PdfRenderer {
         image_base: PathBuf,
         roots: Vec<PathBuf>,
     ) -> Result<PdfRenderer, JvmError> {
-        let install = jvm.installation()?;
-        if !install.has_fop {
-            return Err(JvmError::NotInstalled(
-                "Apache FOP is not installed: /usr/share/java/fop.jar is missing (Debian package fop; or set ENDPOINTS_FOP_JARS)".into(),
-            ));
-        }
         let id = jvm.create(Spec::Fop {
             config,
             font_base,

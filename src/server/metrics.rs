@@ -196,16 +196,37 @@ impl Metrics {
 
 /// The JVM worker's state and calls (only once something has needed it).
 fn render_jvm(out: &mut String, j: &crate::jvm::Status) {
-    out.push_str("# HELP endpoints_jvm_up Whether the JVM worker (Saxon-HE, Apache FOP) is running.\n");
+    out.push_str(
+        "# HELP endpoints_jvm_up Whether the JVM worker (Saxon-HE, Apache FOP) is running.\n",
+    );
     out.push_str("# TYPE endpoints_jvm_up gauge\n");
     let _ = writeln!(out, "endpoints_jvm_up {}", u8::from(j.state == "running"));
     for (name, help, v) in [
-        ("endpoints_jvm_calls_total", "Transformations and PDF renderings sent to the JVM worker.", j.calls),
-        ("endpoints_jvm_call_errors_total", "JVM worker calls that failed (XSLT or FOP errors, worker crashes).", j.errors),
-        ("endpoints_jvm_call_timeouts_total", "JVM worker calls that ran out of time.", j.timeouts),
-        ("endpoints_jvm_restarts_total", "Times the JVM worker was started again after it stopped.", j.restarts),
+        (
+            "endpoints_jvm_calls_total",
+            "Transformations and PDF renderings sent to the JVM worker.",
+            j.calls,
+        ),
+        (
+            "endpoints_jvm_call_errors_total",
+            "JVM worker calls that failed (XSLT or FOP errors, worker crashes).",
+            j.errors,
+        ),
+        (
+            "endpoints_jvm_call_timeouts_total",
+            "JVM worker calls that ran out of time.",
+            j.timeouts,
+        ),
+        (
+            "endpoints_jvm_restarts_total",
+            "Times the JVM worker was started again after it stopped.",
+            j.restarts,
+        ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}"
+        );
     }
     let _ = writeln!(
         out,

@@ -9,6 +9,7 @@ import java.io.StringReader;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
@@ -109,28 +110,33 @@ final class Sandbox {
     }
 
     /**
-     * The real path of {@code p}: symlinks resolved by the OS for the part that exists, the rest (names of files
-     * that do not exist, yet) appended and normalised. A file that does not exist is thus judged by where it
-     * would be, and reading it fails later with "not found" only if it would be inside the sandbox.
+     * The real path of {@code p} (symlinks and ".." resolved by the OS), which is what is then read. For a path
+     * that does not exist: its lexically normalised form with the longest existing prefix made real; nothing below
+     * that prefix exists, so such a path can only be judged (outside the sandbox: refused), never read.
      */
     static Path canonical(Path p) {
         Path abs = p.toAbsolutePath();
-        Path existing = abs;
+        try {
+            return abs.toRealPath();
+        } catch (IOException | SecurityException e) {
+            // does not exist (or cannot be seen): fall through
+        }
+        Path normal = abs.normalize();
+        Path existing = normal;
         Path rest = null;
-        while (existing != null) {
+        while (true) {
             try {
                 Path real = existing.toRealPath();
-                return rest == null ? real : real.resolve(rest).normalize();
+                return rest == null ? real : real.resolve(rest);
             } catch (IOException | SecurityException e) {
                 Path name = existing.getFileName();
                 if (name == null) {
-                    break;
+                    return normal;
                 }
                 rest = rest == null ? name : name.resolve(rest);
                 existing = existing.getParent();
             }
         }
-        return abs.normalize();
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -194,7 +200,11 @@ final class Sandbox {
 
     /** Reads a file that {@link #permit} returned; the parse sees the URI as written as its system id. */
     private static InputSource inputSource(Path file, String systemId) throws IOException {
-        InputSource in = new InputSource(new ByteArrayInputStream(Files.readAllBytes(file)));
+        byte[] bytes;
+        try (InputStream stream = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+            bytes = stream.readAllBytes();
+        }
+        InputSource in = new InputSource(new ByteArrayInputStream(bytes));
         in.setSystemId(systemId);
         return in;
     }
@@ -278,7 +288,7 @@ final class Sandbox {
             @Override
             public Resource getResource(URI uri) throws IOException {
                 Path file = permit(uri.toString());
-                InputStream in = Files.newInputStream(file);
+                InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS);
                 return new Resource(in);
             }
 

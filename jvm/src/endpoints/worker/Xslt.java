@@ -25,6 +25,7 @@ import javax.xml.transform.sax.SAXSource;
 
 import net.sf.saxon.Configuration;
 import net.sf.saxon.expr.instruct.TerminationException;
+import net.sf.saxon.expr.parser.XPathParser;
 import net.sf.saxon.functions.TransformFn;
 import net.sf.saxon.functions.registry.BuiltInFunctionSet;
 import net.sf.saxon.functions.registry.UseWhen30FunctionSet;
@@ -287,8 +288,14 @@ final class Xslt {
             return new Failure.Diagnostic(defaultFile, 0, 0, message);
         }
         String file = Failure.pathOf(locator.getSystemId());
-        return new Failure.Diagnostic(file.isEmpty() ? defaultFile : file, locator.getLineNumber(),
-                locator.getColumnNumber(), message);
+        int column = locator.getColumnNumber();
+        if (locator instanceof XPathParser.NestedLocation nested && nested.getLocalLineNumber() == 0) {
+            // In an XPath expression Saxon counts columns from the start of the expression; the element's column
+            // (where its start tag ends, as for any other error) is the one that means something in the file.
+            column = nested.getContainingLocation().getColumnNumber();
+        }
+        return new Failure.Diagnostic(file.isEmpty() ? defaultFile : file, locator.getLineNumber(), column,
+                message);
     }
 
     // ---------------------------------------------------------------------------------------------------------
