@@ -11,6 +11,7 @@ const DEBIAN_PACKAGES: &str = "libxml2-dev libxslt1-dev pkg-config";
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    embed_jvm_sources();
     println!("cargo:rerun-if-changed=src/xslt/shim.c");
     for var in [
         "PKG_CONFIG",
@@ -60,6 +61,32 @@ fn main() {
     if !libs.split_whitespace().any(|f| f == "-lxml2") {
         println!("cargo:rustc-link-lib=dylib=xml2");
     }
+}
+
+/// Writes `$OUT_DIR/jvm_sources.rs`: `SOURCES`, the JVM worker's Java files (name, text), built into the binary so
+/// that it can compile the worker on the machine it runs on (see `src/jvm/launch.rs`).
+fn embed_jvm_sources() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("jvm/src/endpoints/worker");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.ends_with(".java"))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let mut code = String::from("/// The JVM worker's Java sources: (file name, text).\npub const SOURCES: &[(&str, &str)] = &[\n");
+    for n in &names {
+        let path = dir.join(n);
+        println!("cargo:rerun-if-changed={}", path.display());
+        code.push_str(&format!("    ({n:?}, include_str!({:?})),\n", path.display().to_string()));
+    }
+    code.push_str("];\n");
+    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("jvm_sources.rs");
+    std::fs::write(out, code).expect("write jvm_sources.rs");
 }
 
 /// `pkg-config --exists` for all three modules; false when pkg-config itself is missing.

@@ -22,6 +22,8 @@ PACKAGES=(
   xsltproc:xsltproc
   curl:curl
   python3-aiosmtpd
+  default-jdk-headless:javac
+  libsaxonhe-java
   fop:fop
   poppler-utils:pdftotext
   python3-openpyxl

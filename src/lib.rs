@@ -21,12 +21,16 @@
 //! | [`engine`] | executing one endpoint for one request; the one place failures become HTTP statuses |
 //! | [`server`] | hyper service, routing, limits, timeouts, static file serving, CORS, access log, `/shortlink/` |
 //! | [`store`] | request log, gapless on-demand numbers, short links: one `Store` trait, SQLite and PostgreSQL backends |
+//! | [`stylesheet`] | a compiled stylesheet on whichever engine runs it: libxslt for XSLT 1.0, Saxon-HE for 2.0/3.0 |
+//! | [`jvm`] | the supervised JVM worker hosting Saxon-HE and Apache FOP (PDF), kept warm; its Java source is in `jvm/` |
 //! | [`xslt`] | the only `unsafe`: libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |
 
 pub mod config;
 pub mod convert;
 pub mod engine;
 pub mod request;
+pub mod jvm;
 pub mod server;
 pub mod store;
+pub mod stylesheet;
 pub mod xslt;

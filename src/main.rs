@@ -114,6 +114,19 @@ struct AppArgs {
     /// Do not check request hashes (trusted deployments only); security.xml may then be absent.
     #[arg(long)]
     no_hash_check: bool,
+    /// Which engine runs stylesheets: auto (version 1.0 on libxslt, 2.0 and up on Saxon-HE) or saxon (every
+    /// stylesheet on Saxon-HE, as OpenEndpoints does).
+    #[arg(long, value_name = "ENGINE", default_value = "auto", env = "ENDPOINTS_XSLT_ENGINE")]
+    xslt_engine: endpoints::stylesheet::XsltEngine,
+    /// Largest heap of the JVM worker (Saxon-HE, Apache FOP), as java's -Xmx: e.g. 512m, 1g.
+    #[arg(long, value_name = "SIZE", default_value = "512m", env = "ENDPOINTS_JVM_MAX_HEAP")]
+    jvm_max_heap: String,
+    /// Threads of the JVM worker (default: the number of cores).
+    #[arg(long, value_name = "N", env = "ENDPOINTS_JVM_THREADS")]
+    jvm_threads: Option<usize>,
+    /// Seconds a transformation or PDF rendering in the JVM worker may take.
+    #[arg(long, value_name = "SECS", default_value_t = 60, env = "ENDPOINTS_JVM_CALL_TIMEOUT")]
+    jvm_call_timeout: u64,
 }
 
 #[derive(Args, Clone)]
@@ -204,10 +217,19 @@ fn hash_check_enabled(flag_off: bool) -> bool {
     env_var("ENDPOINTS_CHECK_HASH").is_none_or(|v| v.eq_ignore_ascii_case("true"))
 }
 
+/// Also configures the JVM worker (started only if an application needs it).
 fn load_options(app: &AppArgs) -> LoadOptions {
+    let defaults = endpoints::jvm::Options::default();
+    endpoints::jvm::configure(endpoints::jvm::Options {
+        max_heap: app.jvm_max_heap.clone(),
+        threads: app.jvm_threads.unwrap_or(defaults.threads).max(1),
+        call_timeout: Duration::from_secs(app.jvm_call_timeout.max(1)),
+        ..defaults
+    });
     LoadOptions {
         name: app.name.clone(),
         hash_check: hash_check_enabled(app.no_hash_check),
+        xslt_engine: app.xslt_engine,
     }
 }
 
@@ -369,10 +391,11 @@ fn serve(args: ServeArgs) -> ExitCode {
     tracing::info!("state: {}", store.describe());
     let mut state = server::State::with_store(limits, settings, store);
     let mut failed = false;
+    let base_options = load_options(&args.app);
     for (name, dir, environment) in apps {
         let options = LoadOptions {
             name: Some(name.clone()),
-            hash_check,
+            ..base_options.clone()
         };
         match config::load(&dir, &options) {
             Ok(app) => {
@@ -412,6 +435,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         spawn_retention(state.clone(), args.log_retention_days);
         let store = state.store.clone();
         server::serve(listener, state, shutdown_signal(), grace).await?;
+        tokio::task::spawn_blocking(endpoints::jvm::shutdown).await.ok();
         // Request-log rows queued behind the last responses are written before the process ends.
         if let Err(e) = store.close().await {
             tracing::error!(error = %e, "cannot write the last request-log entries");

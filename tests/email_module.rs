@@ -42,6 +42,7 @@ fn app() -> Application {
         &LoadOptions {
             name: Some("mail".into()),
             hash_check: false,
+            ..LoadOptions::default()
         },
     )
     .unwrap_or_else(|e| panic!("fixture app does not load: {e}"))

@@ -780,6 +780,7 @@ async fn two_apps() -> TwoApps {
         let options = LoadOptions {
             name: Some(name.to_string()),
             hash_check: false,
+            ..LoadOptions::default()
         };
         let app = config::load(&dir, &options).unwrap_or_else(|e| panic!("{:?}", e.0));
         state.add(app, &dir, Environment::Live, options);

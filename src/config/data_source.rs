@@ -11,7 +11,8 @@ use super::error::{Diagnostics, Pos};
 use super::http_spec::{self, HttpSpec, SpecContext};
 use super::template::Pattern;
 use super::xml;
-use crate::xslt::Stylesheet;
+use crate::jvm::PdfRenderer;
+use crate::stylesheet::{Sandbox, Stylesheet, XsltEngine};
 
 /// A `<post-process xslt="…"/>` step.
 #[derive(Debug, Clone)]
@@ -105,6 +106,8 @@ pub struct Transformer {
     pub to_json: bool,
     /// `<convert-output-xsl-fo-to-pdf/>`: the XSLT output is XSL-FO, rendered to PDF by Apache FOP.
     pub to_pdf: bool,
+    /// The application's FOP factory in the JVM worker (set when `to_pdf` and it could be created).
+    pub pdf: Option<Arc<PdfRenderer>>,
     /// `<convert-output-xml-to-excel input-decimal-separator>`: HTML tables become an XLSX sheet.
     pub to_excel: Option<DecimalSeparator>,
 }
@@ -120,17 +123,29 @@ pub enum DecimalSeparator {
     Magic,
 }
 
-/// Compiles stylesheets once per path and reports failures at the referencing element.
+/// Compiles stylesheets once per path (on the engine the application chooses) and reports failures at the
+/// referencing element; creates the application's PDF renderer on first need.
 pub struct Compiler {
     pub sandbox_root: PathBuf,
+    sandbox: Sandbox,
+    engine: XsltEngine,
     cache: HashMap<PathBuf, Option<Arc<Stylesheet>>>,
+    static_dir: PathBuf,
+    pdf: Option<Option<Arc<PdfRenderer>>>,
 }
 
 impl Compiler {
-    pub fn new(sandbox_root: &Path) -> Compiler {
+    pub fn new(layout: &super::Layout, engine: XsltEngine) -> Compiler {
         Compiler {
-            sandbox_root: sandbox_root.to_path_buf(),
+            sandbox_root: layout.root.clone(),
+            sandbox: Sandbox {
+                root: layout.root.clone(),
+                config_dir: layout.config_dir.clone(),
+            },
+            engine,
             cache: HashMap::new(),
+            static_dir: layout.static_dir.clone(),
+            pdf: None,
         }
     }
 
@@ -144,22 +159,15 @@ impl Compiler {
         if let Some(c) = self.cache.get(path) {
             return c.clone();
         }
-        let result = match Stylesheet::compile_file(path, &self.sandbox_root) {
+        let result = match Stylesheet::compile(path, &self.sandbox, self.engine) {
             Ok(s) => Some(Arc::new(s)),
             Err(e) => {
-                let prefix = format!("{}:", path.display());
-                for m in &e.messages {
-                    // libxslt's "FILE:LINE: message" becomes a diagnostic at that line.
-                    let located = m.strip_prefix(&prefix).and_then(|rest| {
-                        let (line, msg) = rest.split_once(':')?;
-                        Some((line.trim().parse::<u32>().ok()?, msg.trim()))
-                    });
-                    match located {
-                        Some((line, msg)) => {
-                            diags.error(path, Pos { line, column: 1 }, msg.to_string())
-                        }
-                        None => diags.error(path, Pos::default(), m.clone()),
-                    }
+                for p in &e.problems {
+                    let at = Pos {
+                        line: p.line,
+                        column: p.column,
+                    };
+                    diags.error(p.file.as_deref().unwrap_or(path), at, p.message.clone());
                 }
                 diags.error(
                     from,
@@ -171,6 +179,41 @@ impl Compiler {
         };
         self.cache.insert(path.to_path_buf(), result.clone());
         result
+    }
+
+    /// The application's FOP factory in the JVM worker (created once; a failure is reported at `from`/`pos`
+    /// the first time). `fonts/apache-fop-config.xml` is used when present: relative font URLs resolve against
+    /// `fonts/`, relative image URLs against `static/`.
+    pub fn pdf_renderer(
+        &mut self,
+        from: &Path,
+        pos: Pos,
+        diags: &mut Diagnostics,
+    ) -> Option<Arc<PdfRenderer>> {
+        if let Some(r) = &self.pdf {
+            return r.clone();
+        }
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let fonts = canonical(&self.sandbox.config_dir.join("fonts"));
+        let config = fonts.join("apache-fop-config.xml");
+        let config = config.is_file().then_some(config);
+        let images = canonical(&self.static_dir);
+        let roots = vec![fonts.clone(), images.clone()];
+        let r = match PdfRenderer::create(crate::jvm::global(), config.clone(), fonts, images, roots)
+        {
+            Ok(r) => Some(Arc::new(r)),
+            Err(e) => {
+                let at = config.as_deref().unwrap_or(from);
+                let at_pos = if config.is_some() { Pos { line: 1, column: 1 } } else { pos };
+                diags.error(at, at_pos, format!("PDF output (Apache FOP in the JVM worker): {e}"));
+                if config.is_some() {
+                    diags.error(from, pos, "the FOP configuration fonts/apache-fop-config.xml cannot be used");
+                }
+                None
+            }
+        };
+        self.pdf = Some(r.clone());
+        r
     }
 }
 
@@ -567,6 +610,7 @@ pub fn load_transformers(
             params: Vec::new(),
             to_json: false,
             to_pdf: false,
+            pdf: None,
             to_excel: None,
         };
         let mut ok = true;
@@ -617,14 +661,8 @@ pub fn load_transformers(
                     }
                 }
                 "convert-output-xsl-fo-to-pdf" | "convert-output-xml-fo-to-pdf" => {
-                    if crate::config::pdf::fop_command().is_none() {
-                        diags.error(
-                            &file,
-                            xml::pos(c),
-                            format!("<{}> needs Apache FOP, which is not installed: apt-get install fop (or set ENDPOINTS_FOP to its path)", xml::name(c)),
-                        );
-                        ok = false;
-                    }
+                    t.pdf = compiler.pdf_renderer(&file, xml::pos(c), diags);
+                    ok &= t.pdf.is_some();
                     t.to_pdf = true;
                 }
                 "convert-output-xml-to-excel" => {

@@ -10,7 +10,7 @@ use roxmltree::Node;
 use super::error::Diagnostics;
 use super::template::Pattern;
 use super::xml;
-use crate::xslt::Stylesheet;
+use crate::stylesheet::Stylesheet;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpMethod {

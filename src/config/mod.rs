@@ -13,7 +13,6 @@ pub mod error;
 pub mod http_spec;
 pub mod model;
 pub mod ooxml;
-pub mod pdf;
 pub mod static_file;
 pub mod task;
 pub mod template;
@@ -33,6 +32,8 @@ pub struct LoadOptions {
     pub name: Option<String>,
     /// When hash checking is off, `security.xml` may be absent.
     pub hash_check: bool,
+    /// Which engine runs the stylesheets (the server's `--xslt-engine`).
+    pub xslt_engine: crate::stylesheet::XsltEngine,
 }
 
 impl Default for LoadOptions {
@@ -40,6 +41,7 @@ impl Default for LoadOptions {
         LoadOptions {
             name: None,
             hash_check: true,
+            xslt_engine: Default::default(),
         }
     }
 }
@@ -146,7 +148,7 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
     let dirs = data_source::Dirs {
         config_dir: &layout.config_dir,
     };
-    let mut compiler = data_source::Compiler::new(&layout.root);
+    let mut compiler = data_source::Compiler::new(&layout, options.xslt_engine);
     let data_sources = data_source::load_data_sources(&dirs, &mut compiler, diags);
     let transformers = data_source::load_transformers(&dirs, &data_sources, &mut compiler, diags);
     let email_path = layout.config_dir.join(email::EMAIL_CONFIG_FILE);

@@ -91,7 +91,7 @@ pub struct Endpoint {
 /// `<parameter-transformation xslt="…">` with its data-source commands.
 #[derive(Debug)]
 pub struct ParameterTransformation {
-    pub xslt: Arc<crate::xslt::Stylesheet>,
+    pub xslt: Arc<crate::stylesheet::Stylesheet>,
     pub commands: Vec<Command>,
 }
 

@@ -12,7 +12,7 @@ use crate::config::data_source::{Command, CommandKind, PostProcess};
 use crate::config::template::{escape_xml, Pattern};
 use crate::config::Application;
 use crate::request::Upload;
-use crate::xslt::Stylesheet;
+use crate::stylesheet::Stylesheet;
 
 /// Largest uploaded file that is tried as XML for `<file-upload>` elements.
 const MAX_UPLOAD_AS_XML: u64 = 16 * 1024 * 1024;
@@ -99,25 +99,15 @@ pub fn root_element_source(text: &str) -> Option<&str> {
     Some(&text[range])
 }
 
-/// Runs a stylesheet on the blocking pool.
+/// Runs a stylesheet on its engine (libxslt on the blocking pool, Saxon in the JVM worker).
 pub async fn transform(
     xslt: Arc<Stylesheet>,
     input: String,
     params: Vec<(String, String)>,
 ) -> Result<Vec<u8>, Failure> {
-    let result = tokio::task::spawn_blocking(move || {
-        let p: Vec<(&str, &str)> = params
-            .iter()
-            .map(|(a, b)| (a.as_str(), b.as_str()))
-            .collect();
-        xslt.transform(input.as_bytes(), &p)
-    })
-    .await;
-    match result {
-        Ok(Ok(out)) => Ok(out),
-        Ok(Err(e)) => Err(Failure::hidden(format!("XSLT failed: {e}"))),
-        Err(e) => Err(Failure::hidden(format!("XSLT task failed: {e}"))),
-    }
+    xslt.transform(input.into_bytes(), params)
+        .await
+        .map_err(|e| Failure::hidden(format!("XSLT ({}) failed: {e}", xslt.engine_name())))
 }
 
 /// Applies `<post-process>` steps to a list of elements.

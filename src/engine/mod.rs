@@ -13,7 +13,6 @@ pub mod http;
 pub mod journal;
 pub mod ooxml;
 pub mod parameter_transformation;
-pub mod pdf;
 pub mod task;
 pub mod transform;
 

@@ -65,8 +65,13 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
         });
     }
     if t.to_pdf {
-        let layout = &ctx.app.layout;
-        let pdf = super::pdf::fo_to_pdf(bytes, &layout.config_dir, &layout.static_dir).await?;
+        let renderer = t.pdf.as_ref().ok_or_else(|| {
+            Failure::hidden(format!("transformer '{}': no PDF renderer", t.name))
+        })?;
+        let pdf = renderer
+            .render(&bytes)
+            .await
+            .map_err(|e| Failure::hidden(format!("PDF (FOP): {e}")))?;
         return Ok(Transformed {
             body: Bytes::from(pdf),
             content_type: t

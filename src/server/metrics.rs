@@ -137,27 +137,12 @@ impl Metrics {
                 self.unrouted.by_class[i].load(Ordering::Relaxed)
             );
         }
-        out.push_str("# HELP endpoints_request_duration_seconds Time from the request's arrival to its response headers.\n");
-        out.push_str("# TYPE endpoints_request_duration_seconds histogram\n");
-        let mut cumulative = 0;
-        for (i, le) in BUCKETS.iter().enumerate() {
-            cumulative += self.latency.buckets[i].load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "endpoints_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}"
-            );
-        }
-        let count = self.latency.count.load(Ordering::Relaxed);
-        let _ = writeln!(
-            out,
-            "endpoints_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        render_histogram(
+            &mut out,
+            "endpoints_request_duration_seconds",
+            "Time from the request's arrival to its response headers.",
+            &self.latency,
         );
-        let _ = writeln!(
-            out,
-            "endpoints_request_duration_seconds_sum {}",
-            self.latency.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "endpoints_request_duration_seconds_count {count}");
         out.push_str("# HELP endpoints_requests_in_flight Requests being answered now.\n");
         out.push_str("# TYPE endpoints_requests_in_flight gauge\n");
         let _ = writeln!(
@@ -202,6 +187,52 @@ impl Metrics {
                 s.reloads.generation.load(Ordering::Relaxed)
             );
         }
+        if let Some(j) = crate::jvm::status() {
+            render_jvm(&mut out, &j);
+        }
         out
     }
+}
+
+/// The JVM worker's state and calls (only once something has needed it).
+fn render_jvm(out: &mut String, j: &crate::jvm::Status) {
+    out.push_str("# HELP endpoints_jvm_up Whether the JVM worker (Saxon-HE, Apache FOP) is running.\n");
+    out.push_str("# TYPE endpoints_jvm_up gauge\n");
+    let _ = writeln!(out, "endpoints_jvm_up {}", u8::from(j.state == "running"));
+    for (name, help, v) in [
+        ("endpoints_jvm_calls_total", "Transformations and PDF renderings sent to the JVM worker.", j.calls),
+        ("endpoints_jvm_call_errors_total", "JVM worker calls that failed (XSLT or FOP errors, worker crashes).", j.errors),
+        ("endpoints_jvm_call_timeouts_total", "JVM worker calls that ran out of time.", j.timeouts),
+        ("endpoints_jvm_restarts_total", "Times the JVM worker was started again after it stopped.", j.restarts),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP endpoints_jvm_calls_in_flight JVM worker calls running now.\n# TYPE endpoints_jvm_calls_in_flight gauge\nendpoints_jvm_calls_in_flight {}",
+        j.in_flight
+    );
+    render_histogram(
+        out,
+        "endpoints_jvm_call_duration_seconds",
+        "Duration of JVM worker calls made by requests, waiting for a slot included.",
+        crate::jvm::global().latency(),
+    );
+}
+
+fn render_histogram(out: &mut String, name: &str, help: &str, h: &Histogram) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+    let mut cumulative = 0;
+    for (i, le) in BUCKETS.iter().enumerate() {
+        cumulative += h.buckets[i].load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"{le}\"}} {cumulative}");
+    }
+    let count = h.count.load(Ordering::Relaxed);
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+    let _ = writeln!(
+        out,
+        "{name}_sum {}",
+        h.sum_micros.load(Ordering::Relaxed) as f64 / 1e6
+    );
+    let _ = writeln!(out, "{name}_count {count}");
 }

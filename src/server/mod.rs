@@ -75,6 +75,7 @@ impl State {
         let options = LoadOptions {
             name: Some(app.name.clone()),
             hash_check: state.settings.check_hash,
+            ..LoadOptions::default()
         };
         state.add(app, &dir, Environment::Live, options);
         state
@@ -313,14 +314,43 @@ async fn health(state: &State, request_id: &str) -> Response<ResponseBody> {
             })
         })
         .collect();
-    let body = serde_json::json!({
-        "status": if store_ok { "ok" } else { "state store unavailable" },
+    // The JVM worker counts only while a loaded application uses it.
+    let jvm = crate::jvm::status().filter(|_| crate::jvm::global().in_use());
+    let jvm_ok = match &jvm {
+        None => true,
+        Some(_) => match crate::jvm::global().ping(Duration::from_secs(5)).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(request_id, error = %e, "health check: the JVM worker does not answer");
+                false
+            }
+        },
+    };
+    let status = match (store_ok, jvm_ok) {
+        (true, true) => "ok",
+        (false, _) => "state store unavailable",
+        (true, false) => "JVM worker unavailable",
+    };
+    let mut body = serde_json::json!({
+        "status": status,
         "state": state.store.backend(),
         "applications": apps,
-    })
-    .to_string();
+    });
+    if let Some(j) = crate::jvm::status().filter(|_| jvm.is_some()) {
+        body["jvm"] = serde_json::json!({
+            "state": j.state,
+            "pid": j.pid,
+            "worker": j.description,
+            "in_flight": j.in_flight,
+            "calls": j.calls,
+            "errors": j.errors,
+            "timeouts": j.timeouts,
+            "restarts": j.restarts,
+        });
+    }
+    let body = body.to_string();
     let mut r = Response::new(body::full(body));
-    if !store_ok {
+    if !(store_ok && jvm_ok) {
         *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     }
     r.headers_mut()

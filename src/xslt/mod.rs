@@ -77,6 +77,12 @@ pub fn init() {
     });
 }
 
+/// The top-level `xsl:output` of the stylesheet at `path` (merged over imports and includes), read without
+/// compiling it: for stylesheets another engine runs.
+pub fn read_output(path: &Path) -> OutputInfo {
+    output::read_declarations(path).output
+}
+
 /// A compiled stylesheet. Compile once, then share by `Arc` and transform from any number of threads.
 pub struct Stylesheet {
     ptr: NonNull<ffi::xsltStylesheet>,

@@ -79,6 +79,8 @@ pub struct Options {
     pub name: Option<String>,
     /// Where the server keeps its state (default: a new temporary SQLite file).
     pub store: Option<Arc<dyn endpoints::store::Store>>,
+    /// Which engine runs the stylesheets (as `--xslt-engine`).
+    pub xslt_engine: endpoints::stylesheet::XsltEngine,
 }
 
 impl Default for Options {
@@ -88,6 +90,7 @@ impl Default for Options {
             settings: Settings::default(),
             name: Some("app".to_string()),
             store: None,
+            xslt_engine: Default::default(),
         }
     }
 }
@@ -116,6 +119,7 @@ impl TestServer {
         let load = LoadOptions {
             name: options.name.clone(),
             hash_check: options.settings.check_hash,
+            xslt_engine: options.xslt_engine,
         };
         let app = match config::load(dir, &load) {
             Ok(app) => app,
