@@ -749,6 +749,78 @@ async fn extension_functions_from_xslt_2_0() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sandbox_keeps_xslt_2_stylesheets_inside_the_application() {
+    if !saxon_available() {
+        return;
+    }
+    let s = TestServer::fixture("saxon").await;
+    let r = get(&s, "sandbox", "attack=inside").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.text(),
+        "A-1001",
+        "a document inside the application may be read"
+    );
+
+    let outside = tempfile::tempdir().unwrap();
+    let xml = outside.path().join("secret.xml");
+    let txt = outside.path().join("secret.txt");
+    std::fs::write(&xml, "<secret>outside the application 7f3a</secret>").unwrap();
+    std::fs::write(&txt, "outside the application 7f3a").unwrap();
+    let written = outside.path().join("written.txt");
+    let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let h = hits.clone();
+    let peer = common::upstream::serve(move |_, _| {
+        h.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { common::upstream::respond(200, "application/xml", "<secret>network 7f3a</secret>") }
+    })
+    .await;
+    let file_url = |p: &Path| format!("file://{}", p.display());
+    let climb = format!("../../../../../../../../..{}", xml.display());
+    let attacks = [
+        ("doc", file_url(&xml)),
+        ("doc", xml.display().to_string()),
+        ("doc", climb.clone()),
+        ("document", file_url(&xml)),
+        ("document", climb),
+        ("text", file_url(&txt)),
+        ("text", txt.display().to_string()),
+        ("text-available", file_url(&txt)),
+        ("collection", file_url(outside.path())),
+        ("doc", format!("http://{peer}/secret.xml")),
+        ("text", format!("http://{peer}/secret.txt")),
+        ("write", file_url(&written)),
+        ("write", written.display().to_string()),
+    ];
+    for (attack, target) in &attacks {
+        let q = format!(
+            "attack={attack}&target={}",
+            form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
+        );
+        let r = get(&s, "sandbox", &q).await;
+        let body = r.text();
+        assert!(!body.contains("7f3a"), "{attack} {target}: {body}");
+        match *attack {
+            // Asking is harmless as long as the answer is no.
+            "text-available" | "collection" if r.status == StatusCode::OK => {
+                assert!(body == "false" || body == "0", "{attack} {target}: {body}")
+            }
+            _ => assert_eq!(
+                r.status,
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{attack} {target}: refused like libxslt's sandbox refuses: {body}"
+            ),
+        }
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "no request left the sandbox"
+    );
+    assert!(!written.exists(), "xsl:result-document wrote a file");
+}
+
 /// Where Saxon's command line places a static error of `xsl`: (line, column).
 async fn saxon_error_position(xsl: PathBuf) -> (u32, u32) {
     tokio::task::spawn_blocking(move || {
