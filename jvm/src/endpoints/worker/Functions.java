@@ -154,6 +154,7 @@ final class Functions {
             public ExtensionFunctionCall makeCallExpression() {
                 return new ExtensionFunctionCall() {
                     @Override
+                    @SuppressWarnings("rawtypes") // Saxon's own signature
                     public Sequence<?> call(XPathContext context, Sequence[] arguments) throws XPathException {
                         String arg = "";
                         if (arguments.length > 0) {

@@ -28,7 +28,10 @@ import net.sf.saxon.lib.UnparsedTextURIResolver;
 import net.sf.saxon.trans.XPathException;
 import org.apache.xmlgraphics.io.Resource;
 import org.apache.xmlgraphics.io.ResourceResolver;
+import org.xml.sax.ErrorHandler;
 import org.xml.sax.InputSource;
+import org.xml.sax.SAXException;
+import org.xml.sax.SAXParseException;
 import org.xml.sax.XMLReader;
 
 /**
@@ -165,11 +168,29 @@ final class Sandbox {
             XMLReader r = (allowDoctype ? WITH_DOCTYPE : WITHOUT_DOCTYPE).get().newSAXParser().getXMLReader();
             // Never called with the features above; there in case a caller turns a feature back on.
             r.setEntityResolver((publicId, systemId) -> new InputSource(new StringReader("")));
+            r.setErrorHandler(STRICT);
             return r;
         } catch (Exception e) {
             throw new IllegalStateException("cannot create an XML parser: " + e.getMessage(), e);
         }
     }
+
+    /** Errors are thrown (not printed, as the JDK parser's default handler does); warnings ignored. */
+    static final ErrorHandler STRICT = new ErrorHandler() {
+        @Override
+        public void warning(SAXParseException e) {
+        }
+
+        @Override
+        public void error(SAXParseException e) throws SAXException {
+            throw e;
+        }
+
+        @Override
+        public void fatalError(SAXParseException e) throws SAXException {
+            throw e;
+        }
+    };
 
     /** Reads a file that {@link #permit} returned; the parse sees the URI as written as its system id. */
     private static InputSource inputSource(Path file, String systemId) throws IOException {
@@ -196,6 +217,8 @@ final class Sandbox {
             try {
                 Path file = permit(uri);
                 return new SAXSource(new StylesheetFilter(xmlReader(true)), inputSource(file, uri));
+            } catch (java.nio.file.NoSuchFileException e) {
+                throw new XPathException("cannot read " + uri + ": file not found", "XTSE0165");
             } catch (IOException e) {
                 throw new XPathException(e.getMessage(), "XTSE0165");
             }

@@ -69,6 +69,7 @@ final class Xslt {
     private final Processor processor = new Processor(false);
     private final Map<Long, Stylesheet> stylesheets = new ConcurrentHashMap<>();
 
+    @SuppressWarnings("deprecation") // setOutputURIResolver: a second lock on xsl:result-document
     Xslt() {
         processor.setConfigurationProperty(Feature.ALLOW_EXTERNAL_FUNCTIONS, false);
         processor.setConfigurationProperty(Feature.ENVIRONMENT_VARIABLE_RESOLVER, new EnvironmentVariableResolver() {
@@ -95,6 +96,10 @@ final class Xslt {
         removeTransformFunction();
     }
 
+    Processor processor() {
+        return processor;
+    }
+
     String version() {
         return "Saxon-" + processor.getSaxonEdition() + " " + processor.getSaxonProductVersion();
     }
@@ -102,8 +107,20 @@ final class Xslt {
     // ---------------------------------------------------------------------------------------------------------
     // COMPILE_XSLT, RELEASE_XSLT
 
+    /**
+     * Compiles the stylesheet at {@code path} as stylesheet {@code id}, replacing any stylesheet of that id. If
+     * it fails, the id names no stylesheet any more (a TRANSFORM with it does not run an older version).
+     */
     void compile(long id, String path, List<String> roots, List<String> deny) throws Failure {
-        Sandbox sandbox = new Sandbox(roots, deny);
+        try {
+            stylesheets.put(id, compile(path, new Sandbox(roots, deny)));
+        } catch (Failure | RuntimeException | Error e) {
+            stylesheets.remove(id);
+            throw e;
+        }
+    }
+
+    private Stylesheet compile(String path, Sandbox sandbox) throws Failure {
         Path file = Paths.get(path).toAbsolutePath();
         String uri = file.toUri().toString();
         InputSource in;
@@ -131,7 +148,7 @@ final class Xslt {
             }
             throw new Failure(found);
         }
-        stylesheets.put(id, new Stylesheet(executable, sandbox.documentResolver(), sandbox.textResolver()));
+        return new Stylesheet(executable, sandbox.documentResolver(), sandbox.textResolver());
     }
 
     void release(long id) {
@@ -164,7 +181,9 @@ final class Xslt {
         String[] terminated = {null};
         transformer.setMessageListener((content, terminate, locator) -> {
             String text = content.getStringValue();
-            System.err.println("xsl:message: " + text);
+            for (String line : text.split("\r?\n", -1)) {
+                System.err.println("xsl:message: " + line);
+            }
             if (terminate) {
                 terminated[0] = text;
             }
@@ -237,6 +256,11 @@ final class Xslt {
         String message = e.getMessage();
         if (message == null || message.isBlank()) {
             message = Failure.firstMessage(e);
+        }
+        // Saxon wraps what a resolver throws ("Exception thrown by URIResolver"): say what the resolver said.
+        if (e.getException() instanceof TransformerException cause && cause.getMessage() != null
+                && !message.contains(cause.getMessage())) {
+            message = message + ": " + cause.getMessage();
         }
         String code = e instanceof XPathException x ? x.getErrorCodeLocalPart() : null;
         if (code != null && !message.startsWith(code)) {
