@@ -1,5 +1,6 @@
 <?xml version="1.0" encoding="UTF-8"?>
-<!-- The error page of the booking form: the message of the parameter transformation and the values entered. -->
+<!-- The error page of the booking form: the message of the parameter transformation and the parameters the error
+     action sees. -->
 <xsl:stylesheet version="2.0"
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:xs="http://www.w3.org/2001/XMLSchema"
@@ -14,7 +15,7 @@
             <body>
                 <p class="error"><xsl:value-of select="replace($message, '^Parameter transformation contained &lt;error&gt;: ', '')"/></p>
                 <dl>
-                    <xsl:for-each select="parameters/parameter[@value ne ''][not(@name = ('request-id', 'departure', 'guest-count', 'reference', 'weekday'))]">
+                    <xsl:for-each select="parameters/parameter[@value ne ''][@name ne 'request-id']">
                         <dt><xsl:value-of select="@name"/></dt>
                         <dd><xsl:value-of select="@value"/></dd>
                     </xsl:for-each>

@@ -11,6 +11,9 @@
 
     <xsl:variable name="input" select="/transformation-input" as="element(transformation-input)"/>
     <xsl:variable name="week" select="xs:dayTimeDuration('P7D')"/>
+    <!-- Chosen when the stylesheet is compiled -->
+    <xsl:variable name="family" as="xs:string" select="'saxon'" use-when="system-property('xsl:product-name') eq 'SAXON'"/>
+    <xsl:variable name="family" as="xs:string" select="'other'" use-when="not(system-property('xsl:product-name') eq 'SAXON')"/>
 
     <!-- Every SKU of the given orders, in document order, repeats kept. -->
     <xsl:function name="f:skus" as="xs:string*">
@@ -31,8 +34,9 @@
     <xsl:template match="/">
         <digest>
             <xsl:attribute name="customer" select="normalize-space($input/orders/@customer)"/>
-            <engine xsl:use-when="system-property('xsl:product-name') eq 'SAXON'" family="saxon"/>
-            <engine xsl:use-when="not(system-property('xsl:product-name') eq 'SAXON')" family="other"/>
+            <engine family="{$family}">
+                <xslt-3 xsl:use-when="xs:decimal(system-property('xsl:version')) ge 3.0"/>
+            </engine>
             <xsl:apply-templates select="$input/orders"/>
             <xsl:apply-templates select="$input/notes/note"/>
             <xsl:apply-templates select="$input/parameters"/>

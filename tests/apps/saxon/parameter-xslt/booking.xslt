@@ -16,7 +16,8 @@
 
     <xsl:template match="/">
         <xsl:variable name="arrival-text" select="normalize-space(b:param('arrival'))"/>
-        <xsl:variable name="nights-text" select="normalize-space(b:param('nights'))"/>
+        <!-- Only what the request sent is here: a missing "nights" means the endpoint's default, one night. -->
+        <xsl:variable name="nights-text" select="(normalize-space(b:param('nights'))[. ne ''], '1')[1]"/>
         <xsl:variable name="email" select="lower-case(normalize-space(b:param('email')))"/>
         <xsl:variable name="all-guests" select="for $g in tokenize(b:param('guests'), '\|\|') return normalize-space($g)"/>
         <xsl:variable name="guests" select="$all-guests[. ne '']"/>
