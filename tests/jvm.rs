@@ -35,10 +35,7 @@ async fn xslt_2_on_saxon_next_to_xslt_1_on_libxslt() {
     }
     let s = TestServer::fixture("jvm").await;
     let r = s
-        .get(&format!(
-            "/app/hello?name=Ann&hash={}",
-            s.hash("hello", &[])
-        ))
+        .get(&format!("/app/hello?name=Ann&hash={}", s.hash("hello", &[])))
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
     assert_eq!(r.text(), "Hello, ANN! | 1-4-9 | Saxonica");
@@ -60,10 +57,7 @@ async fn xslt_2_on_saxon_next_to_xslt_1_on_libxslt() {
     assert_eq!(health.status, StatusCode::OK, "{}", health.text());
     let h: serde_json::Value = serde_json::from_slice(&health.body).unwrap();
     assert_eq!(h["jvm"]["state"], "running", "{h}");
-    assert!(
-        h["jvm"]["worker"].as_str().unwrap().contains("Saxon"),
-        "{h}"
-    );
+    assert!(h["jvm"]["worker"].as_str().unwrap().contains("Saxon"), "{h}");
 
     let metrics = s.get("/metrics").await.text();
     assert!(metrics.contains("endpoints_jvm_up 1"), "{metrics}");
@@ -168,17 +162,11 @@ fn a_crashed_worker_is_restarted_with_its_stylesheets() {
     }
     let app = common::fixture("jvm");
     let server = spawn(app.path(), &[]);
-    assert_eq!(
-        get(server.addr, "/hello?name=a").1,
-        "Hello, A! | 1-4-9 | Saxonica"
-    );
+    assert_eq!(get(server.addr, "/hello?name=a").1, "Hello, A! | 1-4-9 | Saxonica");
     let h = health(server.addr);
     let pid = h["jvm"]["pid"].as_u64().unwrap();
     assert_eq!(h["jvm"]["restarts"], 0);
-    Command::new("kill")
-        .args(["-9", &pid.to_string()])
-        .status()
-        .unwrap();
+    Command::new("kill").args(["-9", &pid.to_string()]).status().unwrap();
     wait_for("the worker to restart", Duration::from_secs(30), || {
         let h = health(server.addr);
         h["jvm"]["state"] == "running" && h["jvm"]["restarts"] == 1
@@ -186,10 +174,7 @@ fn a_crashed_worker_is_restarted_with_its_stylesheets() {
     let h = health(server.addr);
     assert_ne!(h["jvm"]["pid"].as_u64().unwrap(), pid);
     // The restarted worker compiled the application's stylesheets again.
-    assert_eq!(
-        get(server.addr, "/hello?name=b").1,
-        "Hello, B! | 1-4-9 | Saxonica"
-    );
+    assert_eq!(get(server.addr, "/hello?name=b").1, "Hello, B! | 1-4-9 | Saxonica");
 }
 
 #[test]
@@ -210,10 +195,7 @@ fn a_runaway_transformation_times_out_and_the_worker_recovers() {
     wait_for("a working worker", Duration::from_secs(30), || {
         get(server.addr, "/hello?name=c").0 == 200
     });
-    assert_eq!(
-        get(server.addr, "/hello?name=c").1,
-        "Hello, C! | 1-4-9 | Saxonica"
-    );
+    assert_eq!(get(server.addr, "/hello?name=c").1, "Hello, C! | 1-4-9 | Saxonica");
     assert!(health(server.addr)["jvm"]["timeouts"].as_u64().unwrap() >= 1);
 }
 
@@ -230,11 +212,7 @@ fn the_worker_never_outlives_the_engine() {
     assert!(alive(pid));
     server.child.kill().unwrap();
     server.child.wait().unwrap();
-    wait_for(
-        "the worker to exit after SIGKILL",
-        Duration::from_secs(10),
-        || !alive(pid),
-    );
+    wait_for("the worker to exit after SIGKILL", Duration::from_secs(10), || !alive(pid));
 
     // SIGTERM: the graceful shutdown stops it.
     let mut server = spawn(app.path(), &[]);
@@ -246,11 +224,7 @@ fn the_worker_never_outlives_the_engine() {
         .unwrap();
     let status = server.child.wait().unwrap();
     assert!(status.success(), "{status}");
-    wait_for(
-        "the worker to exit after SIGTERM",
-        Duration::from_secs(10),
-        || !alive(pid),
-    );
+    wait_for("the worker to exit after SIGTERM", Duration::from_secs(10), || !alive(pid));
 }
 
 #[test]
@@ -262,8 +236,8 @@ fn without_java_a_saxon_stylesheet_is_a_load_error_naming_the_package() {
         .env("ENDPOINTS_JAVA", "/nonexistent/java")
         .output()
         .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stderr).into_owned()
+        + &String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("hello.xsl:1:1"), "{text}");
     assert!(text.contains("XSLT 2.0"), "{text}");
@@ -283,11 +257,7 @@ fn saxon_static_errors_are_reported_with_line_and_column() {
         "<xsl:stylesheet version=\"2.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">\n  <xsl:template match=\"/\">\n    <xsl:value-of select=\"tokenize('a', )\"/>\n  </xsl:template>\n</xsl:stylesheet>\n",
     )
     .unwrap();
-    let out = endpoints_bin()
-        .arg("check")
-        .arg(app.path())
-        .output()
-        .unwrap();
+    let out = endpoints_bin().arg("check").arg(app.path()).output().unwrap();
     let text = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("data-source-xslt/hello.xsl:3:"), "{text}");

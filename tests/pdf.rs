@@ -9,14 +9,11 @@ use common::TestServer;
 use http::StatusCode;
 
 fn tools_present() -> bool {
-    let ok = ["java", "pdftotext", "pdftoppm", "pdffonts"]
-        .iter()
-        .all(|t| {
-            std::env::var_os("PATH")
-                .map(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()))
-                .unwrap_or(false)
-        })
-        && std::path::Path::new("/usr/share/java/fop.jar").is_file()
+    let ok = ["java", "pdftotext", "pdftoppm", "pdffonts"].iter().all(|t| {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).any(|d| d.join(t).is_file()))
+            .unwrap_or(false)
+    }) && std::path::Path::new("/usr/share/java/fop.jar").is_file()
         && std::path::Path::new("/usr/share/java/Saxon-HE.jar").is_file();
     if !ok {
         assert!(
@@ -124,22 +121,12 @@ async fn fonts_from_the_fop_configuration_relative_to_fonts() {
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("invoice.pdf");
     std::fs::write(&pdf, &r.body).unwrap();
-    let text = Command::new("pdftotext")
-        .arg(&pdf)
-        .arg("-")
-        .output()
-        .unwrap();
+    let text = Command::new("pdftotext").arg(&pdf).arg("-").output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(
-        text.contains("Customer: GRÜSSE GMBH"),
-        "XSLT 2.0 upper-case: {text}"
-    );
+    assert!(text.contains("Customer: GRÜSSE GMBH"), "XSLT 2.0 upper-case: {text}");
     let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap();
     let fonts = String::from_utf8_lossy(&fonts.stdout);
-    assert!(
-        fonts.contains("DejaVuSerif"),
-        "the configured font is embedded: {fonts}"
-    );
+    assert!(fonts.contains("DejaVuSerif"), "the configured font is embedded: {fonts}");
     assert!(
         r.body.windows(8).any(|w| w == b"/XObject") || r.body.windows(6).any(|w| w == b"/Image"),
         "the logo (relative to static/) is embedded"
@@ -154,10 +141,9 @@ async fn broken_fo_and_broken_configuration() {
     }
     let s = TestServer::fixture_with("pdf", Default::default(), |dir| {
         let xsl = dir.join("data-source-xslt/invoice-fo.xsl");
-        let text = std::fs::read_to_string(&xsl).unwrap().replace(
-            "<fo:block>Customer:",
-            "<fo:no-such-element/><fo:block>Customer:",
-        );
+        let text = std::fs::read_to_string(&xsl)
+            .unwrap()
+            .replace("<fo:block>Customer:", "<fo:no-such-element/><fo:block>Customer:");
         std::fs::write(&xsl, text).unwrap();
     })
     .await;
@@ -166,18 +152,11 @@ async fn broken_fo_and_broken_configuration() {
         .await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     let body = r.text();
-    assert!(
-        !body.contains("no-such-element") && !body.contains("fop"),
-        "{body}"
-    );
+    assert!(!body.contains("no-such-element") && !body.contains("fop"), "{body}");
 
     let app = common::fixture("pdf");
     std::fs::create_dir_all(app.path().join("fonts")).unwrap();
-    std::fs::write(
-        app.path().join("fonts/apache-fop-config.xml"),
-        "<fop><renderers>",
-    )
-    .unwrap();
+    std::fs::write(app.path().join("fonts/apache-fop-config.xml"), "<fop><renderers>").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_endpoints"))
         .arg("check")
         .arg(app.path())
