@@ -65,6 +65,7 @@ fn main() {
                         "request-id".to_string(),
                         "00000000-0000-4000-8000-000000000000".to_string(),
                     )],
+                    intermediate: 0,
                     unknown_empty: false,
                     uploads: &[],
                     journal: &journal,

@@ -127,6 +127,10 @@ struct AppArgs {
     /// Seconds a transformation or PDF rendering in the JVM worker may take.
     #[arg(long, value_name = "SECS", default_value_t = 60, env = "ENDPOINTS_JVM_CALL_TIMEOUT")]
     jvm_call_timeout: u64,
+    /// Accept requests that carry no hash at all, as OpenEndpoints does (a wrong hash is still refused), in every
+    /// application whose engine-settings.xml does not say otherwise. For integrations that call without a hash.
+    #[arg(long, env = "ENDPOINTS_ACCEPT_MISSING_HASH")]
+    accept_missing_hash: bool,
 }
 
 #[derive(Args, Clone)]
@@ -230,6 +234,7 @@ fn load_options(app: &AppArgs) -> LoadOptions {
         name: app.name.clone(),
         hash_check: hash_check_enabled(app.no_hash_check),
         xslt_engine: app.xslt_engine,
+        accept_missing_hash: app.accept_missing_hash,
     }
 }
 
@@ -407,6 +412,10 @@ fn serve(args: ServeArgs) -> ExitCode {
                     app.endpoints.len(),
                     dir.display()
                 );
+                let accepting = app.accepting_missing_hash();
+                if hash_check && !accepting.is_empty() {
+                    server::site::log_missing_hash(&name, environment, &accepting);
+                }
                 state.add(app, &dir, environment, options);
             }
             Err(e) => {

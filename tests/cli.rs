@@ -484,3 +484,46 @@ fn check_reports_task_errors() {
         "\nactual:\n{err}"
     );
 }
+
+#[test]
+fn check_reports_extension_functions_nobody_provides() {
+    let d = app_with(
+        "<endpoint-folder>\n  <endpoint name=\"a\"><success><response-transformation name=\"page\"/></success></endpoint>\n</endpoint-folder>\n",
+    );
+    let p = d.path();
+    for dir in ["data-sources", "transformers", "data-source-xslt"] {
+        std::fs::create_dir_all(p.join(dir)).unwrap();
+    }
+    std::fs::write(
+        p.join("data-sources/ds.xml"),
+        "<data-source><literal-xml><a/></literal-xml></data-source>",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("transformers/page.xml"),
+        "<transformer data-source=\"ds\"><xslt-file name=\"page.xsl\"/></transformer>",
+    )
+    .unwrap();
+    // It compiles (libxslt would fail only when the call runs); the imported module has the second mistake.
+    std::fs::write(
+        p.join("data-source-xslt/page.xsl"),
+        "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n    xmlns:x=\"java:com.example.Nope\" xmlns:f=\"urn:endpoints:functions\">\n  <xsl:import href=\"common.xsl\"/>\n  <xsl:template match=\"/\">\n    <out id=\"{f:uuid()}\"><xsl:value-of select=\"x:thing()\"/></out>\n  </xsl:template>\n</xsl:stylesheet>\n",
+    )
+    .unwrap();
+    std::fs::write(
+        p.join("data-source-xslt/common.xsl"),
+        "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"\n    xmlns:f=\"urn:endpoints:functions\">\n  <xsl:template match=\"a\"><b><xsl:value-of select=\"f:sha512-hex(.)\"/></b></xsl:template>\n</xsl:stylesheet>\n",
+    )
+    .unwrap();
+    let (code, err) = check_stderr(p);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            "APP/data-source-xslt/common.xsl:3:44: function f:sha512-hex() does not exist: namespace 'urn:endpoints:functions' has uuid(), base64-encode(), base64-decode(), sha256-hex()",
+            "APP/data-source-xslt/page.xsl:5:40: function x:thing() is not available: this engine provides no functions in namespace 'java:com.example.Nope' (it provides EXSLT, urn:endpoints:functions and the java: namespaces java.util.UUID, com.offerready.xslt.xsltfunction.Base64, org.apache.commons.codec.digest.DigestUtils)",
+            "2 error(s), 0 warning(s)",
+        ],
+        "{err}"
+    );
+}

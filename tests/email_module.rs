@@ -313,6 +313,7 @@ async fn messages_are_built_and_sent_through_smtp() {
             ("n".into(), "42".into()),
             ("request-id".into(), "rid-1".into()),
         ],
+        intermediate: 0,
         unknown_empty: false,
         uploads: &uploads,
         journal: &journal,
@@ -444,6 +445,7 @@ async fn unreachable_server_is_a_failure_that_names_no_address() {
     let ctx = Ctx {
         app: &app,
         params: vec![("n".into(), "43".into()), ("request-id".into(), "".into())],
+        intermediate: 0,
         unknown_empty: false,
         uploads: &[],
         journal: &journal,
@@ -512,6 +514,7 @@ async fn addresses_must_be_single_and_valid() {
         let ctx = Ctx {
             app: &app,
             params: vec![("n".into(), to.into()), ("request-id".into(), "rid".into())],
+            intermediate: 0,
             unknown_empty: false,
             uploads: &[],
             journal: &journal,

@@ -264,6 +264,21 @@ async fn json_conversion_and_post_processing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_conversion_of_several_top_level_elements() {
+    let s = TestServer::fixture("xslt").await;
+    let r = get(&s, "fragment-json", "foo=abc").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+    assert_eq!(
+        r.text(),
+        "{\n  \"status\": \"success\",\n  \"download-link\": \"https://x.example/y?foo=abc\",\n  \"item\": [\n    1,\n    2\n  ]\n}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn application_introspection_lists_the_directory() {
     let s = TestServer::fixture("xslt").await;
     let body = get(&s, "introspection", "").await.text();

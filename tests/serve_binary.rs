@@ -286,3 +286,71 @@ async fn several_applications_and_a_preview_environment() {
         "{lines:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_error_page_keeps_the_failures_status() {
+    // A port nothing listens on: the second error page's data source cannot fetch.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    for d in ["data-sources", "transformers", "data-source-xslt"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let files = [
+        ("security.xml", "<security><secret-key>k</secret-key></security>".to_string()),
+        ("data-sources/plain.xml", "<data-source><literal-xml><x/></literal-xml></data-source>".to_string()),
+        ("data-sources/unreachable.xml", format!("<data-source><xml-from-url><url>http://{closed}/x</url></xml-from-url></data-source>")),
+        ("data-source-xslt/fails.xsl", "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"><xsl:template match=\"/\"><xsl:message terminate=\"yes\">the error page stylesheet gave up</xsl:message></xsl:template></xsl:stylesheet>".to_string()),
+        ("transformers/fails.xml", "<transformer data-source=\"plain\"><xslt-file name=\"fails.xsl\"/></transformer>".to_string()),
+        ("transformers/unreachable.xml", "<transformer data-source=\"unreachable\"/>".to_string()),
+        ("endpoints.xml", "<endpoint-folder>\
+            <endpoint name=\"xslt-fails\"><parameter name=\"a\"/><success/><error><response-transformation name=\"fails\"/></error></endpoint>\
+            <endpoint name=\"source-fails\"><parameter name=\"a\"/><success/><error status=\"422\"><response-transformation name=\"unreachable\"/></error></endpoint>\
+            </endpoint-folder>".to_string()),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let s = Server::start(&[dir.to_str().unwrap(), "--no-watch"]);
+
+    // A missing parameter is 400; the error page's stylesheet fails: still 400, with the plain reason.
+    let hash = h("xslt-fails", Environment::Live, "k");
+    let r = get(s.addr, &format!("/xslt-fails?hash={hash}")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        r.text(),
+        "<endpoint name='xslt-fails'>: Parameter 'a' did not have a supplied value, nor a default\n"
+    );
+    let first_id = r.header("x-request-id").unwrap().to_string();
+    // A wrong hash stays 401.
+    let r = get(s.addr, "/xslt-fails?a=1&hash=0000").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(r.text(), "Hash wrong\n");
+    // The error page's data source fails: the failure's own status (not the <error>'s 422, which was never sent).
+    let hash = h("source-fails", Environment::Live, "k");
+    let r = get(s.addr, &format!("/source-fails?hash={hash}")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+    assert!(r.text().contains("Parameter 'a'"), "{}", r.text());
+    let second_id = r.header("x-request-id").unwrap().to_string();
+
+    // Why the error pages failed is logged at WARN with the request id.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let lines = s.drain();
+    for (id, why) in [
+        (&first_id, "the error page stylesheet gave up"),
+        (&second_id, &closed.to_string()),
+    ] {
+        assert!(
+            lines.iter().any(|l| l.contains("WARN")
+                && l.contains("rendering <error> failed")
+                && l.contains(id.as_str())
+                && l.contains(why)),
+            "no WARN line for {id} naming '{why}':\n{}",
+            lines.join("\n")
+        );
+    }
+}

@@ -280,6 +280,48 @@ async fn month_and_year_roll_over_in_the_application_time_zone() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parameters_data_source_lists_intermediate_values_apart() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::temporary().expect("SQLite store"));
+    let app = unique("link-page");
+    let s = server(
+        &store,
+        &app,
+        Settings {
+            base_url: "https://oe.example/".to_string(),
+            ..Settings::default()
+        },
+    )
+    .await;
+    let hash = s.hash("link-page", &[]);
+    let r = s
+        .get(&format!("/{app}/link-page?who=Ann&hash={hash}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let body = r.text();
+    let mut lines = body.lines();
+    let link = lines.next().unwrap();
+    let code = link
+        .strip_prefix("link=https://oe.example/shortlink/")
+        .unwrap_or_else(|| panic!("{body}"));
+    assert_eq!(code.len(), 12, "{body}");
+    // <parameter>s first (in order), then the <intermediate-value>s.
+    assert_eq!(
+        lines.collect::<Vec<_>>(),
+        [
+            "parameters named shortlink=0",
+            "parameter who",
+            "parameter request-id",
+            "intermediate-value shortlink"
+        ],
+        "{body}"
+    );
+    // The link works.
+    let followed = s.get(&format!("/shortlink/{code}")).await;
+    assert_eq!(followed.status, StatusCode::OK, "{}", followed.text());
+    assert!(followed.text().contains("who=Ann\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_links_are_created_followed_and_expire() {
     for (backend, store) in backends().await {
         let app = unique("links");

@@ -41,6 +41,7 @@ fn app() -> &'static Application {
         let options = LoadOptions {
             name: Some("app".into()),
             hash_check: false,
+            ..LoadOptions::default()
         };
         let app = config::load(dir.path(), &options).unwrap_or_else(|e| panic!("{:?}", e.0));
         (dir, app)
@@ -74,6 +75,7 @@ fn run(name: &str, value: &str) -> engine::Response {
         check_hash: false,
         ..Settings::default()
     };
+    let hash_absent_accepted = std::sync::atomic::AtomicBool::new(false);
     runtime().block_on(engine::execute(engine::Call {
         app,
         endpoint: index,
@@ -85,6 +87,7 @@ fn run(name: &str, value: &str) -> engine::Response {
         outbox: Default::default(),
         journal: Journal::new(store(), "app", Environment::Live, 0, &settings),
         skip_authentication: false,
+        hash_absent_accepted: &hash_absent_accepted,
     }))
 }
 

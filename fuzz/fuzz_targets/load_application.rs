@@ -34,6 +34,7 @@ fuzz_target!(|data: &[u8]| {
         let options = LoadOptions {
             name: Some("app".to_string()),
             hash_check,
+            ..LoadOptions::default()
         };
         match config::load(root, &options) {
             Ok(app) => assert!(!app.name.is_empty()),

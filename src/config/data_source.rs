@@ -160,7 +160,13 @@ impl Compiler {
             return c.clone();
         }
         let result = match Stylesheet::compile(path, &self.sandbox, self.engine) {
-            Ok(s) => Some(Arc::new(s)),
+            Ok(s) => {
+                // Saxon finds unknown functions itself (XPST0017); libxslt only when the call runs.
+                if s.engine_name() == "libxslt" {
+                    super::extension_functions::check(path, diags);
+                }
+                Some(Arc::new(s))
+            }
             Err(e) => {
                 for p in &e.problems {
                     let at = Pos {

@@ -10,9 +10,11 @@ pub mod database;
 pub mod email;
 pub mod endpoints;
 pub mod error;
+pub mod extension_functions;
 pub mod http_spec;
 pub mod model;
 pub mod ooxml;
+pub mod settings;
 pub mod static_file;
 pub mod task;
 pub mod template;
@@ -34,6 +36,9 @@ pub struct LoadOptions {
     pub hash_check: bool,
     /// Which engine runs the stylesheets (the server's `--xslt-engine`).
     pub xslt_engine: crate::stylesheet::XsltEngine,
+    /// `--accept-missing-hash` / `ENDPOINTS_ACCEPT_MISSING_HASH=true`: requests without a `hash` are accepted, unless
+    /// the application's `engine-settings.xml` says otherwise.
+    pub accept_missing_hash: bool,
 }
 
 impl Default for LoadOptions {
@@ -42,6 +47,7 @@ impl Default for LoadOptions {
             name: None,
             hash_check: true,
             xslt_engine: Default::default(),
+            accept_missing_hash: false,
         }
     }
 }
@@ -140,6 +146,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
             format!("application name '{name}' cannot be used in URLs: only letters, digits, '_' and '-'"),
         );
     }
+    // First: later steps (compiling stylesheets) will depend on these settings.
+    let app_settings = settings::load(&layout.config_dir, options.accept_missing_hash, diags);
     check_other_files(&layout, diags);
 
     let secret_keys = load_security(&layout.security_xml(), options.hash_check, diags);
@@ -148,7 +156,9 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
     let dirs = data_source::Dirs {
         config_dir: &layout.config_dir,
     };
-    let mut compiler = data_source::Compiler::new(&layout, options.xslt_engine);
+    // The application's engine-settings.xml wins over the server's --xslt-engine.
+    let xslt_engine = app_settings.xslt_engine.unwrap_or(options.xslt_engine);
+    let mut compiler = data_source::Compiler::new(&layout, xslt_engine);
     let data_sources = data_source::load_data_sources(&dirs, &mut compiler, diags);
     let transformers = data_source::load_transformers(&dirs, &data_sources, &mut compiler, diags);
     let email_path = layout.config_dir.join(email::EMAIL_CONFIG_FILE);
@@ -181,7 +191,7 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         .map(|(i, e)| (Box::<str>::from(e.name.as_str()), i))
         .rev() // the first of duplicate names wins
         .collect();
-    Some(Application {
+    let app = Application {
         name,
         layout,
         endpoints: list,
@@ -190,8 +200,57 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         transformers,
         email: email_config,
         secret_keys,
+        settings: app_settings,
         warnings: Vec::new(),
-    })
+    };
+    if options.hash_check {
+        warn_missing_hash_accepted(&app, diags);
+    }
+    Some(app)
+}
+
+/// Names the endpoints that accept requests without a hash, where the setting was made.
+fn warn_missing_hash_accepted(app: &Application, diags: &mut Diagnostics) {
+    let names = app.accepting_missing_hash();
+    if names.is_empty() {
+        return;
+    }
+    let (file, pos, why) = match app.settings.missing_hash_source {
+        settings::SettingSource::File(pos) => (
+            app.layout.config_dir.join(settings::SETTINGS_FILE),
+            pos,
+            "<missing-hash>accept</missing-hash>",
+        ),
+        _ => (
+            app.layout.endpoints_xml(),
+            Pos::default(),
+            "--accept-missing-hash / ENDPOINTS_ACCEPT_MISSING_HASH",
+        ),
+    };
+    diags.warning(
+        &file,
+        pos,
+        format!(
+            "{why}: requests without a hash are accepted unauthenticated (as OpenEndpoints does) by {}; a wrong hash is still refused",
+            missing_hash_list(&names)
+        ),
+    );
+}
+
+/// "2 endpoints: 'a', 'b'" — at most 50 names, then how many more.
+pub fn missing_hash_list(names: &[&str]) -> String {
+    const SHOWN: usize = 50;
+    let mut s = format!(
+        "{} endpoint{}: ",
+        names.len(),
+        if names.len() == 1 { "" } else { "s" }
+    );
+    let shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("'{n}'")).collect();
+    s.push_str(&shown.join(", "));
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
 }
 
 /// Files and folders that later features use: reported, never silently ignored.

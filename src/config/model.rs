@@ -46,12 +46,28 @@ pub struct Application {
     pub email: Option<super::email::EmailSendingConfig>,
     /// The `<secret-key>`s of `security.xml`, in order (untrimmed, as the reference reads them).
     pub secret_keys: Vec<Box<str>>,
+    /// `engine-settings.xml`, with the server's `--accept-missing-hash` applied.
+    pub settings: super::settings::AppSettings,
     pub warnings: Vec<Diagnostic>,
 }
 
 impl Application {
     pub fn endpoint(&self, name: &str) -> Option<(usize, &Endpoint)> {
         self.by_name.get(name).map(|&i| (i, &self.endpoints[i]))
+    }
+
+    /// The endpoints that accept a request without a `hash` (when hash checking is on): with
+    /// [`MissingHash::Accept`](super::settings::MissingHash::Accept), every endpoint checked by the hash alone.
+    /// Endpoints with `<authentication>` keep requiring one of their methods.
+    pub fn accepting_missing_hash(&self) -> Vec<&str> {
+        if self.settings.missing_hash != super::settings::MissingHash::Accept {
+            return Vec::new();
+        }
+        self.endpoints
+            .iter()
+            .filter(|e| e.authentication.is_none())
+            .map(|e| e.name.as_str())
+            .collect()
     }
 }
 

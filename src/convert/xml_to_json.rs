@@ -3,6 +3,12 @@
 //! reproduces both steps:
 //!
 //! * The result is an object with one member named after the root element (prefix kept: `ns:tag`).
+//! * Several top-level elements (what an XSLT writes when its result has no single root, e.g.
+//!   `<status>success</status><download-link>https://x/y</download-link>`) are accepted as org.json accepts them:
+//!   each becomes a member of the result object exactly as a child element becomes a member of its parent's object
+//!   (a repeated name makes an array), so the result has one member per distinct name:
+//!   `{"status": "success", "download-link": "https://x/y"}`. Text between top-level elements is skipped, as
+//!   org.json skips everything up to the next `<`; output with no element at all (empty, or text only) gives `{}`.
 //! * An element with attributes or child elements becomes an object: attributes first (document order, `xmlns` and
 //!   `xmlns:p` declarations included), then child elements and text in document order; a repeated name becomes an
 //!   array in document order. Text goes to `_content`; several text chunks (split by child elements, comments or
@@ -23,12 +29,14 @@
 //!   everything else, including non-ASCII, is written as UTF-8 (REF additionally escapes `</`, U+0080–U+009F and
 //!   U+2000–U+20FF as `\uxxxx` — the same JSON value).
 //!
-//! Parsing differs from org.json's own lenient tokenizer: the input must be well-formed XML (one root element),
-//! parsed with roxmltree without DTD processing: a `<!DOCTYPE …>` without internal subset is skipped as in REF (the
-//! external DTD is never loaded), one with an internal subset (`[…]`) is an error. CDATA sections are text and
-//! merge with adjacent text (REF keeps them as separate, uncoerced chunks); attribute values are normalised as XML
-//! requires. The input may be UTF-8 (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML
-//! declaration says so. Elements nested deeper than [`MAX_DEPTH`] are an error.
+//! Parsing differs from org.json's own lenient tokenizer: the input must be well-formed XML (a document or a
+//! sequence of elements and text that would be well-formed inside one element), parsed with roxmltree without DTD
+//! processing, in one pass (a second one only when the first finds more than one top-level node): a
+//! `<!DOCTYPE …>` without internal subset is skipped as OpenEndpoints skips it (the external DTD is never loaded),
+//! one with an internal subset (`[…]`) is an error. CDATA sections are text and merge with adjacent text (REF keeps
+//! them as separate, uncoerced chunks); attribute values are normalised as XML requires. The input may be UTF-8
+//! (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML declaration says so. Elements nested deeper
+//! than [`MAX_DEPTH`] are an error.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -54,22 +62,76 @@ pub enum XmlToJsonError {
 
 /// Converts an XML document to JSON text as org.json's `XML.toJSONObject(xml).toString(2)` does (see module docs).
 ///
-/// `<foo><content>The content äöü</content></foo>` → `{"foo": {"content": "The content äöü"}}`.
+/// `<foo><content>The content äöü</content></foo>` → `{"foo": {"content": "The content äöü"}}`;
+/// `<status>success</status><link>https://x/y</link>` → `{"status": "success", "link": "https://x/y"}` (several
+/// top-level elements, see module docs).
 pub fn xml_to_json(xml: &[u8]) -> Result<String, XmlToJsonError> {
     let text = blank_external_doctype(decode(xml)?);
-    let doc = Document::parse_with_options(
-        &text,
+    let mut out = String::with_capacity(xml.len());
+    match parse(&text) {
+        Ok(doc) => {
+            let (name, value) = element(doc.root_element(), doc.input_text(), 1)?;
+            let mut top = Object::default();
+            top.accumulate(name, value);
+            write_value(&Value::Object(top), 0, &mut out);
+        }
+        // What a sequence of top-level elements (or text) makes roxmltree say; anything else is a real error.
+        Err(roxmltree::Error::UnknownToken(_) | roxmltree::Error::NoRootNode) => {
+            // Errors found now are reported with their position in the wrapped text: the same as in the output
+            // when it starts with an XML declaration, else shifted by the wrapper's start tag on the first line.
+            let wrapped = wrap_fragment(&text);
+            let doc = parse(&wrapped)?;
+            let mut top = Object::default();
+            for child in doc.root_element().children().filter(|c| c.is_element()) {
+                let (name, value) = element(child, doc.input_text(), 1)?;
+                top.accumulate(name, value);
+            }
+            write_value(&Value::Object(top), 0, &mut out);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(out)
+}
+
+fn parse(text: &str) -> Result<Document<'_>, roxmltree::Error> {
+    Document::parse_with_options(
+        text,
         ParsingOptions {
             allow_dtd: false,
             ..ParsingOptions::default()
         },
-    )?;
-    let (name, value) = element(doc.root_element(), doc.input_text(), 1)?;
-    let mut top = Object::default();
-    top.accumulate(name, value);
-    let mut out = String::with_capacity(xml.len());
-    write_value(&Value::Object(top), 0, &mut out);
-    Ok(out)
+    )
+}
+
+/// Name of the element put around a fragment; it never reaches the output.
+const WRAPPER: &str = "fragment";
+
+/// `text` inside one wrapper element, so that a sequence of top-level elements parses as one document. A leading XML
+/// declaration (which may only stand at the very start) is replaced by the wrapper's start tag padded with spaces,
+/// so that positions in later errors stay right; without a declaration the start tag is put in front.
+fn wrap_fragment(text: &str) -> String {
+    let open = format!("<{WRAPPER}>");
+    let close = format!("</{WRAPPER}>");
+    let mut out = String::with_capacity(text.len() + open.len() + close.len());
+    let declaration = text
+        .strip_prefix("<?xml")
+        .filter(|rest| rest.starts_with([' ', '\t', '\n', '\r']))
+        .and_then(|rest| rest.find("?>"))
+        .map(|end| "<?xml".len() + end + 2)
+        .filter(|&len| len >= open.len());
+    match declaration {
+        Some(len) => {
+            out.push_str(&open);
+            out.extend(std::iter::repeat_n(' ', len - open.len()));
+            out.push_str(&text[len..]);
+        }
+        None => {
+            out.push_str(&open);
+            out.push_str(text);
+        }
+    }
+    out.push_str(&close);
+    out
 }
 
 // ------------------------------------------------------------------------------------------------------------------
@@ -900,10 +962,8 @@ mod tests {
     #[test]
     fn invalid_documents() {
         assert!(matches!(err("<a>"), XmlToJsonError::Xml(_)));
-        assert!(matches!(err(""), XmlToJsonError::Xml(_)));
-        assert!(matches!(err("<a/><b/>"), XmlToJsonError::Xml(_)));
-        assert!(matches!(err("text"), XmlToJsonError::Xml(_)));
         assert!(matches!(err("<a>&unknown;</a>"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a></b>"), XmlToJsonError::Xml(_)));
         let e = err("<!DOCTYPE a [<!ENTITY x \"y\">]><a>&x;</a>");
         assert!(
             matches!(e, XmlToJsonError::Xml(roxmltree::Error::DtdDetected)),
@@ -915,6 +975,118 @@ mod tests {
             "{e:?}"
         );
         assert!(err("<a>").to_string().starts_with("not valid XML: "));
+    }
+
+    // --- several top-level elements (XSLT output without a single root) ---
+
+    #[test]
+    fn top_level_elements_become_members() {
+        assert_eq!(
+            json("<status>success</status><download-link>https://x/y</download-link>"),
+            "{\n  \"status\": \"success\",\n  \"download-link\": \"https://x/y\"\n}"
+        );
+        // As written by libxslt: declaration, elements, newline.
+        assert_eq!(
+            json("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<status>success</status><n>5</n>\n"),
+            "{\n  \"status\": \"success\",\n  \"n\": 5\n}"
+        );
+        // Children, attributes and coercion as for any element.
+        assert_eq!(
+            json(r#"<a x="1"><b>true</b></a><c/>"#),
+            "{\n  \"a\": {\n    \"x\": 1,\n    \"b\": true\n  },\n  \"c\": \"\"\n}"
+        );
+        // One element followed by comments and processing instructions is still a document.
+        assert_eq!(json("<a>1</a><!-- c --><?p?>"), r#"{"a": 1}"#);
+    }
+
+    #[test]
+    fn repeated_top_level_names_make_an_array() {
+        assert_eq!(
+            json("<a>1</a><b/><a>2</a><a>x</a>"),
+            "{\n  \"a\": [\n    1,\n    2,\n    \"x\"\n  ],\n  \"b\": \"\"\n}"
+        );
+        assert_eq!(json("<a/><a/>"), "{\"a\": [\n  \"\",\n  \"\"\n]}");
+    }
+
+    #[test]
+    fn top_level_text_is_skipped() {
+        assert_eq!(
+            json("x <a>1</a> y <b>2</b> z"),
+            "{\n  \"a\": 1,\n  \"b\": 2\n}"
+        );
+        assert_eq!(json("<a>1</a>tail"), r#"{"a": 1}"#);
+        assert_eq!(json("&amp; <a>1</a>"), r#"{"a": 1}"#);
+        // No element at all: an empty object.
+        assert_eq!(json(""), "{}");
+        assert_eq!(json("  \n"), "{}");
+        assert_eq!(json("success"), "{}");
+        assert_eq!(json("<?xml version=\"1.0\"?>\n"), "{}");
+        assert_eq!(json("<!-- only a comment -->"), "{}");
+    }
+
+    #[test]
+    fn broken_fragments_are_errors() {
+        assert!(matches!(err("<a/><b>"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a/></b>"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a/>&unknown;"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a/><p:b/>"), XmlToJsonError::Xml(_)));
+        assert!(matches!(err("<a/><fragment>"), XmlToJsonError::Xml(_)));
+        // With an XML declaration the position is the one in the output.
+        let e = err("<?xml version=\"1.0\"?><a/><b>&x;</b>").to_string();
+        assert!(e.contains("1:29"), "{e}");
+        let e = err("<?xml version=\"1.0\"?>\n<a/>\n<b>&x;</b>").to_string();
+        assert!(e.contains("3:4"), "{e}");
+    }
+
+    #[test]
+    fn fragment_wrapper_keeps_positions() {
+        let decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>";
+        let w = wrap_fragment(&format!("{decl}<a/>"));
+        assert_eq!(w.len(), decl.len() + "<a/>".len() + "</fragment>".len());
+        assert!(w.starts_with("<fragment> "));
+        assert!(w.ends_with("<a/></fragment>"));
+        assert_eq!(wrap_fragment("<a/>"), "<fragment><a/></fragment>");
+        // `<?xml-stylesheet …?>` is a processing instruction, not the declaration.
+        assert_eq!(
+            wrap_fragment("<?xml-stylesheet href=\"a\"?><a/>"),
+            "<fragment><?xml-stylesheet href=\"a\"?><a/></fragment>"
+        );
+    }
+
+    #[test]
+    fn fragment_depth_limit() {
+        let ok = format!(
+            "<x/>{}{}",
+            "<a>".repeat(MAX_DEPTH),
+            "</a>".repeat(MAX_DEPTH)
+        );
+        assert!(xml_to_json(ok.as_bytes()).is_ok());
+        let deep = format!(
+            "<x/>{}{}",
+            "<a>".repeat(MAX_DEPTH + 1),
+            "</a>".repeat(MAX_DEPTH + 1)
+        );
+        assert!(matches!(
+            xml_to_json(deep.as_bytes()),
+            Err(XmlToJsonError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn large_fragments_stay_linear() {
+        // 100,000 top-level elements: half with distinct names, half repeating one name.
+        let mut xml = String::from("<?xml version=\"1.0\"?>");
+        for i in 0..50_000 {
+            xml.push_str(&format!("<e{i}>{i}</e{i}><r>{i}</r>"));
+        }
+        let started = std::time::Instant::now();
+        let out = json(&xml);
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let o = v.as_object().unwrap();
+        assert_eq!(o.len(), 50_001);
+        assert_eq!(o["e49999"], 49999);
+        assert_eq!(o["r"].as_array().unwrap().len(), 50_000);
     }
 
     #[test]

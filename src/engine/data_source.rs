@@ -20,8 +20,12 @@ const MAX_UPLOAD_AS_XML: u64 = 16 * 1024 * 1024;
 /// The values a data source can see, and how unknown placeholders are treated.
 pub struct Ctx<'a> {
     pub app: &'a Application,
-    /// Name and value of every parameter visible here (including `request-id`), in order.
+    /// Name and value of every value visible here, in order: the parameters (including `request-id`), then the
+    /// intermediate values of tasks (the last [`Ctx::intermediate`] entries).
     pub params: Vec<(String, String)>,
+    /// How many entries at the end of `params` are intermediate values (`<parameters/>` writes them as
+    /// `<intermediate-value>`).
+    pub intermediate: usize,
     /// The parameter-transformation context: unknown placeholders become `""`.
     pub unknown_empty: bool,
     pub uploads: &'a [Upload],
@@ -44,11 +48,17 @@ impl Ctx<'_> {
             .map_err(|e| Failure::internal(e.to_string()))
     }
 
-    /// The `<parameters>` element of the `<parameters/>` command.
+    /// The `<parameters>` element of the `<parameters/>` command: `<parameter name value/>` for every parameter,
+    /// then `<intermediate-value name value/>` for every intermediate value, then the uploaded files.
     pub fn parameters_xml(&self) -> String {
         let mut s = String::from("<parameters>");
-        for (n, v) in &self.params {
-            s.push_str("<parameter name=\"");
+        let split = self.params.len() - self.intermediate.min(self.params.len());
+        for (i, (n, v)) in self.params.iter().enumerate() {
+            s.push_str(if i < split {
+                "<parameter name=\""
+            } else {
+                "<intermediate-value name=\""
+            });
             escape_xml(n, &mut s);
             s.push_str("\" value=\"");
             escape_xml(v, &mut s);

@@ -16,6 +16,7 @@ pub mod parameter_transformation;
 pub mod task;
 pub mod transform;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use ::http::{HeaderValue, StatusCode};
@@ -204,6 +205,9 @@ pub struct Call<'a> {
     pub journal: journal::Journal,
     /// A short link runs its endpoint without the hash or `<authentication>` check.
     pub skip_authentication: bool,
+    /// Set when the request carried no `hash` and was accepted because the application accepts a missing hash
+    /// (`engine-settings.xml` or `--accept-missing-hash`); the access log marks such requests.
+    pub hash_absent_accepted: &'a AtomicBool,
 }
 
 /// Runs the endpoint; never fails: failures are answered by the endpoint's `<error>`. Either way one request-log
@@ -345,13 +349,15 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     // Authentication first, unless the hash covers values that the parameter transformation produces.
     let hash_after_transformation =
         endpoint.parameter_transformation.is_some() && !endpoint.include_in_hash.is_empty();
+    let accept_missing = app.settings.missing_hash == crate::config::settings::MissingHash::Accept;
     match &endpoint.authentication {
         _ if call.skip_authentication => {}
         Some(auth) => {
             let body = input.signed_body.as_deref().unwrap_or(&[]);
+            // A missing hash is never accepted here: `<authentication>` asks for one of its methods.
             let by_hash = auth.allows_hash()
                 && (!call.settings.check_hash
-                    || check_hash(endpoint, call, &input.params, &app.secret_keys).is_ok());
+                    || check_hash(endpoint, call, &input.params, &app.secret_keys, false).is_ok());
             if !by_hash
                 && !auth
                     .methods
@@ -367,7 +373,13 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
             && !hash_after_transformation
             && !call.skip_authentication =>
         {
-            check_hash(endpoint, call, &input.params, &app.secret_keys)?;
+            check_hash(
+                endpoint,
+                call,
+                &input.params,
+                &app.secret_keys,
+                accept_missing,
+            )?;
         }
         None => {}
     }
@@ -397,7 +409,7 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
             let produced =
                 parameter_transformation::run(call, endpoint, pt, &input.params, true).await?;
             if call.settings.check_hash && hash_after_transformation && !call.skip_authentication {
-                check_hash(endpoint, call, &produced, &app.secret_keys)?;
+                check_hash(endpoint, call, &produced, &app.secret_keys, accept_missing)?;
             }
             resolve_parameters(endpoint, &produced, call.request_id)?
         }
@@ -514,6 +526,7 @@ fn success_context<'a>(
     data_source::Ctx {
         app: call.app,
         params,
+        intermediate: inputs.len(),
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,
@@ -525,19 +538,28 @@ fn bare_context<'a>(call: &'a Call<'_>) -> data_source::Ctx<'a> {
     data_source::Ctx {
         app: call.app,
         params: Vec::new(),
+        intermediate: 0,
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,
     }
 }
 
+/// Checks the request's `hash`. Without one: 401 `Hash missing`, or, when `accept_missing` (the application
+/// accepts a missing hash, as OpenEndpoints does), no check at all. A hash that is present is always checked.
 fn check_hash(
     endpoint: &Endpoint,
     call: &Call,
     pairs: &[(String, String)],
     keys: &[Box<str>],
+    accept_missing: bool,
 ) -> Result<(), Failure> {
     let Some(supplied) = call.input.first("hash") else {
+        if accept_missing {
+            call.hash_absent_accepted.store(true, Ordering::Relaxed);
+            tracing::debug!(request_id = call.request_id, endpoint = %endpoint.name, "no hash: accepted (missing-hash accept)");
+            return Ok(());
+        }
         return Err(Failure::unauthorized("Hash missing"));
     };
     let mut included: Vec<String> = Vec::with_capacity(endpoint.include_in_hash.len());
@@ -765,6 +787,7 @@ pub async fn error_response(
         tracing::debug!(request_id, endpoint = %endpoint.name, message = %failure.message, "request failed");
     }
     let status = failure.status();
+    let failure_status = status;
     let public = if failure.kind == FailureKind::Internal && failure.detail.is_some() {
         format!("{} (request id {request_id})", failure.message)
     } else {
@@ -802,6 +825,7 @@ pub async fn error_response(
             .map(|n| n.to_string())
             .zip(values.iter().cloned())
             .collect(),
+        intermediate: 0,
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal,
@@ -818,11 +842,17 @@ pub async fn error_response(
             r
         }
         Err(f) => {
-            tracing::error!(request_id, endpoint = %endpoint.name, error = %f.message, "rendering <error> failed");
-            Response::text(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                &format!("An internal error occurred (request id {request_id})"),
-            )
+            // The client still learns what went wrong with its request (400, 401, …), not that the error page
+            // broke; why it broke goes to the log.
+            tracing::warn!(
+                request_id,
+                endpoint = %endpoint.name,
+                status = failure_status.as_u16(),
+                error = %f.message,
+                detail = f.detail.as_deref().unwrap_or(""),
+                "rendering <error> failed: answering with the failure's own status and a plain-text reason"
+            );
+            Response::text(failure_status, &public)
         }
     }
 }

@@ -149,6 +149,7 @@ pub async fn run(
     let ctx = Ctx {
         app: call.app,
         params: ds_params,
+        intermediate: 0,
         unknown_empty: true,
         uploads: &input.uploads,
         journal: &call.journal,

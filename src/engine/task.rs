@@ -127,6 +127,7 @@ async fn run_one(
     let task_ctx = Ctx {
         app: ctx.app,
         params,
+        intermediate: ctx.intermediate + task.inputs.len(),
         unknown_empty: false,
         uploads: ctx.uploads,
         journal: ctx.journal,

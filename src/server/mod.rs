@@ -75,6 +75,9 @@ impl State {
         let options = LoadOptions {
             name: Some(app.name.clone()),
             hash_check: state.settings.check_hash,
+            // Reloads keep what the server said about a missing hash.
+            accept_missing_hash: app.settings.missing_hash_source
+                == crate::config::settings::SettingSource::ServerFlag,
             ..LoadOptions::default()
         };
         state.add(app, &dir, Environment::Live, options);
@@ -203,6 +206,8 @@ struct Outcome {
     bytes: u64,
     /// Whether an endpoint's counters already counted the response.
     counted: bool,
+    /// The request had no `hash` and was accepted because its application accepts a missing hash.
+    hash_absent_accepted: bool,
 }
 
 impl Outcome {
@@ -211,6 +216,7 @@ impl Outcome {
             endpoint: None,
             bytes: 0,
             counted: false,
+            hash_absent_accepted: false,
         }
     }
 }
@@ -267,16 +273,30 @@ async fn handle(
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o);
         headers.append(VARY, HeaderValue::from_static("Origin"));
     }
-    tracing::info!(
-        target: "endpoints::access",
-        method = %method,
-        path = %path,
-        endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
-        status,
-        bytes = outcome.bytes,
-        duration_us = started.elapsed().as_micros() as u64,
-        request_id = %request_id,
-    );
+    if outcome.hash_absent_accepted {
+        tracing::info!(
+            target: "endpoints::access",
+            method = %method,
+            path = %path,
+            endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
+            status,
+            bytes = outcome.bytes,
+            duration_us = started.elapsed().as_micros() as u64,
+            request_id = %request_id,
+            hash = %"absent-accepted",
+        );
+    } else {
+        tracing::info!(
+            target: "endpoints::access",
+            method = %method,
+            path = %path,
+            endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
+            status,
+            bytes = outcome.bytes,
+            duration_us = started.elapsed().as_micros() as u64,
+            request_id = %request_id,
+        );
+    }
     Ok(response)
 }
 
@@ -482,6 +502,7 @@ async fn endpoint_request(
         endpoint: Some(endpoint.name.clone()),
         bytes,
         counted: true,
+        hash_absent_accepted: false,
     };
 
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
@@ -570,10 +591,13 @@ async fn endpoint_request(
         skip_authentication: false,
     };
     let now = state.settings.clock.now_ms();
-    let (resp, bytes) = call.run(state, &input, now, request_id, &parts).await;
+    let (resp, bytes, hash_absent_accepted) =
+        call.run(state, &input, now, request_id, &parts).await;
     drop(input); // uploaded temporary files are removed here
     counters.count(resp.status().as_u16());
-    (resp, outcome(bytes))
+    let mut o = outcome(bytes);
+    o.hash_absent_accepted = hash_absent_accepted;
+    (resp, o)
 }
 
 /// An endpoint about to run for one request (from its URL or from a short link).
@@ -594,7 +618,7 @@ impl Prepared<'_> {
         started_ms: i64,
         request_id: &str,
         parts: &http::request::Parts,
-    ) -> (Response<ResponseBody>, u64) {
+    ) -> (Response<ResponseBody>, u64, bool) {
         let journal = engine::journal::Journal::new(
             &state.store,
             &self.app.name,
@@ -602,6 +626,7 @@ impl Prepared<'_> {
             started_ms,
             &state.settings,
         );
+        let hash_absent_accepted = std::sync::atomic::AtomicBool::new(false);
         let result = engine::execute(engine::Call {
             app: self.app,
             endpoint: self.index,
@@ -613,9 +638,11 @@ impl Prepared<'_> {
             outbox: Default::default(),
             journal,
             skip_authentication: self.skip_authentication,
+            hash_absent_accepted: &hash_absent_accepted,
         })
         .await;
-        to_http(result, parts, request_id).await
+        let (response, bytes) = to_http(result, parts, request_id).await;
+        (response, bytes, hash_absent_accepted.into_inner())
     }
 }
 
@@ -686,7 +713,7 @@ async fn short_link(
         input_failure: None,
         skip_authentication: true,
     };
-    let (resp, bytes) = call.run(state, &input, now, request_id, &parts).await;
+    let (resp, bytes, _) = call.run(state, &input, now, request_id, &parts).await;
     let counters = &loaded.counters[index];
     counters.count(resp.status().as_u16());
     (
@@ -695,6 +722,7 @@ async fn short_link(
             endpoint: Some(endpoint.name.clone()),
             bytes,
             counted: true,
+            hash_absent_accepted: false,
         },
     )
 }

@@ -97,8 +97,16 @@ impl Site {
                 }
                 let generation = self.reloads.generation.fetch_add(1, Ordering::Relaxed) + 1;
                 let endpoints = app.endpoints.len();
-                self.current
-                    .store(Arc::new(attach(app, self.environment, metrics, generation)));
+                let previous =
+                    self.current
+                        .swap(Arc::new(attach(app, self.environment, metrics, generation)));
+                if self.options.hash_check {
+                    let current = self.current.load();
+                    let accepting = current.app.accepting_missing_hash();
+                    if previous.app.accepting_missing_hash() != accepting {
+                        log_missing_hash(&self.name, self.environment, &accepting);
+                    }
+                }
                 self.reloads.ok.fetch_add(1, Ordering::Relaxed);
                 self.reloads.last_good.store(now_unix(), Ordering::Relaxed);
                 self.last_errors
@@ -136,5 +144,26 @@ impl Site {
                 false
             }
         }
+    }
+}
+
+/// Logs at WARN which endpoints of an application accept requests without a hash (at start, and after a reload that
+/// changes them).
+pub fn log_missing_hash(application: &str, environment: Environment, endpoints: &[&str]) {
+    if endpoints.is_empty() {
+        tracing::warn!(
+            target: "endpoints::reload",
+            application,
+            environment = environment.as_str(),
+            "requests without a hash are refused again by every endpoint"
+        );
+    } else {
+        tracing::warn!(
+            target: "endpoints::reload",
+            application,
+            environment = environment.as_str(),
+            "requests without a hash are accepted unauthenticated (missing-hash accept) by {}; a wrong hash is still refused",
+            config::missing_hash_list(endpoints)
+        );
     }
 }

@@ -81,6 +81,8 @@ pub struct Options {
     pub store: Option<Arc<dyn endpoints::store::Store>>,
     /// Which engine runs the stylesheets (as `--xslt-engine`).
     pub xslt_engine: endpoints::stylesheet::XsltEngine,
+    /// The server's `--accept-missing-hash`.
+    pub accept_missing_hash: bool,
 }
 
 impl Default for Options {
@@ -91,6 +93,7 @@ impl Default for Options {
             name: Some("app".to_string()),
             store: None,
             xslt_engine: Default::default(),
+            accept_missing_hash: false,
         }
     }
 }
@@ -120,6 +123,7 @@ impl TestServer {
             name: options.name.clone(),
             hash_check: options.settings.check_hash,
             xslt_engine: options.xslt_engine,
+            accept_missing_hash: options.accept_missing_hash,
         };
         let app = match config::load(dir, &load) {
             Ok(app) => app,
@@ -339,6 +343,8 @@ pub fn state_dir() -> String {
 pub struct Spawned {
     pub child: std::process::Child,
     pub addr: std::net::SocketAddr,
+    /// What it logged before it listened (start-up messages).
+    pub start_lines: Vec<String>,
     pub lines: std::sync::mpsc::Receiver<String>,
 }
 
@@ -378,6 +384,7 @@ impl Spawned {
                 return Ok(Spawned {
                     child,
                     addr,
+                    start_lines: seen,
                     lines: rx,
                 });
             }

@@ -3,6 +3,7 @@ package endpoints.worker;
 import java.net.URI;
 import java.nio.file.Paths;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * A call that failed: one or more diagnostics, sent back as the payload of an ERROR frame.
@@ -51,10 +52,19 @@ final class Failure extends Exception {
         return systemId;
     }
 
+    /** A Java exception's class name where a library put it in front of a message ("java.io.IOException: "). */
+    private static final Pattern CLASS_NAME =
+            Pattern.compile("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z][A-Za-z0-9_$]*(?:Exception|Error): ");
+
+    /** The message without Java exception class names in it: the reader is a stylesheet's author. */
+    static String withoutClassNames(String message) {
+        return message == null ? null : CLASS_NAME.matcher(message).replaceAll("");
+    }
+
     /** The first message found walking down the causes of {@code t} (the outermost one that has a message). */
     static String firstMessage(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-            String m = c.getMessage();
+            String m = withoutClassNames(c.getMessage());
             if (m != null && !m.isBlank()) {
                 return m;
             }

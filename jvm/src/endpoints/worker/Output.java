@@ -10,6 +10,9 @@ import java.util.function.BooleanSupplier;
  * cancelled, which is how a cancelled call stops early: Saxon and FOP give up on an I/O error.
  */
 final class Output extends OutputStream {
+    /** The most an answer can carry: a frame is at most 1 GiB, of which 13 bytes are not the output. */
+    static final int LIMIT = (int) Main.MAX_FRAME - 13;
+
     private final BooleanSupplier cancelled;
     private byte[] buf = new byte[16 * 1024];
     private int count;
@@ -24,10 +27,10 @@ final class Output extends OutputStream {
         }
         if (count + (long) more > buf.length) {
             long wanted = Math.max(buf.length * 2L, count + (long) more);
-            if (wanted > Integer.MAX_VALUE - 16) {
-                throw new IOException("output larger than 2 GiB");
+            if (count + (long) more > LIMIT) {
+                throw new IOException("output larger than " + LIMIT + " bytes (the protocol's 1 GiB frame limit)");
             }
-            buf = Arrays.copyOf(buf, (int) wanted);
+            buf = Arrays.copyOf(buf, (int) Math.min(wanted, LIMIT));
         }
     }
 

@@ -136,7 +136,7 @@ final class Xslt {
         XsltCompiler compiler = processor.newXsltCompiler();
         compiler.setJustInTimeCompilation(false); // every static error now, not at first use of a template
         compiler.setURIResolver(sandbox.stylesheetResolver());
-        Errors errors = new Errors("xslt compile warning");
+        Errors errors = new Errors("xslt compile warning", true);
         compiler.setErrorListener(errors);
         XsltExecutable executable;
         try {
@@ -176,7 +176,7 @@ final class Xslt {
         transformer.setResultDocumentHandler(href -> {
             throw new IllegalStateException("xsl:result-document may not write " + href);
         });
-        Errors errors = new Errors("xslt warning");
+        Errors errors = new Errors("xslt warning", false);
         transformer.setErrorListener(errors);
         String[] terminated = {null};
         transformer.setMessageListener((content, terminate, locator) -> {
@@ -216,13 +216,18 @@ final class Xslt {
     // ---------------------------------------------------------------------------------------------------------
     // Diagnostics
 
-    /** Collects errors (for COMPILE_XSLT's answer); warnings go to stderr. */
+    /**
+     * Collects the errors Saxon reports while compiling (for COMPILE_XSLT's answer). Warnings, and the
+     * recoverable errors of a transformation (its fatal error is what it throws), go to stderr.
+     */
     private static final class Errors implements ErrorListener {
         final List<Failure.Diagnostic> reported = Collections.synchronizedList(new ArrayList<>());
         private final String warningPrefix;
+        private final boolean compiling;
 
-        Errors(String warningPrefix) {
+        Errors(String warningPrefix, boolean compiling) {
             this.warningPrefix = warningPrefix;
+            this.compiling = compiling;
         }
 
         @Override
@@ -234,7 +239,11 @@ final class Xslt {
 
         @Override
         public void error(TransformerException e) {
-            reported.add(diagnostic(e, e, ""));
+            if (compiling) {
+                reported.add(diagnostic(e, e, ""));
+            } else {
+                warning(e);
+            }
         }
 
         @Override
@@ -253,14 +262,14 @@ final class Xslt {
         if (e == null) {
             return new Failure.Diagnostic(defaultFile, 0, 0, Failure.firstMessage(outer));
         }
-        String message = e.getMessage();
+        String message = Failure.withoutClassNames(e.getMessage());
         if (message == null || message.isBlank()) {
             message = Failure.firstMessage(e);
         }
         // Saxon wraps what a resolver throws ("Exception thrown by URIResolver"): say what the resolver said.
         if (e.getException() instanceof TransformerException cause && cause.getMessage() != null
                 && !message.contains(cause.getMessage())) {
-            message = message + ": " + cause.getMessage();
+            message = message + ": " + Failure.withoutClassNames(cause.getMessage());
         }
         String code = e instanceof XPathException x ? x.getErrorCodeLocalPart() : null;
         if (code != null && !message.startsWith(code)) {

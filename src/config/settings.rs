@@ -1,0 +1,281 @@
+//! `engine-settings.xml`: per-application switches of this engine, beside `endpoints.xml`.
+//!
+//! ```xml
+//! <engine-settings>
+//!     <missing-hash>accept</missing-hash>   <!-- refuse (default) | accept -->
+//!     <xslt-engine>auto</xslt-engine>       <!-- auto (default) | saxon -->
+//! </engine-settings>
+//! ```
+//!
+//! The file is optional and so is each element, which may appear at most once. Anything else is a load error with
+//! its position. Documented in `docs/engine-settings.md`.
+
+use std::path::Path;
+
+use super::error::{Diagnostics, Pos};
+use super::xml;
+
+/// The file's name, in the directory holding `endpoints.xml`.
+pub const SETTINGS_FILE: &str = "engine-settings.xml";
+
+/// What happens to a request that carries no `hash` parameter at all, on an endpoint checked by the hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MissingHash {
+    /// 401 `Hash missing` (the default).
+    #[default]
+    Refuse,
+    /// Accepted without a hash check, as OpenEndpoints accepts it. A hash that is present must still be right.
+    Accept,
+}
+
+pub use crate::stylesheet::XsltEngine;
+
+/// Where the application's [`MissingHash`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SettingSource {
+    /// Neither the file nor the server said anything.
+    #[default]
+    Default,
+    /// `<missing-hash>` in `engine-settings.xml`, at this position.
+    File(Pos),
+    /// The server's `--accept-missing-hash` / `ENDPOINTS_ACCEPT_MISSING_HASH=true`.
+    ServerFlag,
+}
+
+/// The application's settings, with the server's flag already applied.
+#[derive(Debug, Clone, Default)]
+pub struct AppSettings {
+    pub missing_hash: MissingHash,
+    /// `None`: not given in the file.
+    pub xslt_engine: Option<XsltEngine>,
+    /// Where `missing_hash` came from.
+    pub missing_hash_source: SettingSource,
+}
+
+/// What the file says, before the server's flag is applied.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct FileSettings {
+    missing_hash: Option<(MissingHash, Pos)>,
+    xslt_engine: Option<XsltEngine>,
+}
+
+/// Reads `engine-settings.xml` from `config_dir` (absent: the defaults) and applies the server's
+/// `accept_missing_hash` flag where the file says nothing about a missing hash.
+pub fn load(config_dir: &Path, accept_missing_hash: bool, diags: &mut Diagnostics) -> AppSettings {
+    let path = config_dir.join(SETTINGS_FILE);
+    let file = if path.exists() {
+        read(&path, diags)
+    } else {
+        FileSettings::default()
+    };
+    let (missing_hash, missing_hash_source) = match file.missing_hash {
+        Some((value, pos)) => (value, SettingSource::File(pos)),
+        None if accept_missing_hash => (MissingHash::Accept, SettingSource::ServerFlag),
+        None => (MissingHash::Refuse, SettingSource::Default),
+    };
+    AppSettings {
+        missing_hash,
+        xslt_engine: file.xslt_engine,
+        missing_hash_source,
+    }
+}
+
+fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
+    let mut out = FileSettings::default();
+    let Some(text) = xml::read_text(path, diags) else {
+        return out;
+    };
+    let Some(doc) = xml::parse(path, &text, diags) else {
+        return out;
+    };
+    let root = doc.root_element();
+    if xml::name(root) != "engine-settings" {
+        diags.error(
+            path,
+            xml::pos(root),
+            format!(
+                "Root element must be <engine-settings>, found <{}>",
+                xml::name(root)
+            ),
+        );
+        return out;
+    }
+    xml::check_attributes(path, root, &[], diags);
+    for child in root.children() {
+        if child.is_text() && !child.text().unwrap_or("").trim().is_empty() {
+            diags.error(
+                path,
+                xml::pos(child),
+                "Unexpected text in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+            );
+        }
+    }
+    let mut seen: Vec<(&str, Pos)> = Vec::new();
+    for c in xml::elements(root) {
+        let name = xml::name(c);
+        let pos = xml::pos(c);
+        if !matches!(name, "missing-hash" | "xslt-engine") {
+            diags.error(
+                path,
+                pos,
+                format!(
+                    "Unexpected element <{name}> in <engine-settings>; expected <missing-hash> or <xslt-engine>"
+                ),
+            );
+            continue;
+        }
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            diags.error(
+                path,
+                pos,
+                format!(
+                    "More than one <{name}> in <engine-settings> (the first is at line {})",
+                    first.line
+                ),
+            );
+            continue;
+        }
+        seen.push((name, pos));
+        xml::check_attributes(path, c, &[], diags);
+        if let Some(e) = xml::elements(c).next() {
+            diags.error(
+                path,
+                xml::pos(e),
+                format!("<{name}> holds a word, not elements"),
+            );
+            continue;
+        }
+        let value = xml::text_content(c);
+        let value = value.trim();
+        match name {
+            "missing-hash" => match value {
+                "refuse" => out.missing_hash = Some((MissingHash::Refuse, pos)),
+                "accept" => out.missing_hash = Some((MissingHash::Accept, pos)),
+                other => diags.error(
+                    path,
+                    xml::text_pos(c),
+                    format!("<missing-hash> must be 'refuse' or 'accept', not '{other}'"),
+                ),
+            },
+            _ => match value {
+                "auto" => out.xslt_engine = Some(XsltEngine::Auto),
+                "saxon" => out.xslt_engine = Some(XsltEngine::Saxon),
+                other => diags.error(
+                    path,
+                    xml::text_pos(c),
+                    format!("<xslt-engine> must be 'auto' or 'saxon', not '{other}'"),
+                ),
+            },
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: Option<&str>, flag: bool) -> (AppSettings, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(t) = text {
+            std::fs::write(dir.path().join(SETTINGS_FILE), t).unwrap();
+        }
+        let mut diags = Diagnostics::default();
+        let s = load(dir.path(), flag, &mut diags);
+        let messages = diags
+            .into_vec()
+            .iter()
+            .map(|d| {
+                d.to_string()
+                    .replace(&dir.path().display().to_string(), "DIR")
+            })
+            .collect();
+        (s, messages)
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let (s, d) = load_text(None, false);
+        assert!(d.is_empty());
+        assert_eq!(s.missing_hash, MissingHash::Refuse);
+        assert_eq!(s.missing_hash_source, SettingSource::Default);
+        assert_eq!(s.xslt_engine, None);
+        let (s, _) = load_text(None, true);
+        assert_eq!(s.missing_hash, MissingHash::Accept);
+        assert_eq!(s.missing_hash_source, SettingSource::ServerFlag);
+    }
+
+    #[test]
+    fn the_file_wins_over_the_flag() {
+        for flag in [false, true] {
+            let (s, d) = load_text(
+                Some("<engine-settings>\n  <missing-hash> accept </missing-hash>\n</engine-settings>"),
+                flag,
+            );
+            assert!(d.is_empty(), "{d:?}");
+            assert_eq!(s.missing_hash, MissingHash::Accept);
+            assert_eq!(
+                s.missing_hash_source,
+                SettingSource::File(Pos { line: 2, column: 3 })
+            );
+            let (s, _) = load_text(
+                Some("<engine-settings><missing-hash>refuse</missing-hash></engine-settings>"),
+                flag,
+            );
+            assert_eq!(s.missing_hash, MissingHash::Refuse);
+        }
+        // A file without <missing-hash> leaves it to the flag.
+        let (s, _) = load_text(
+            Some("<engine-settings><xslt-engine>saxon</xslt-engine></engine-settings>"),
+            true,
+        );
+        assert_eq!(s.missing_hash, MissingHash::Accept);
+        assert_eq!(s.xslt_engine, Some(XsltEngine::Saxon));
+        let (s, _) = load_text(Some("<engine-settings/>"), false);
+        assert_eq!(s.missing_hash, MissingHash::Refuse);
+        assert_eq!(s.xslt_engine, None);
+        let (s, _) = load_text(
+            Some("<engine-settings><!-- c --><xslt-engine>auto</xslt-engine></engine-settings>"),
+            false,
+        );
+        assert_eq!(s.xslt_engine, Some(XsltEngine::Auto));
+    }
+
+    #[test]
+    fn mistakes_are_errors_with_positions() {
+        let (_, d) = load_text(
+            Some(
+                "<engine-settings>\n  <missing-hash>maybe</missing-hash>\n  <xslt-engine>xalan</xslt-engine>\n  <missing-hash>accept</missing-hash>\n  <timeout>3</timeout>\n  <xslt-engine mode=\"x\"><saxon/></xslt-engine>\n  stray\n</engine-settings>",
+            ),
+            false,
+        );
+        assert_eq!(
+            d,
+            [
+                "DIR/engine-settings.xml:2:17: <missing-hash> must be 'refuse' or 'accept', not 'maybe'",
+                "DIR/engine-settings.xml:3:16: <xslt-engine> must be 'auto' or 'saxon', not 'xalan'",
+                "DIR/engine-settings.xml:4:3: More than one <missing-hash> in <engine-settings> (the first is at line 2)",
+                "DIR/engine-settings.xml:5:3: Unexpected element <timeout> in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+                "DIR/engine-settings.xml:6:3: More than one <xslt-engine> in <engine-settings> (the first is at line 3)",
+                "DIR/engine-settings.xml:6:47: Unexpected text in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+            ]
+        );
+        let (_, d) = load_text(Some("<settings/>"), false);
+        assert_eq!(
+            d,
+            ["DIR/engine-settings.xml:1:1: Root element must be <engine-settings>, found <settings>"]
+        );
+        let (_, d) = load_text(Some("<engine-settings>"), false);
+        assert!(d[0].starts_with("DIR/engine-settings.xml:1:"), "{d:?}");
+        let (_, d) = load_text(
+            Some("<engine-settings><missing-hash x=\"1\">accept</missing-hash><xslt-engine><a/></xslt-engine></engine-settings>"),
+            false,
+        );
+        assert_eq!(d.len(), 2, "{d:?}");
+        assert!(d[0].contains("'x'"), "{d:?}");
+        assert!(
+            d[1].contains("<xslt-engine> holds a word, not elements"),
+            "{d:?}"
+        );
+    }
+}
