@@ -344,6 +344,28 @@ async fn xslt_1_0_stylesheet_of_the_same_application_stays_on_libxslt() {
         r.text(),
         "vendor=libxslt\nversion=1.0\nA-1001=3\nA-1002=5\nA-1003=2\nA-1004=4\n"
     );
+    // Byte for byte what xsltproc (libxslt's command line) makes of the same input, when it is installed.
+    if Command::new("xsltproc").arg("--version").output().is_ok() {
+        let twin = get(&s, "orders-input", "").await;
+        let dir = tempfile::tempdir().unwrap();
+        let input = dir.path().join("input.xml");
+        std::fs::write(&input, input_seen_by(&twin, &r)).unwrap();
+        let out = Command::new("xsltproc")
+            .arg(app_file(&s, "data-source-xslt/orders-classic.xsl"))
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            utf8(&r.body),
+            utf8(&out.stdout),
+            "orders-classic differs from xsltproc"
+        );
+    }
     // … while a 2.0 stylesheet of the same application runs on Saxon
     let r = get(&s, "orders-xml", "").await;
     assert!(
@@ -732,6 +754,16 @@ async fn extension_functions_from_xslt_2_0() {
         let q = format!(
             "text={}",
             form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+        );
+        let twin = get(&s, "functions-input", &q).await;
+        let escaped = text
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert_eq!(
+            twin.text(),
+            identity_body(&format!("<text>{escaped}</text>")),
+            "the input of functions.xslt"
         );
         let r = get(&s, "functions", &q).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
