@@ -767,6 +767,11 @@ async fn extension_functions_from_xslt_2_0() {
         );
         let r = get(&s, "functions", &q).await;
         assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert_eq!(
+            r.header("content-type"),
+            Some("text/x-check-results; charset=UTF-8"),
+            "no <content-type> in the transformer: the media type of xsl:output"
+        );
         let body = r.text();
         let v: BTreeMap<&str, &str> = body
             .lines()

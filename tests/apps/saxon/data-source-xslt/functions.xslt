@@ -8,7 +8,7 @@
     xmlns:digest="java:org.apache.commons.codec.digest.DigestUtils"
     exclude-result-prefixes="#all">
 
-    <xsl:output method="text" encoding="UTF-8"/>
+    <xsl:output method="text" encoding="UTF-8" media-type="text/x-check-results"/>
 
     <xsl:variable name="text" select="string(/transformation-input/text)" as="xs:string"/>
 
