@@ -1,7 +1,8 @@
 //! XSLT 2.0 and 3.0 on Saxon-HE, over real HTTP, in every place the engine runs a stylesheet (fixture
 //! `tests/apps/saxon`): transformers with HTML, XML, text and JSON output, data-source post-processing (per command
 //! and per data source), the post-processing of `<xml-from-url>` results, the parameter transformation and its
-//! `<error>`, the `xslt-file` bodies of HTTP tasks, e-mail bodies, and the engine's extension functions.
+//! `<error>`, the `xslt-file` bodies of HTTP tasks, e-mail bodies and attachments, the engine's extension functions
+//! and its sandbox.
 //!
 //! Where the stylesheet's input can be fetched (every transformer has a twin without XSLT that answers its
 //! `<transformation-input>`), the engine's output is compared with what Saxon's own command line
@@ -674,7 +675,7 @@ async fn http_task_bodies_written_by_xslt() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn email_bodies_written_by_xslt() {
+async fn email_bodies_and_attachment_written_by_xslt() {
     if !saxon_available() {
         return;
     }
@@ -709,7 +710,26 @@ async fn email_bodies_written_by_xslt() {
     let mut parts = Vec::new();
     leaves(&m["tree"], &mut parts);
     let types: Vec<&str> = parts.iter().map(|p| p["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["text/plain", "text/html"], "{}", m["tree"]);
+    assert_eq!(
+        types,
+        ["text/plain", "text/html", "text/csv"],
+        "{}",
+        m["tree"]
+    );
+    assert_eq!(parts[2]["filename"], "orders.csv");
+    let csv = text(&parts[2]);
+    let twin = get(&s, "orders-input", "").await;
+    let expected = saxon_cli(
+        app_file(&s, "data-source-xslt/orders-text.xslt"),
+        twin.text(),
+        &[],
+    )
+    .await;
+    assert_same_but_date(csv.as_bytes(), &expected, "printed ", "the attachment");
+    assert!(
+        csv.contains("A-1002;17.02.2026;open;TEA-GR-100|ACC-INF-01|TEA-EG-100;5;33.05\n"),
+        "{csv}"
+    );
 
     let plain = text(&parts[0]);
     assert_eq!(
