@@ -104,7 +104,7 @@ async fn fonts_from_the_fop_configuration_relative_to_fonts() {
         let xsl = dir.join("data-source-xslt/invoice-fo.xsl");
         let text = std::fs::read_to_string(&xsl)
             .unwrap()
-            .replace("version=\"1.0\"", "version=\"2.0\"")
+            .replace("stylesheet version=\"1.0\"", "stylesheet version=\"2.0\"")
             .replace(
                 "<fo:block>Customer:",
                 "<fo:block font-family=\"HouseFont\">Customer:",
