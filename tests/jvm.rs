@@ -293,3 +293,95 @@ fn saxon_static_errors_are_reported_with_line_and_column() {
     assert!(text.contains("data-source-xslt/hello.xsl:3:"), "{text}");
     assert!(text.contains("XPST0003"), "{text}");
 }
+
+/// An application written as OpenEndpoints applications are (XSLT 2.0 everywhere, a PDF, a short link handed out as
+/// JSON) loads, serves, and reloads: an edited stylesheet is compiled again by Saxon, a broken one keeps the
+/// running configuration, a repaired one is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reference_style_application_serves_and_reloads() {
+    if !saxon_present() {
+        return;
+    }
+    let s = TestServer::fixture("shop").await;
+    let _watching = endpoints::server::watch::Watching::start(s.running.state.clone());
+
+    // The short link comes back as JSON made of two top-level elements.
+    let r = s
+        .get(&format!(
+            "/app/order-link?order=a-17&hash={}",
+            s.hash("order-link", &[])
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/json; charset=UTF-8")
+    );
+    let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!(json["status"], "success", "{json}");
+    let link = json["download-link"].as_str().unwrap();
+    let path = &link[link.find("/shortlink/").expect("a short link")..];
+
+    // Following it renders the PDF (XSLT 2.0 → XSL-FO → FOP) with the stored parameter.
+    let r = s.get(path).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=\"invoice-a-17.pdf\"")
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("i.pdf"), &r.body).unwrap();
+    let text = Command::new("pdftotext")
+        .arg(dir.path().join("i.pdf"))
+        .arg("-")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Invoice A-17"), "{text}");
+    assert!(text.contains("Line 3: three"), "{text}");
+
+    let summary_url = format!("/app/summary?hash={}", s.hash("summary", &[]));
+    assert_eq!(summary(&s, &summary_url).await, "ink=2;paper=1;pen=1;");
+
+    // Reload: an edit is compiled again by Saxon.
+    let xsl = s.app_dir.join("data-source-xslt/summary.xsl");
+    let original = std::fs::read_to_string(&xsl).unwrap();
+    std::fs::write(
+        &xsl,
+        original.replace("'=', count(current-group())", "':', count(current-group())"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while summary(&s, &summary_url).await != "ink:2;paper:1;pen:1;" {
+        assert!(Instant::now() < deadline, "the edit was not picked up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A broken edit keeps the running configuration (and is reported).
+    std::fs::write(&xsl, original.replace("group-by=\".\"", "group-by=\"..(\"")).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let h: serde_json::Value =
+            serde_json::from_slice(&s.get("/health-check").await.body).unwrap();
+        if h["applications"][0]["last_reload_failed"] == true {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the broken edit was not reported: {h}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(summary(&s, &summary_url).await, "ink:2;paper:1;pen:1;");
+    // Repaired: taken.
+    std::fs::write(&xsl, &original).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while summary(&s, &summary_url).await != "ink=2;paper=1;pen=1;" {
+        assert!(Instant::now() < deadline, "the repair was not picked up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn summary(s: &TestServer, url: &str) -> String {
+    s.get(url).await.text()
+}
