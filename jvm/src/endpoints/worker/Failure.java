@@ -2,6 +2,7 @@ package endpoints.worker;
 
 import java.net.URI;
 import java.nio.file.Paths;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -24,9 +25,11 @@ final class Failure extends Exception {
 
     final List<Diagnostic> diagnostics;
 
+    /** At least one diagnostic; the same one reported twice is kept once. */
     Failure(List<Diagnostic> diagnostics) {
-        super(diagnostics.isEmpty() ? "error" : diagnostics.get(0).message(), null, false, false);
-        this.diagnostics = List.copyOf(diagnostics);
+        super(diagnostics.isEmpty() ? "unknown error" : diagnostics.get(0).message(), null, false, false);
+        this.diagnostics = diagnostics.isEmpty() ? List.of(new Diagnostic("", 0, 0, "unknown error"))
+                : List.copyOf(new LinkedHashSet<>(diagnostics));
     }
 
     Failure(String file, int line, int column, String message) {

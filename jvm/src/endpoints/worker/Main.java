@@ -172,6 +172,9 @@ public final class Main {
             }
             try {
                 dispatch(kind, id, payload);
+            } catch (OutOfMemoryError e) {
+                payload = null;
+                sendError(id, "request of " + length + " bytes does not fit in the worker's memory");
             } catch (Wire.Malformed e) {
                 die(2, String.format("malformed frame (kind 0x%02x, id %s): %s", kind, Long.toUnsignedString(id),
                         e.getMessage()));

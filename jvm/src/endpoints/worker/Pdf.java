@@ -68,7 +68,21 @@ final class Pdf {
     // ---------------------------------------------------------------------------------------------------------
     // FOP_CONFIGURE, RELEASE_FOP
 
+    /**
+     * Makes the FOP factory {@code id}, replacing any factory of that id. If it fails, the id names no factory
+     * any more.
+     */
     void configure(long id, String configPath, String fontBaseDir, String imageBaseDir, List<String> roots)
+            throws Failure {
+        try {
+            factories.put(id, factory(configPath, fontBaseDir, imageBaseDir, roots));
+        } catch (Failure | RuntimeException | Error e) {
+            factories.remove(id);
+            throw e;
+        }
+    }
+
+    private FopFactory factory(String configPath, String fontBaseDir, String imageBaseDir, List<String> roots)
             throws Failure {
         ResourceResolver resolver = new Sandbox(roots, List.of()).fopResolver();
         URI fontBase = directoryUri(fontBaseDir);
@@ -95,7 +109,7 @@ final class Pdf {
         }
         builder.setBaseURI(imageBase); // images: always the static directory, whatever <base> says
         try {
-            factories.put(id, builder.build());
+            return builder.build();
         } catch (RuntimeException e) {
             throw new Failure(configPath, 0, 0, "FOP configuration: " + Failure.firstMessage(e));
         }
