@@ -554,6 +554,7 @@ impl Jvm {
             .map_err(|_| JvmError::Busy(timeout.as_secs()))?
             .map_err(|_| JvmError::Unavailable("closed".into()))?;
         let p = self.process().await?;
+        // A worker being (re)started has its own limit: the call's own time starts now.
         let (id, frame) = finish(build(self.id()))?;
         let (tx, rx) = tokio::sync::oneshot::channel();
         p.pending
@@ -564,8 +565,7 @@ impl Jvm {
             p.pending.lock().expect("pending lock").remove(&id);
             return Err(e);
         }
-        let left = timeout.saturating_sub(started.elapsed());
-        let result = match tokio::time::timeout(left, rx).await {
+        let result = match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(r)) => r,
             Ok(Err(_)) => Err(JvmError::Unavailable("the worker stopped".into())),
             Err(_) => {
