@@ -292,6 +292,26 @@ fn saxon_static_errors_are_reported_with_line_and_column() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("data-source-xslt/hello.xsl:3:"), "{text}");
     assert!(text.contains("XPST0003"), "{text}");
+
+    // Not even well-formed: the XML parser's own words, at its position.
+    std::fs::write(
+        app.path().join("data-source-xslt/hello.xsl"),
+        "<xsl:stylesheet version=\"2.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\">\n  <xsl:template match=\"/\"><a></b></xsl:template>\n</xsl:stylesheet>\n",
+    )
+    .unwrap();
+    let out = endpoints_bin()
+        .arg("check")
+        .arg(app.path())
+        .args(["--xslt-engine", "saxon"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("data-source-xslt/hello.xsl:2:"), "{text}");
+    assert!(
+        text.contains("must be terminated by the matching end-tag"),
+        "{text}"
+    );
 }
 
 /// An application written as OpenEndpoints applications are (XSLT 2.0 everywhere, a PDF, a short link handed out as

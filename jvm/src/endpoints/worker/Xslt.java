@@ -267,9 +267,10 @@ final class Xslt {
         if (message == null || message.isBlank()) {
             message = Failure.firstMessage(e);
         }
-        // Saxon wraps what a resolver throws ("Exception thrown by URIResolver"): say what the resolver said.
-        if (e.getException() instanceof TransformerException cause && cause.getMessage() != null
-                && !message.contains(cause.getMessage())) {
+        // Saxon wraps what a resolver or the XML parser throws ("Exception thrown by URIResolver", "Error reported by
+        // XML parser"): say what the resolver or the parser said.
+        Throwable cause = e.getException();
+        if (cause != null && cause != e && cause.getMessage() != null && !message.contains(cause.getMessage())) {
             message = message + ": " + Failure.withoutClassNames(cause.getMessage());
         }
         String code = e instanceof XPathException x ? x.getErrorCodeLocalPart() : null;
