@@ -270,6 +270,30 @@ fn without_java_a_saxon_stylesheet_is_a_load_error_naming_the_package() {
     assert!(text.contains("default-jre-headless"), "{text}");
     // The XSLT 1.0 stylesheet needs no Java.
     assert!(!text.contains("vendor-1.xsl:1:1"), "{text}");
+
+    let out = endpoints_bin()
+        .arg("check")
+        .arg(app.path())
+        .env("ENDPOINTS_SAXON_JAR", "/nonexistent/Saxon-HE.jar")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("hello.xsl:1:1"), "{text}");
+    assert!(text.contains("libsaxonhe-java"), "{text}");
+
+    // A PDF transformer needs the worker too: the error is at its <convert-output-xsl-fo-to-pdf/>.
+    let pdf = common::fixture("pdf");
+    let out = endpoints_bin()
+        .arg("check")
+        .arg(pdf.path())
+        .env("ENDPOINTS_JAVA", "/nonexistent/java")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("transformers/invoice-pdf.xml:1:"), "{text}");
+    assert!(text.contains("default-jre-headless"), "{text}");
 }
 
 #[test]
