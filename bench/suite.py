@@ -60,6 +60,17 @@ CFG = {
     "upload_mb": int(env("UPLOAD_MB", "100")),
     "workloads": env("WORKLOADS", "static empty redirect form upload xslt params memory load").split(),
     "log": env("ENDPOINTS_LOG", "warn"),
+    # the JVM worker's workloads (xslt2, invoice-saxon, pdf, jvm-memory)
+    "jvm_warmup": env("JVM_WARMUP", "10s"),
+    "jvm_threads": env("JVM_THREADS", ""),
+    "jvm_ready": float(env("JVM_READY_TIMEOUT", "180")),
+    "worker_alone": env("WORKER_ALONE", "1") == "1",
+    "pdf_target": float(env("PDF_TARGET", "30")),
+    "fop_warmup": env("FOP_WARMUP", "15"),
+    "fop_seconds": env("FOP_SECONDS", "10"),
+    "fop_jars": env("FOP_JARS", ":".join(["/usr/share/java/%s.jar" % j for j in (
+        "commons-io", "xml-apis", "batik-all", "commons-logging", "xercesImpl", "xmlgraphics-commons", "xml-apis-ext",
+        "fontbox2", "fop")] + ["/usr/share/fop/fop-hyph.jar"])),
 }
 CLK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
@@ -140,7 +151,7 @@ def sys_busy():
 class Server:
     """A server we started: its own process group, stopped by its PID (TERM, then KILL of that group)."""
 
-    def __init__(self, name, argv, ready_path, port, env_extra=None, cwd=None, log_name=None):
+    def __init__(self, name, argv, ready_path, port, env_extra=None, cwd=None, log_name=None, ready_timeout=20):
         if port_in_use(port):
             raise BenchError("something already listens on 127.0.0.1:%d; stop it or set the port variable" % port)
         self.name, self.port = name, port
@@ -151,7 +162,7 @@ class Server:
         self.proc = subprocess.Popen(argv, stdout=open(self.log_path, "ab"), stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, cwd=cwd, env=e, start_new_session=True)
         self.argv = argv
-        deadline = time.time() + 20
+        deadline = time.time() + ready_timeout
         while True:
             if self.proc.poll() is not None:
                 raise BenchError("%s exited before it answered (log %s):\n%s" % (name, self.log_path, self.tail()))
@@ -164,7 +175,8 @@ class Server:
             except OSError:
                 if time.time() > deadline:
                     self.stop()
-                    raise BenchError("%s did not answer on port %d within 20 s:\n%s" % (name, port, self.tail()))
+                    raise BenchError("%s did not answer on port %d within %d s:\n%s" % (name, port, ready_timeout,
+                                                                                       self.tail()))
                 time.sleep(0.02)
         self.ready_s = time.time() - self.started
 
@@ -177,6 +189,11 @@ class Server:
 
     def rss_kb(self):
         return sum(rss_kb(p) for p in tree(self.proc.pid))
+
+    def rss_split_kb(self):
+        """(the server process itself, its child processes: the engine's JVM worker)"""
+        own = rss_kb(self.proc.pid)
+        return own, sum(rss_kb(p) for p in tree(self.proc.pid)[1:])
 
     def ticks(self):
         return sum(ticks(p) for p in tree(self.proc.pid))
@@ -213,13 +230,23 @@ def stop(s):
 
 
 class RssSampler(threading.Thread):
+    """Peak RSS of the server's process tree (peak), and of the process itself and of its children (the JVM
+    worker) separately (peak_own, peak_children; each its own maximum, so they need not add up to peak)."""
+
     def __init__(self, server, every=0.05):
         super().__init__(daemon=True)
-        self.server, self.every, self.peak, self.go = server, every, 0, True
+        self.server, self.every, self.go = server, every, True
+        self.peak = self.peak_own = self.peak_children = 0
+
+    def sample(self):
+        own, kids = self.server.rss_split_kb()
+        self.peak = max(self.peak, own + kids)
+        self.peak_own = max(self.peak_own, own)
+        self.peak_children = max(self.peak_children, kids)
 
     def run(self):
         while self.go:
-            self.peak = max(self.peak, self.server.rss_kb())
+            self.sample()
             time.sleep(self.every)
 
     def __enter__(self):
@@ -229,7 +256,7 @@ class RssSampler(threading.Thread):
     def __exit__(self, *exc):
         self.go = False
         self.join()
-        self.peak = max(self.peak, self.server.rss_kb())
+        self.sample()
 
 
 def quiet_wait(what, ours=None):
@@ -310,7 +337,8 @@ def wrk(server, case, path, threads, conns, method="GET", body_file=None, ctype=
         WARNINGS.append("%s/%s: disturbed, other processes used %.2f vCPUs during the run" % (server.name, case, oth))
     errors = j["err_connect"] + j["err_read"] + j["err_write"] + j["err_timeout"] + j["err_status"]
     return dict(rps=j["requests"] / (j["duration_us"] / 1e6), p50=j["p50_us"] / 1000, p99=j["p99_us"] / 1000,
-                rss=rss.peak / 1024, errors=errors, srv=srv, wrk=wrk_cpu, oth=oth)
+                rss=rss.peak / 1024, rss_own=rss.peak_own / 1024, rss_children=rss.peak_children / 1024,
+                errors=errors, srv=srv, wrk=wrk_cpu, oth=oth, requests=j["requests"])
 
 
 # ----------------------------------------------------------------------------------------------------- servers
@@ -341,14 +369,15 @@ class Env:
             raise BenchError("'%s hash %s %s' failed: %s" % (self.bin, app, endpoint, p.stderr))
         return h
 
-    def engine(self, app, case, extra=()):
+    def engine(self, app, case, extra=(), ready_timeout=20):
         self.data_dirs += 1
         data = os.path.join(self.work, "data-%d" % self.data_dirs)  # fresh state file per server
         argv = pin(CFG["server_cpus"], [self.bin, "serve", app, "--listen", "127.0.0.1:%d" % CFG["engine_port"],
                                         "--data-dir", data] + list(extra))
         # hash checking stays on whatever the caller's environment says
         e = {"ENDPOINTS_LOG": CFG["log"], "ENDPOINTS_CHECK_HASH": "true", "ENDPOINTS_DISPLAY_EXPECTED_HASH": "false"}
-        return start("endpoints", argv, "/health-check", CFG["engine_port"], e, log_name="endpoints-" + case)
+        return start("endpoints", argv, "/health-check", CFG["engine_port"], e, log_name="endpoints-" + case,
+                     ready_timeout=ready_timeout)
 
     def nginx(self, case):
         prefix = os.path.join(self.work, "nginx")
@@ -581,20 +610,26 @@ def xslt_case(E, label, kind, app, endpoint_path, xsl, doc, expect_status, expec
         met(r >= lib_target))
     row(label, "", {}, "%.2f× Saxon" % rs, "≥ 1.0× Saxon", met(rs >= 1.0))
     row(label, "", {}, "%.2f× Saxon 1 core" % rs1, "(same cores)", met(rs1 >= 1.0))
+    return dict(lib=lib, sax=sax, sax1=sax1, engine=e)
+
+
+def invoice_input(E):
+    """The exact document the engine transforms for workload 5: the invoice under <transformation-input>."""
+    src = open(os.path.join(HERE, "xslt-app", "xml-from-application", "invoice.xml")).read()
+    src = re.sub(r"^<\?xml[^>]*\?>\s*", "", src)
+    doc = os.path.join(E.work, "invoice-input.xml")
+    open(doc, "w").write("<transformation-input>" + src + "</transformation-input>")
+    return doc
 
 
 def case_xslt(E):
     app = os.path.join(HERE, "xslt-app")
     xsl = os.path.join(app, "data-source-xslt", "invoice.xsl")
-    # the exact document the engine transforms: the invoice under <transformation-input>
-    src = open(os.path.join(app, "xml-from-application", "invoice.xml")).read()
-    src = re.sub(r"^<\?xml[^>]*\?>\s*", "", src)
-    doc = os.path.join(E.work, "invoice-input.xml")
-    open(doc, "w").write("<transformation-input>" + src + "</transformation-input>")
+    doc = invoice_input(E)
     expected = subprocess.run(["xsltproc", xsl, doc], stdout=subprocess.PIPE, check=True).stdout
     h = E.hash(app, "invoice")
-    xslt_case(E, "5 XSLT invoice", "invoice", app, "/invoice?hash=" + h, xsl, doc, 200, expected, 0.8,
-              CFG["saxon_repeat_invoice"])
+    E.invoice = xslt_case(E, "5 XSLT invoice", "invoice", app, "/invoice?hash=" + h, xsl, doc, 200, expected, 0.8,
+                          CFG["saxon_repeat_invoice"])
 
 
 VALIDATE = [("customer_id", "C-10293"), ("email", "jane.doe@example.com"), ("quantity", "12"), ("country", "DE"),

@@ -273,30 +273,20 @@ async fn handle(
         headers.insert(ACCESS_CONTROL_ALLOW_ORIGIN, o);
         headers.append(VARY, HeaderValue::from_static("Origin"));
     }
-    if outcome.hash_absent_accepted {
-        tracing::info!(
-            target: "endpoints::access",
-            method = %method,
-            path = %path,
-            endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
-            status,
-            bytes = outcome.bytes,
-            duration_us = started.elapsed().as_micros() as u64,
-            request_id = %request_id,
-            hash = %"absent-accepted",
-        );
-    } else {
-        tracing::info!(
-            target: "endpoints::access",
-            method = %method,
-            path = %path,
-            endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
-            status,
-            bytes = outcome.bytes,
-            duration_us = started.elapsed().as_micros() as u64,
-            request_id = %request_id,
-        );
-    }
+    tracing::info!(
+        target: "endpoints::access",
+        method = %method,
+        path = %path,
+        endpoint = outcome.endpoint.as_deref().unwrap_or("-"),
+        status,
+        bytes = outcome.bytes,
+        duration_us = started.elapsed().as_micros() as u64,
+        request_id = %request_id,
+        // Only on requests accepted without a hash (the missing-hash switch).
+        hash = outcome
+            .hash_absent_accepted
+            .then_some(tracing::field::display("absent-accepted")),
+    );
     Ok(response)
 }
 
