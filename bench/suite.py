@@ -77,6 +77,7 @@ NCPU = os.cpu_count() or 1
 STAMP = time.strftime("%Y-%m-%d_%H%M%S")
 RAW = os.path.join(CFG["tmp"], "raw-" + STAMP)
 WARNINGS = []
+NOTES = []  # extra header lines of the table
 
 
 def log(msg):
@@ -740,8 +741,406 @@ def case_load(E):
     row("8 load time", "1,000 endpoints, 50 XSLT", {"p50": g}, "", "≤ 500 ms", met(g <= 500))
 
 
+# ----------------------------------------------------------------------------------------------------- the JVM worker
+# Workloads xslt2, invoice-saxon, pdf and jvm-memory: the engine's JVM worker (Saxon-HE 9.9, FOP 2.8), a child process
+# of the engine, so it inherits the engine's pinning (cpu 0) and its RSS counts in the server's process tree.
+
+JVM_APP = os.path.join(HERE, "jvm-app")
+SAXON_JAR = env("SAXON_JAR", "/usr/share/java/Saxon-HE.jar")
+# The engine's own flags for its worker (src/jvm/mod.rs), used for the "worker alone" reference rows.
+WORKER_FLAGS = ["-Xmx512m", "-XX:+UseSerialGC", "-Xss4m", "-Djava.awt.headless=true",
+                "-Dorg.apache.commons.logging.Log=org.apache.commons.logging.impl.NoOpLog"]
+
+
+def jvm_engine(E, app, case, extra=()):
+    """An engine whose application needs the JVM worker (it starts and compiles at load: a longer start)."""
+    extra = list(extra)
+    if CFG["jvm_threads"]:
+        extra += ["--jvm-threads", CFG["jvm_threads"]]
+    s = E.engine(app, case, extra, ready_timeout=CFG["jvm_ready"])
+    status, _, body = request(s.port, "GET", "/health-check")
+    m = re.search(rb"Saxon[^\"<\n]*threads?", body)
+    note = "JVM worker: %s (engine flags: %s)" % (m.group(0).decode() if m else "?", " ".join(extra) or "none")
+    if note not in NOTES:
+        NOTES.append(note)
+    return s
+
+
+def jvm_warm_up(server, case, path):
+    """An unrecorded wrk run of JVM_WARMUP, so that the worker's JIT is warm as in the anchors' loops."""
+    if CFG["jvm_warmup"] in ("", "0", "0s"):
+        return
+    argv = pin(CFG["load_cpus"], ["wrk", "-t1", "-c%s" % CFG["xslt_conns"], "-d%s" % CFG["jvm_warmup"],
+                                  "--timeout", "10s", "http://127.0.0.1:%d%s" % (server.port, path)])
+    log("warm-up %s/%s: %s" % (server.name, case, " ".join(argv[argv.index("wrk"):])))
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    with open(os.path.join(RAW, "%s-%s-warmup.wrk" % (case, server.name)), "w") as f:
+        f.write("$ " + " ".join(shlex.quote(a) for a in argv) + "\n" + p.stdout.decode("utf-8", "replace"))
+
+
+def jvm_metrics(server):
+    """(calls, seconds) of the engine's calls to the worker so far, from /metrics (None when absent)."""
+    try:
+        _, _, body = request(server.port, "GET", "/metrics")
+    except OSError:
+        return None
+    text = body.decode("utf-8", "replace")
+    n = re.search(r"^endpoints_jvm_call_duration_seconds_count(?:\{[^}]*\})? ([\d.e+-]+)$", text, re.M)
+    t = re.search(r"^endpoints_jvm_call_duration_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)$", text, re.M)
+    return (float(n.group(1)), float(t.group(1))) if n and t else None
+
+
+def jvm_wrk(E, s, case, path):
+    """The measured wrk run of a JVM case (after the warm-up); adds the mean duration of a worker call as seen by
+    the engine (frame out → answer in, including the wait for a worker thread) as "call_ms"."""
+    jvm_warm_up(s, case, path)
+    m0 = jvm_metrics(s)
+    e = wrk(s, case, path, 1, CFG["xslt_conns"])
+    m1 = jvm_metrics(s)
+    if m0 and m1 and m1[0] > m0[0]:
+        e["call_ms"] = (m1[1] - m0[1]) / (m1[0] - m0[0]) * 1000
+    return e
+
+
+def saxon_once(xsl, doc):
+    """Saxon-HE's command line output of xsl over doc: what the engine's Saxon answer must be, byte for byte."""
+    p = subprocess.run(["java", "-cp", SAXON_JAR, "net.sf.saxon.Transform", "-s:" + doc, "-xsl:" + xsl],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+    if p.returncode != 0:
+        raise BenchError("Saxon failed on %s: %s" % (xsl, p.stderr.decode("utf-8", "replace")[-800:]))
+    return p.stdout
+
+
+class WorkerAlone:
+    """The engine's JVM worker started by hand (the same classes, jars and flags), driven over its pipe protocol
+    (jvm/README.md) with CONNS calls in flight: what the worker does without HTTP, the engine and its supervisor."""
+
+    def __init__(self, E, threads):
+        classes = os.path.join(E.work, "jvm-worker-classes")
+        cp = SAXON_JAR + ":" + CFG["fop_jars"]
+        if not os.path.isdir(classes):
+            src = os.path.join(ROOT, "jvm", "src", "endpoints", "worker")
+            subprocess.run(["javac", "-Xlint:none", "-d", classes, "-cp", cp] +
+                           sorted(os.path.join(src, f) for f in os.listdir(src) if f.endswith(".java")), check=True)
+        argv = pin(CFG["server_cpus"], ["java"] + WORKER_FLAGS + ["-cp", classes + ":" + cp, "endpoints.worker.Main",
+                                                                  "--threads", str(threads)])
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=open(os.path.join(RAW, "worker-alone.log"), "ab"), start_new_session=True)
+        self.cond = threading.Condition()
+        self.answers = {}
+        self.eof = False
+        threading.Thread(target=self._read, daemon=True).start()
+        kind, payload = self.wait(0, 120)
+        if kind != 0x80:
+            raise BenchError("the worker's first frame is %#x, not READY" % kind)
+        self.next = 100
+
+    def _read(self):
+        out = self.proc.stdout
+        while True:
+            head = out.read(4)
+            if len(head) < 4:
+                break
+            body = out.read(int.from_bytes(head, "big"))
+            with self.cond:
+                self.answers[int.from_bytes(body[1:9], "big")] = (body[0], body[9:])
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def send(self, kind, payload):
+        self.next += 1
+        self.proc.stdin.write((9 + len(payload)).to_bytes(4, "big") + bytes([kind]) + self.next.to_bytes(8, "big")
+                              + payload)
+        self.proc.stdin.flush()
+        return self.next
+
+    def wait(self, ident, timeout=60):
+        deadline = time.time() + timeout
+        with self.cond:
+            while ident not in self.answers:
+                if self.eof or time.time() > deadline:
+                    raise BenchError("the worker did not answer call %d" % ident)
+                self.cond.wait(1)
+            return self.answers.pop(ident)
+
+    def call(self, kind, payload):
+        kind, answer = self.wait(self.send(kind, payload))
+        if kind != 0x81:
+            raise BenchError("the worker answered an error: %r" % answer[:500])
+        return answer
+
+    def run(self, kind, payload, seconds, conns):
+        """Keeps conns calls in flight for seconds; returns (calls, wall seconds, CPU seconds of the worker)."""
+        c0, t0 = ticks(self.proc.pid), time.time()
+        inflight = [self.send(kind, payload) for _ in range(conns)]
+        done = 0
+        while time.time() - t0 < seconds:
+            self.wait(inflight.pop(0))
+            done += 1
+            inflight.append(self.send(kind, payload))
+        for i in inflight:
+            self.wait(i)
+            done += 1
+        wall = time.time() - t0
+        return done, wall, (ticks(self.proc.pid) - c0) / CLK
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+            self.proc.wait(10)
+        except (OSError, subprocess.TimeoutExpired):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def blob(b):
+    return len(b).to_bytes(4, "big") + b
+
+
+def wstr(t):
+    return blob(t.encode("utf-8"))
+
+
+def worker_alone(E, label, kind, setup, payload, threads):
+    """A reference row: the worker alone, pinned like the engine, driven from cpu 1 with XSLT_CONNS calls in
+    flight, JVM_WARMUP of warm-up, then WRK_DURATION."""
+    w = WorkerAlone(E, threads)
+    try:
+        setup(w)
+        secs = lambda d: float(re.fullmatch(r"([\d.]+)s?", d).group(1)) if re.fullmatch(r"[\d.]+s?", d) else 10.0
+        # the driver runs on the load cpu, as wrk does
+        if CFG["pin"] and CFG["load_cpus"]:
+            os.sched_setaffinity(0, {int(c) for c in CFG["load_cpus"].split(",")})
+        try:
+            w.run(kind, payload, secs(CFG["jvm_warmup"]), int(CFG["xslt_conns"]))
+            quiet_wait("worker alone " + label)
+            b0 = sys_busy()
+            n, wall, cpu = w.run(kind, payload, secs(CFG["wrk_duration"]), int(CFG["xslt_conns"]))
+            busy = (sys_busy() - b0) / CLK / wall
+        finally:
+            os.sched_setaffinity(0, range(NCPU))
+        rss = (rss_kb(w.proc.pid)) / 1024
+    finally:
+        w.close()
+    # othCPU here includes the Python driver (on the load cpu): compare with wrkCPU + othCPU of the engine row
+    return dict(rps=n / wall, rss=rss, srv=cpu / wall,
+                oth=max(0.0, busy - cpu / wall))
+
+
+def engine_threads():
+    """--jvm-threads the engine uses: JVM_THREADS, else its default, the cores it may run on (1 when pinned)."""
+    if CFG["jvm_threads"]:
+        return int(CFG["jvm_threads"])
+    return len(CFG["server_cpus"].split(",")) if CFG["pin"] else NCPU
+
+
+def call_note(e):
+    return "worker call %.2f ms" % e["call_ms"] if "call_ms" in e else ""
+
+
+def case_xslt2(E):
+    label = "9 XSLT 2.0 invoice"
+    xsl = os.path.join(JVM_APP, "data-source-xslt", "invoice2.xsl")
+    path = "/invoice2?hash=" + E.hash(JVM_APP, "invoice2")
+    # The exact document Saxon gets: the identity transformer's answer (a transformer without stylesheet).
+    s = jvm_engine(E, JVM_APP, "xslt2-input")
+    try:
+        status, _, body = request(s.port, "GET", "/invoice2-input?hash=" + E.hash(JVM_APP, "invoice2-input"))
+        if status != 200:
+            raise BenchError("/invoice2-input answered %d: %r\n%s" % (status, body[:300], s.tail()))
+    finally:
+        stop(s)
+    doc = os.path.join(E.work, "invoice2-input.xml")
+    open(doc, "wb").write(body)
+    # it is the document workload 5 hands to libxslt
+    same = open(invoice_input(E), "rb").read()
+    if re.sub(rb"^<\?xml[^>]*\?>\s*", b"", body).strip() != same.strip():
+        log("NOTE: the identity transformer's document differs from workload 5's input document (kept: identity's)")
+    expected = saxon_once(xsl, doc)
+    sax = saxon_warm(xsl, doc, CFG["saxon_repeat_invoice"], "invoice2", False)
+    row(label, "Saxon-HE warm (JVM unpinned)", sax)
+    sax1 = saxon_warm(xsl, doc, CFG["saxon_repeat_invoice"], "invoice2", True)
+    row(label, "Saxon-HE warm, 1 core", sax1)
+    time.sleep(CFG["cooldown"])
+    s = jvm_engine(E, JVM_APP, "xslt2")
+    try:
+        preflight(s, "xslt2", "GET", path, None, None, {"status": 200, "body": expected})
+        e = jvm_wrk(E, s, "xslt2", path)
+    finally:
+        stop(s)
+    E.jvm_peaks = getattr(E, "jvm_peaks", []) + [("during xslt2", e)]
+    rs, rs1 = e["rps"] / sax["rps"], e["rps"] / sax1["rps"]
+    row(label, "endpoints (HTTP, 1 core)", e, "%.2f× Saxon" % rs, "≥ 0.8× Saxon", met(rs >= 0.8))
+    row(label, "", {}, "%.2f× Saxon 1 core" % rs1, "≥ 0.8× (same cores)", met(rs1 >= 0.8))
+    if call_note(e):
+        row(label, "", {}, call_note(e), "(from /metrics)", "")
+    if CFG["worker_alone"]:
+        threads = engine_threads()
+
+        def setup(w):
+            w.call(0x01, (1).to_bytes(8, "big") + wstr(xsl) + (1).to_bytes(4, "big") + wstr(JVM_APP) + bytes(4))
+        payload = (1).to_bytes(8, "big") + blob(open(doc, "rb").read()) + bytes(4)
+        a = worker_alone(E, label, 0x02, setup, payload, threads)
+        row(label, "worker alone (pipe, %d thread%s)" % (threads, "" if threads == 1 else "s"), a,
+            "engine %.2f× of it" % (e["rps"] / a["rps"]), "(reference)", "")
+    E.xslt2 = dict(sax=sax, sax1=sax1, engine=e)
+
+
+def case_invoice_saxon(E):
+    label = "5b invoice on Saxon"
+    app = os.path.join(HERE, "xslt-app")
+    xsl = os.path.join(app, "data-source-xslt", "invoice.xsl")
+    doc = invoice_input(E)
+    path = "/invoice?hash=" + E.hash(app, "invoice")
+    inv = getattr(E, "invoice", None)
+    if inv is None:  # workload 5 did not run before: its anchors now
+        lib = libxslt_loop(build_xslt_bench(), xsl, doc, "invoice")
+        row(label, "libxslt C loop, 1 core", lib)
+        sax = saxon_warm(xsl, doc, CFG["saxon_repeat_invoice"], "invoice", False)
+        row(label, "Saxon-HE warm (JVM unpinned)", sax)
+        sax1 = saxon_warm(xsl, doc, CFG["saxon_repeat_invoice"], "invoice", True)
+        row(label, "Saxon-HE warm, 1 core", sax1)
+        inv = dict(lib=lib, sax=sax, sax1=sax1, engine=None)
+    expected = saxon_once(xsl, doc)
+    s = jvm_engine(E, app, "invoice-saxon", ["--xslt-engine", "saxon"])
+    try:
+        preflight(s, "invoice-saxon", "GET", path, None, None, {"status": 200, "body": expected})
+        e = jvm_wrk(E, s, "invoice-saxon", path)
+    finally:
+        stop(s)
+    rs, rs1, rl = e["rps"] / inv["sax"]["rps"], e["rps"] / inv["sax1"]["rps"], e["rps"] / inv["lib"]["rps"]
+    row(label, "endpoints --xslt-engine saxon", e, "%.2f× Saxon" % rs, "(none)", "")
+    row(label, "", {}, "%.2f× Saxon 1 core" % rs1, "(none)", "")
+    row(label, "", {}, "%.2f× libxslt loop" % rl, "(none)", "")
+    if inv["engine"]:
+        row(label, "", {}, "%.2f× engine on libxslt" % (e["rps"] / inv["engine"]["rps"]), "(none)", "")
+    if call_note(e):
+        row(label, "", {}, call_note(e), "(from /metrics)", "")
+
+
+def pdf_pages(data):
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", data))
+
+
+def fop_warm(fo, base, pinned):
+    """bench/fop/FopWarm.java: one FopFactory, one thread, FOP_WARMUP s of warm-up, then FOP_SECONDS."""
+    classes = os.path.join(E_WORK[0], "fop-classes")
+    if not os.path.isdir(classes):
+        subprocess.run(["javac", "-Xlint:none", "-d", classes, "-cp", CFG["fop_jars"],
+                        os.path.join(HERE, "fop", "FopWarm.java")], check=True)
+    what = "FOP warm" + (" pinned" if pinned else "")
+    quiet_wait(what)
+    argv = ["java", "-XX:+UseSerialGC", "-Xmx512m", "-Djava.awt.headless=true",
+            "-Dorg.apache.commons.logging.Log=org.apache.commons.logging.impl.NoOpLog",
+            "-cp", classes + ":" + CFG["fop_jars"], "FopWarm", fo, base, CFG["fop_warmup"], CFG["fop_seconds"],
+            os.path.join(E_WORK[0], "fop-warm.pdf")]
+    if pinned:
+        argv = pin(CFG["server_cpus"], argv)
+    b0, r0, t0 = sys_busy(), resource.getrusage(resource.RUSAGE_CHILDREN), time.time()
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
+    wall = time.time() - t0
+    out = p.stdout.decode("utf-8", "replace")
+    with open(os.path.join(RAW, "fop-warm%s.txt" % ("-pinned" if pinned else "")), "w") as f:
+        f.write("$ " + " ".join(shlex.quote(a) for a in argv) + "\n" + out)
+    m = re.findall(r"^\{.*\}$", out, re.M)
+    if p.returncode != 0 or not m:
+        raise BenchError("FopWarm failed: " + out[-800:])
+    d = json.loads(m[-1])
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ours = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) / wall
+    oth = max(0.0, (sys_busy() - b0) / CLK / wall - ours)
+    return dict(rps=d["per_sec"], p50=d["p50_ms"], srv=ours, oth=oth)
+
+
+def case_pdf(E):
+    label = "10 PDF invoice"
+    path = "/invoice-pdf?hash=" + E.hash(JVM_APP, "invoice-pdf")
+    # The exact XSL-FO the engine renders: the same transformer without the PDF step.
+    s = jvm_engine(E, JVM_APP, "pdf-fo")
+    try:
+        status, headers, fo_bytes = request(s.port, "GET", "/invoice-fo?hash=" + E.hash(JVM_APP, "invoice-fo"))
+        if status != 200 or b"<fo:root" not in fo_bytes:
+            raise BenchError("/invoice-fo answered %d: %r\n%s" % (status, fo_bytes[:300], s.tail()))
+    finally:
+        stop(s)
+    fo = os.path.join(E.work, "invoice.fo")
+    open(fo, "wb").write(fo_bytes)
+    static = os.path.join(JVM_APP, "static")
+    fop1 = fop_warm(fo, static, True)
+    row(label, "FOP warm loop, 1 core", fop1)
+    fop = fop_warm(fo, static, False)
+    row(label, "FOP warm loop (JVM unpinned)", fop)
+    anchor_pdf = open(os.path.join(E_WORK[0], "fop-warm.pdf"), "rb").read()
+    if pdf_pages(anchor_pdf) != 1:
+        raise BenchError("FopWarm's PDF has %d pages, not 1" % pdf_pages(anchor_pdf))
+    time.sleep(CFG["cooldown"])
+    s = jvm_engine(E, JVM_APP, "pdf")
+    try:
+        status, headers, data = request(s.port, "GET", path)
+        problem = None
+        if status != 200:
+            problem = "status %d" % status
+        elif not headers.get("content-type", "").startswith("application/pdf"):
+            problem = "Content-Type %r" % headers.get("content-type")
+        elif not data.startswith(b"%PDF-") or pdf_pages(data) != 1:
+            problem = "not a one-page PDF (%d bytes, %d pages)" % (len(data), pdf_pages(data))
+        elif abs(len(data) - len(anchor_pdf)) > 200:  # same FO, same FOP: only dates and the file ID differ
+            problem = "%d bytes, FopWarm's PDF of the same FO has %d" % (len(data), len(anchor_pdf))
+        if problem:
+            raise BenchError("preflight of pdf on endpoints failed: GET %s: %s\n%s" % (path, problem, s.tail()))
+        open(os.path.join(RAW, "engine-invoice.pdf"), "wb").write(data)
+        e = jvm_wrk(E, s, "pdf", path)
+    finally:
+        stop(s)
+    E.jvm_peaks = getattr(E, "jvm_peaks", []) + [("during pdf", e)]
+    t = CFG["pdf_target"]
+    r1, r = e["rps"] / fop1["rps"], e["rps"] / fop["rps"]
+    row(label, "endpoints (HTTP, 1 core)", e, "%.1f PDF/s" % e["rps"], "≥ %.0f PDF/s" % t, met(e["rps"] >= t))
+    row(label, "", {}, "%.2f× FOP 1 core" % r1, "≥ 0.8× (same cores)", met(r1 >= 0.8))
+    row(label, "", {}, "%.2f× FOP unpinned" % r, "(reported)", "")
+    if call_note(e):
+        row(label, "", {}, call_note(e), "(from /metrics)", "")
+    if CFG["worker_alone"]:
+        threads = engine_threads()
+
+        def setup(w):
+            w.call(0x04, (1).to_bytes(8, "big") + wstr("") + wstr(os.path.join(JVM_APP, "fonts")) + wstr(static)
+                   + (2).to_bytes(4, "big") + wstr(os.path.join(JVM_APP, "fonts")) + wstr(static))
+        a = worker_alone(E, label, 0x05, setup, (1).to_bytes(8, "big") + blob(fo_bytes), threads)
+        row(label, "worker alone (pipe, %d thread%s)" % (threads, "" if threads == 1 else "s"), a,
+            "engine %.2f× of it" % (e["rps"] / a["rps"]), "(reference)", "")
+
+
+def case_jvm_memory(E):
+    label = "11 JVM memory"
+    s = jvm_engine(E, JVM_APP, "jvm-memory")
+    try:
+        status, _, _ = request(s.port, "GET", "/invoice2?hash=" + E.hash(JVM_APP, "invoice2"))
+        if status != 200:
+            raise BenchError("/invoice2 answered %d:\n%s" % (status, s.tail()))
+        time.sleep(2)
+        own, kids = s.rss_split_kb()
+        peaks = getattr(E, "jvm_peaks", [])
+        if not peaks:  # neither xslt2 nor pdf ran before: load this server with both
+            for case, p in (("xslt2", "/invoice2?hash=" + E.hash(JVM_APP, "invoice2")),
+                            ("pdf", "/invoice-pdf?hash=" + E.hash(JVM_APP, "invoice-pdf"))):
+                peaks.append(("during " + case + " (here)", wrk(s, "jvm-memory-" + case, p, 1, CFG["xslt_conns"])))
+    finally:
+        stop(s)
+    row(label, "idle after 1st Saxon request", {"rss": (own + kids) / 1024}, "engine + JVM worker", "(none)", "")
+    row(label, "", {"rss": own / 1024}, "engine process", "", "")
+    row(label, "", {"rss": kids / 1024}, "JVM worker", "", "")
+    for what, e in peaks:
+        row(label, "peak " + what, {"rss": e["rss"]}, "engine + JVM worker", "(none)", "")
+        row(label, "", {"rss": e["rss_own"]}, "engine process", "", "")
+        row(label, "", {"rss": e["rss_children"]}, "JVM worker", "", "")
+
+
 CASES = {"static": case_static, "empty": case_empty, "redirect": case_redirect, "form": case_form,
-         "upload": case_upload, "xslt": case_xslt, "params": case_params, "memory": case_memory, "load": case_load}
+         "upload": case_upload, "xslt": case_xslt, "params": case_params, "memory": case_memory, "load": case_load,
+         "xslt2": case_xslt2, "invoice-saxon": case_invoice_saxon, "pdf": case_pdf, "jvm-memory": case_jvm_memory}
 
 
 # ----------------------------------------------------------------------------------------------------- report
@@ -765,6 +1164,8 @@ def table(bin_path):
         CFG["wrk_threads"], CFG["wrk_conns"], CFG["wrk_duration"], CFG["wrk_timeout"], CFG["xslt_conns"],
         "servers pinned to cpu %s, wrk to cpu %s" % (CFG["server_cpus"], CFG["load_cpus"]) if CFG["pin"]
         else "nothing pinned"))
+    for n in NOTES:
+        out.append("# " + n)
     for w in WARNINGS:
         out.append("# WARNING: " + w)
     head = "%-20s %-30s %10s %8s %8s %8s %5s %6s %6s %6s  %-24s %-22s %s" % (
@@ -787,6 +1188,14 @@ def table(bin_path):
                "means a disturbed row.")
     out.append("# workload 8: median of in-process config::load runs (cargo bench --bench reload); p50 column in ms.")
     out.append("# workload 7 upload: p50 column = wall time of the upload in ms.")
+    if any(r[0].startswith(("9 ", "10 ", "5b ")) for r in ROWS):
+        out.append("# workloads 5b, 9, 10: the engine's JVM worker is a child of the engine (pinned with it; its "
+                   "RSS counts in RSS MB); each engine row follows an unrecorded wrk warm-up of %s. 'worker call': "
+                   "mean time from the engine's frame to the worker's answer (/metrics). 'worker alone': the same "
+                   "worker classes and flags started by hand, %s calls in flight over its pipe, no engine." % (
+                       CFG["jvm_warmup"], CFG["xslt_conns"]))
+        out.append("# FOP warm loop: bench/fop/FopWarm.java, one FopFactory, one thread, %s s warm-up, then %s s; "
+                   "p50 ms = median render." % (CFG["fop_warmup"], CFG["fop_seconds"]))
     return "\n".join(out) + "\n"
 
 

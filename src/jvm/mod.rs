@@ -875,17 +875,27 @@ fn read_answers(mut input: BufReader<std::process::ChildStdout>, p: Arc<Process>
     }
 }
 
-/// A stylesheet compiled by Saxon-HE in the worker; released there when dropped.
-pub struct SaxonStylesheet {
+/// Something the worker holds for us (a compiled stylesheet, a FOP factory): released there when dropped.
+struct Held {
     id: u64,
     jvm: Arc<Jvm>,
 }
 
-impl std::fmt::Debug for SaxonStylesheet {
+impl std::fmt::Debug for Held {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SaxonStylesheet({})", self.id)
+        write!(f, "{}", self.id)
     }
 }
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.jvm.release(self.id);
+    }
+}
+
+/// A stylesheet compiled by Saxon-HE in the worker.
+#[derive(Debug)]
+pub struct SaxonStylesheet(Held);
 
 impl SaxonStylesheet {
     /// Compiles `path` (blocking: starts the worker if needed). `roots`: directories below which the stylesheet
@@ -901,10 +911,10 @@ impl SaxonStylesheet {
             roots,
             deny,
         })?;
-        Ok(SaxonStylesheet {
+        Ok(SaxonStylesheet(Held {
             id,
             jvm: jvm.clone(),
-        })
+        }))
     }
 
     /// Transforms `input` (an XML document) with string parameters; the result serialised per `xsl:output`.
@@ -914,10 +924,11 @@ impl SaxonStylesheet {
         params: &[(String, String)],
     ) -> Result<Vec<u8>, JvmError> {
         let payload = self
+            .0
             .jvm
             .call(|call| {
                 let mut f = FrameBuilder::new(protocol::TRANSFORM, call)
-                    .u64(self.id)
+                    .u64(self.0.id)
                     .bytes(input)
                     .u32(params.len() as u32);
                 for (n, v) in params {
@@ -930,23 +941,9 @@ impl SaxonStylesheet {
     }
 }
 
-impl Drop for SaxonStylesheet {
-    fn drop(&mut self) {
-        self.jvm.release(self.id);
-    }
-}
-
-/// One application's FOP factory in the worker; released there when dropped.
-pub struct PdfRenderer {
-    id: u64,
-    jvm: Arc<Jvm>,
-}
-
-impl std::fmt::Debug for PdfRenderer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "PdfRenderer({})", self.id)
-    }
-}
+/// One application's FOP factory in the worker.
+#[derive(Debug)]
+pub struct PdfRenderer(Held);
 
 impl PdfRenderer {
     /// Creates the factory (blocking). `config`: `fonts/apache-fop-config.xml` when the application has one;
@@ -965,29 +962,24 @@ impl PdfRenderer {
             image_base,
             roots,
         })?;
-        Ok(PdfRenderer {
+        Ok(PdfRenderer(Held {
             id,
             jvm: jvm.clone(),
-        })
+        }))
     }
 
     /// Renders an XSL-FO document to PDF.
     pub async fn render(&self, fo: &[u8]) -> Result<Vec<u8>, JvmError> {
         let payload = self
+            .0
             .jvm
             .call(|call| {
                 FrameBuilder::new(protocol::RENDER_PDF, call)
-                    .u64(self.id)
+                    .u64(self.0.id)
                     .bytes(fo)
             })
             .await?;
         output_bytes(payload)
-    }
-}
-
-impl Drop for PdfRenderer {
-    fn drop(&mut self) {
-        self.jvm.release(self.id);
     }
 }
 
