@@ -5,7 +5,8 @@
 #   bench/run.sh                                  everything (~6 min on a quiet machine)
 #   WORKLOADS="empty redirect" WRK_DURATION=2s bench/run.sh
 #
-# 1. installs what is missing from Debian (nginx, webhook, wrk, xsltproc, libxslt1-dev, Saxon-HE, a JRE, gcc, curl);
+# 1. installs what is missing from Debian (nginx, webhook, wrk, xsltproc, libxslt1-dev, Saxon-HE, a JDK, FOP, gcc,
+#    curl);
 # 2. builds the release binary and the reload benchmark (SKIP_BUILD=1 skips this);
 # 3. runs bench/suite.py: every case starts a fresh server (anchor, then engine), checks a preflight request, waits
 #    for a quiet machine, runs wrk with the server pinned to cpu 0 and wrk to cpu 1, and stops the server by its PID;
@@ -25,6 +26,8 @@ TOOLS=(
   libxslt1-dev:xslt-config
   libsaxonhe-java:/usr/share/java/Saxon-HE.jar
   default-jre-headless:java
+  default-jdk-headless:javac
+  fop:/usr/share/java/fop.jar
   gcc:gcc
   libc6-dev:/usr/include/stdio.h
   curl:curl
