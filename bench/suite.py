@@ -58,7 +58,8 @@ CFG = {
     "saxon_repeat_params": int(env("SAXON_REPEAT_PARAMS", "5000")),
     "saxon_opts": env("SAXON_WARM_OPTS", "-XX:+DisableExplicitGC").split(),
     "upload_mb": int(env("UPLOAD_MB", "100")),
-    "workloads": env("WORKLOADS", "static empty redirect form upload xslt params memory load").split(),
+    "workloads": env("WORKLOADS", "static empty redirect form upload xslt invoice-saxon params memory load xslt2 pdf "
+                                 "jvm-memory").split(),
     "log": env("ENDPOINTS_LOG", "warn"),
     # the JVM worker's workloads (xslt2, invoice-saxon, pdf, jvm-memory)
     "jvm_warmup": env("JVM_WARMUP", "10s"),
@@ -955,9 +956,11 @@ def case_xslt2(E):
     doc = os.path.join(E.work, "invoice2-input.xml")
     open(doc, "wb").write(body)
     # it is the document workload 5 hands to libxslt
-    same = open(invoice_input(E), "rb").read()
-    if re.sub(rb"^<\?xml[^>]*\?>\s*", b"", body).strip() != same.strip():
-        log("NOTE: the identity transformer's document differs from workload 5's input document (kept: identity's)")
+    mine, same = re.sub(rb"^<\?xml[^>]*\?>\s*", b"", body).strip(), open(invoice_input(E), "rb").read().strip()
+    if mine != same:
+        log("NOTE: the identity transformer's document differs from workload 5's input document%s (kept: the "
+            "identity's)" % (" only in whitespace between elements" if re.sub(rb">\s+<", b"><", mine) ==
+                             re.sub(rb">\s+<", b"><", same) else ""))
     expected = saxon_once(xsl, doc)
     sax = saxon_warm(xsl, doc, CFG["saxon_repeat_invoice"], "invoice2", False)
     row(label, "Saxon-HE warm (JVM unpinned)", sax)
