@@ -1051,3 +1051,143 @@ async fn host_and_forwarding_headers_cannot_choose_the_application() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// The hash's boundaries, the preview environment, secrets at rest, the XSLT sandbox, static files swapped after
+// load, and malformed values that must be 400s.
+
+const BIN: &str = env!("CARGO_BIN_EXE_endpoints");
+
+/// Writes a small OpenEndpoints-layout application into `dir`; `settings` is the body of `engine-settings.xml`.
+fn write_small_app(dir: &Path, settings: Option<&str>, endpoints: &str) {
+    std::fs::create_dir_all(dir.join("static")).unwrap();
+    std::fs::write(dir.join("static/ok.txt"), "ok").unwrap();
+    std::fs::write(
+        dir.join("security.xml"),
+        "<security><secret-key>hash-test-key</secret-key></security>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("endpoints.xml"), endpoints).unwrap();
+    if let Some(s) = settings {
+        std::fs::write(
+            dir.join("engine-settings.xml"),
+            format!("<engine-settings>{s}</engine-settings>"),
+        )
+        .unwrap();
+    }
+}
+
+const HASH_ENDPOINTS: &str = r#"<endpoint-folder>
+    <endpoint name="helloworld">
+        <parameter name="foo"/><parameter name="long"/>
+        <include-in-hash><parameter name="foo"/><parameter name="long"/></include-in-hash>
+        <success status="201"/>
+    </endpoint>
+    <endpoint name="a">
+        <parameter name="p"/>
+        <include-in-hash><parameter name="p"/></include-in-hash>
+        <success status="201"/>
+    </endpoint>
+    <endpoint name="ab">
+        <parameter name="p"/>
+        <include-in-hash><parameter name="p"/></include-in-hash>
+        <success status="201"/>
+    </endpoint>
+</endpoint-folder>"#;
+
+/// `endpoints hash DIR ARGS…`: the printed hash.
+fn cli_hash(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new(BIN)
+        .arg("hash")
+        .arg(dir)
+        .args(args)
+        .env_remove("ENDPOINTS_HASH_SCHEME")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hmac_hash_scheme_binds_every_value_and_the_endpoint() {
+    bounded(async {
+        let tmp = tempfile::tempdir().unwrap();
+        // The reference's scheme (the default): the boundaries are not bound, as documented.
+        let plain = tmp.path().join("plain");
+        write_small_app(&plain, None, HASH_ENDPOINTS);
+        // The opt-in scheme, chosen by the application.
+        let strict = tmp.path().join("strict");
+        write_small_app(
+            &strict,
+            Some("<hash-scheme>hmac-sha256</hash-scheme>"),
+            HASH_ENDPOINTS,
+        );
+        for (dir, bound) in [(&plain, false), (&strict, true)] {
+            let s = TestServer::start(dir, Options::default()).await;
+            let h = cli_hash(dir, &["helloworld", "foo=abc", "long=def"]);
+            assert_eq!(
+                h,
+                s.hash("helloworld", &["abc", "def"]),
+                "the CLI and the engine agree"
+            );
+            let r = s
+                .get(&format!("/helloworld?foo=abc&long=def&hash={h}"))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+            let r = s
+                .get(&format!("/helloworld?foo=ab&long=cdef&hash={h}"))
+                .await;
+            let expect = if bound {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::CREATED
+            };
+            assert_eq!(r.status, expect, "moved boundary, bound={bound}");
+            let h = cli_hash(dir, &["ab", "p=X"]);
+            let r = s.get(&format!("/ab?p=X&hash={h}")).await;
+            assert_eq!(r.status, StatusCode::CREATED);
+            let r = s.get(&format!("/a?p=bX&hash={h}")).await;
+            assert_eq!(
+                r.status, expect,
+                "endpoint name moved into the value, bound={bound}"
+            );
+            // The other environment's hash is not accepted.
+            let h = cli_hash(dir, &["a", "p=1", "--environment", "preview"]);
+            let r = s.get(&format!("/a?p=1&hash={h}")).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+            s.running.stop().await;
+        }
+        // The server's --hash-scheme applies where the application names none; `endpoints hash` takes it too.
+        let h = cli_hash(&plain, &["a", "p=bX", "--hash-scheme", "hmac-sha256"]);
+        assert_ne!(h, cli_hash(&plain, &["a", "p=bX"]));
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.arg("serve")
+            .arg(&plain)
+            .args([
+                "--listen",
+                "127.0.0.1:0",
+                "--no-watch",
+                "--hash-scheme",
+                "hmac-sha256",
+            ])
+            .env("ENDPOINTS_DATA_DIR", common::state_dir())
+            .env_remove("ENDPOINTS_CHECK_HASH");
+        let server = common::Spawned::start(cmd).unwrap_or_else(|seen| panic!("{seen}"));
+        let get = |path: String| async move {
+            common::send_h1(server.addr, Method::GET, &path, &[], Bytes::new()).await
+        };
+        assert_eq!(
+            get(format!("/a?p=bX&hash={h}")).await.status,
+            StatusCode::CREATED
+        );
+        let ab = cli_hash(&plain, &["ab", "p=X", "--hash-scheme", "hmac-sha256"]);
+        assert_eq!(
+            get(format!("/a?p=bX&hash={ab}")).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        // …and the application's file wins over it.
+        let h = cli_hash(&strict, &["a", "p=1", "--hash-scheme", "openendpoints"]);
+        assert_eq!(h, cli_hash(&strict, &["a", "p=1"]));
+    })
+    .await;
+}

@@ -562,21 +562,25 @@ fn check_hash(
         }
         return Err(Failure::unauthorized("Hash missing"));
     };
-    let mut included: Vec<String> = Vec::with_capacity(endpoint.include_in_hash.len());
-    for &i in &endpoint.include_in_hash {
-        let p = &endpoint.parameters[i];
-        match joined_value(pairs, &p.name, &endpoint.separator).or_else(|| p.default.clone()) {
-            Some(v) => included.push(v),
-            // The client cannot have hashed a value it did not send.
-            None => return Err(Failure::unauthorized("Hash wrong")),
-        }
-    }
-    if hash::matches(supplied, &endpoint.name, &included, call.environment, keys) {
+    // The client cannot have hashed a value it did not send.
+    let Ok(included) = hash::included_values(endpoint, pairs) else {
+        return Err(Failure::unauthorized("Hash wrong"));
+    };
+    let scheme = call.app.settings.hash_scheme;
+    if hash::matches_with(
+        scheme,
+        supplied,
+        &endpoint.name,
+        &included,
+        call.environment,
+        keys,
+    ) {
         return Ok(());
     }
     if call.settings.display_expected_hash {
         if let Some(k) = keys.first() {
-            let expected = hash::compute(&endpoint.name, &included, call.environment, k);
+            let expected =
+                hash::compute_with(scheme, &endpoint.name, &included, call.environment, k);
             return Err(Failure::unauthorized(format!(
                 "Expected hash '{expected}' (won't be displayed on live system)"
             )));
