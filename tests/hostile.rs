@@ -1191,3 +1191,137 @@ async fn the_hmac_hash_scheme_binds_every_value_and_the_endpoint() {
     })
     .await;
 }
+
+/// A live and a preview copy of one application (as `--environment-dir preview=DIR`), with the same key: live
+/// answers 201, preview 202.
+async fn live_and_preview() -> (tempfile::TempDir, Running) {
+    let tmp = tempfile::tempdir().unwrap();
+    let page = |status: u16| {
+        format!(
+            r#"<endpoint-folder>
+    <endpoint name="helloworld">
+        <parameter name="x" default-value=""/>
+        <include-in-hash><parameter name="x"/></include-in-hash>
+        <success status="{status}"/>
+    </endpoint>
+</endpoint-folder>"#
+        )
+    };
+    let live = tmp.path().join("live");
+    let preview = tmp.path().join("preview");
+    write_small_app(&live, None, &page(201));
+    write_small_app(&preview, None, &page(202));
+    let mut state = State::empty(Limits::default(), Settings::default());
+    for (dir, env) in [(&live, Environment::Live), (&preview, Environment::Preview)] {
+        let options = LoadOptions {
+            name: Some("app".to_string()),
+            ..LoadOptions::default()
+        };
+        let app = config::load(dir, &options).unwrap_or_else(|e| panic!("{:?}", e.0));
+        state.add(app, dir, env, options);
+    }
+    let running = Running::start("127.0.0.1:0".parse().unwrap(), Arc::new(state))
+        .await
+        .unwrap();
+    (tmp, running)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_hash_never_opens_the_live_application() {
+    bounded(async {
+        let (_tmp, running) = live_and_preview().await;
+        let addr = running.addr;
+        let live_hash = endpoints::engine::hash::compute(
+            "helloworld",
+            &["1"],
+            Environment::Live,
+            "hash-test-key",
+        );
+        let preview_hash = endpoints::engine::hash::compute(
+            "helloworld",
+            &["1"],
+            Environment::Preview,
+            "hash-test-key",
+        );
+        let form = [("content-type", "application/x-www-form-urlencoded")];
+        let post = |path: &'static str, body: String| async move {
+            common::send_h1(addr, Method::POST, path, &form, Bytes::from(body)).await
+        };
+        // The environment in the query string: each copy with its own hash.
+        let r = common::send_h1(
+            addr,
+            Method::GET,
+            &format!("/helloworld?x=1&hash={live_hash}"),
+            &[],
+            Bytes::new(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED);
+        let r = common::send_h1(
+            addr,
+            Method::GET,
+            &format!("/helloworld?x=1&environment=preview&hash={preview_hash}"),
+            &[],
+            Bytes::new(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED);
+        // The environment and the preview hash in the body: the preview copy answers, never the live one.
+        let r = post(
+            "/helloworld",
+            format!("x=1&environment=preview&hash={preview_hash}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+        let r = post(
+            "/app/helloworld",
+            format!("environment=preview&x=1&hash={preview_hash}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+        // The query string wins over the body, for the copy and for the hash alike.
+        let r = post(
+            "/helloworld?environment=live",
+            format!("x=1&environment=preview&hash={preview_hash}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+        let r = post(
+            "/helloworld?environment=live",
+            format!("x=1&environment=preview&hash={live_hash}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+        // A live hash with the body saying preview: refused by the preview copy.
+        let r = post(
+            "/helloworld",
+            format!("x=1&environment=preview&hash={live_hash}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
+        // An unknown environment in the body is refused like one in the query string.
+        let r = post(
+            "/helloworld",
+            format!("x=1&environment=staging&hash={live_hash}"),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text());
+        // Multipart forms too.
+        let (ct, body) = common::multipart(&[
+            ("x", None, b"1"),
+            ("environment", None, b"preview"),
+            ("hash", None, preview_hash.as_bytes()),
+        ]);
+        let r = common::send_h1(
+            addr,
+            Method::POST,
+            "/helloworld",
+            &[("content-type", &ct)],
+            body,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
+        running.stop().await;
+    })
+    .await;
+}

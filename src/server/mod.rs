@@ -508,11 +508,20 @@ async fn endpoint_request(
     };
 
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
-    // Kept whole when a signature covers it, or when debug capture (asked for in the query string) may store it.
-    let keep_body = endpoint
-        .authentication
-        .as_ref()
-        .is_some_and(|a| a.needs_body())
+    // Kept whole when a signature covers it (here, or in the endpoint of the same name in another environment,
+    // which a form body may choose), or when debug capture (asked for in the query string) may store it.
+    let needs_body =
+        |e: &crate::config::Endpoint| e.authentication.as_ref().is_some_and(|a| a.needs_body());
+    let keep_body = needs_body(endpoint)
+        || state.sites.iter().any(|s| {
+            s.name == site.name
+                && !Arc::ptr_eq(s, site)
+                && s.current
+                    .load()
+                    .app
+                    .endpoint(endpoint_name)
+                    .is_some_and(|(_, e)| needs_body(e))
+        })
         || query.as_ref().is_ok_and(|q| q.debug || q.verbose);
     let no_body = http_body::Body::is_end_stream(&body);
     let read = async {
@@ -572,7 +581,8 @@ async fn endpoint_request(
             ),
         },
     };
-    // The hash uses the environment as sent (query string first, then the form).
+    // One environment for the configuration and the hash alike: as sent, the query string first, then the form.
+    // When only the form names it, the configuration chosen before the body was read is chosen again.
     let environment = match input.first("environment") {
         None => Environment::Live,
         Some(v) => match Environment::parse(v) {
@@ -584,6 +594,22 @@ async fn endpoint_request(
                 ))
             }
         },
+    };
+    let other;
+    let (app, index, counters) = match state.site(app_name, environment) {
+        Some(s) if environment != site_environment && !Arc::ptr_eq(s, site) => {
+            other = s.current.load();
+            match other.app.endpoint(endpoint_name) {
+                Some((i, _)) => (&other.app, i, &other.counters[i]),
+                None => {
+                    return none(text(
+                        StatusCode::NOT_FOUND,
+                        &format!("Endpoint '{endpoint_name}' not found in this application"),
+                    ))
+                }
+            }
+        }
+        _ => (app, index, counters),
     };
     let call = Prepared {
         app,
