@@ -14,6 +14,7 @@ pub mod extension_functions;
 pub mod http_spec;
 pub mod model;
 pub mod ooxml;
+pub mod secrets;
 pub mod settings;
 pub mod static_file;
 pub mod task;
@@ -200,6 +201,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         .map(|(i, e)| (Box::<str>::from(e.name.as_str()), i))
         .rev() // the first of duplicate names wins
         .collect();
+    let mut held = diags.take_secrets();
+    held.extend(secret_keys.iter().map(|k| k.to_string()));
     let app = Application {
         name,
         layout,
@@ -208,6 +211,7 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         data_sources,
         transformers,
         email: email_config,
+        secrets: secrets::Secrets::new(held),
         secret_keys,
         settings: app_settings,
         warnings: Vec::new(),

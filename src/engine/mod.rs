@@ -258,10 +258,109 @@ pub async fn execute(call: Call<'_>) -> Response {
 }
 
 /// Whether this request's debug documents are recorded: `debug=true` where the application allows it, or
-/// `verbose=true` on a request that failed.
-fn record_debug(call: &Call<'_>, status: StatusCode) -> bool {
+/// `verbose=true` on a request that failed; never for a request that failed authentication (hash or
+/// `<authentication>`): whoever cannot authenticate gets nothing stored at their request.
+fn record_debug(call: &Call<'_>, status: StatusCode, failure: Option<&Failure>) -> bool {
+    if failure.is_some_and(|f| f.kind == FailureKind::Unauthorized) {
+        return false;
+    }
     (call.settings.debug_allowed && call.input.debug)
         || (call.input.verbose && status.as_u16() >= 400)
+}
+
+/// The credentials the request itself carries (credential headers, cookie values), to be removed from what is
+/// stored about it. Short values are left out: they would remove ordinary text everywhere (the parameter
+/// transformation's input leaves out every one of them, whatever its length).
+fn request_credentials(input: &RequestInput) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: &str| {
+        let v = v.trim();
+        if v.chars().count() >= 6 && !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+            let mut escaped = String::new();
+            crate::config::template::escape_xml(v, &mut escaped);
+            if escaped != v {
+                out.push(escaped);
+            }
+        }
+    };
+    for (name, value) in &input.headers {
+        if !parameter_transformation::is_credential_header(name) {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        if name == ::http::header::COOKIE {
+            for pair in value.split(';') {
+                if let Some((_, v)) = pair.split_once('=') {
+                    add(v);
+                }
+            }
+        } else {
+            add(&value);
+            if let Some((_, credentials)) = value.trim().split_once(' ') {
+                add(credentials);
+            }
+        }
+    }
+    // Longest first, so that a value containing another one is removed whole.
+    out.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    out
+}
+
+/// Removes the application's secrets and the request's credentials from what is stored about a request.
+fn redact_entry(call: &Call<'_>, e: &mut crate::store::LogEntry) {
+    let secrets = &call.app.secrets;
+    let credentials = if e.parameter_transformation_input.is_some()
+        || e.parameter_transformation_output.is_some()
+        || e.request_body.is_some()
+        || e.exception_message.is_some()
+        || e.xslt_parameter_error_message.is_some()
+    {
+        request_credentials(call.input)
+    } else {
+        Vec::new()
+    };
+    let text = |s: &mut String| {
+        let mut out = secrets.redact(s).into_owned();
+        for c in &credentials {
+            if out.contains(c.as_str()) {
+                out = out.replace(c.as_str(), crate::config::secrets::REDACTED);
+            }
+        }
+        *s = out;
+    };
+    for s in [
+        &mut e.exception_message,
+        &mut e.http_request_failed_url,
+        &mut e.xslt_parameter_error_message,
+        &mut e.parameter_transformation_input,
+        &mut e.parameter_transformation_output,
+        &mut e.request_content_type,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text(s);
+    }
+    if !secrets.is_empty() {
+        text(&mut e.user_agent);
+    }
+    if let Some(body) = &mut e.request_body {
+        let mut out = secrets.redact_bytes(body).into_owned();
+        for c in &credentials {
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest = &out[..];
+            let needle = c.as_bytes();
+            while let Some(i) = rest.windows(needle.len()).position(|w| w == needle) {
+                replaced.extend_from_slice(&rest[..i]);
+                replaced.extend_from_slice(crate::config::secrets::REDACTED.as_bytes());
+                rest = &rest[i + needle.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            out = replaced;
+        }
+        *body = out;
+    }
 }
 
 /// Whether the parameter transformation's documents may be wanted by [`record_debug`].
@@ -301,7 +400,7 @@ fn log_entry(
         }
         e.xslt_parameter_error_message = f.parameter_transformation_error.clone();
     }
-    if record_debug(call, status) {
+    if record_debug(call, status, failure) {
         e.parameter_transformation_input = pt.0;
         e.parameter_transformation_output = pt.1;
         if let Some(ct) = &input.content_type {
@@ -313,6 +412,7 @@ fn log_entry(
                 .map(|b| b.to_vec());
         }
     }
+    redact_entry(call, &mut e);
     e
 }
 

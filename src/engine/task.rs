@@ -135,7 +135,9 @@ async fn run_one(
     match &task.kind {
         TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
         TaskKind::Capture(c) => {
-            ctx.journal.capture(&c.key, c.value.expand(&task_values));
+            let value = c.value.expand(&task_values);
+            let value = ctx.app.secrets.redact(&value).into_owned();
+            ctx.journal.capture(&c.key, value);
             Ok(Vec::new())
         }
         TaskKind::ShortLink(s) => {
