@@ -636,7 +636,7 @@ async fn nothing_stored_holds_a_secret_or_a_credential() {
             drop(s);
             // The rows themselves (every column), through the store.
             let store = endpoints::store::open(
-                (backend == "postgresql").then(|| pg_url()).as_deref(),
+                (backend == "postgresql").then(pg_url).as_deref(),
                 &Path::new(&data_dir).join("endpoints.db"),
             )
             .await

@@ -83,7 +83,7 @@ fn secret_value(
             None => {
                 diags.error(
                     file,
-                    xml::attr_pos(node, &env_attr),
+                    xml::attr_pos(node, env_attr),
                     format!(
                         "<{}>: environment variable '{var}' is not set",
                         xml::name(node)
