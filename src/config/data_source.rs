@@ -126,8 +126,7 @@ pub enum DecimalSeparator {
 /// Compiles stylesheets once per path (on the engine the application chooses) and reports failures at the
 /// referencing element; creates the application's PDF renderer on first need.
 pub struct Compiler {
-    pub sandbox_root: PathBuf,
-    sandbox: Sandbox,
+    pub sandbox: Sandbox,
     engine: XsltEngine,
     cache: HashMap<PathBuf, Option<Arc<Stylesheet>>>,
     static_dir: PathBuf,
@@ -137,10 +136,10 @@ pub struct Compiler {
 impl Compiler {
     pub fn new(layout: &super::Layout, engine: XsltEngine) -> Compiler {
         Compiler {
-            sandbox_root: layout.root.clone(),
             sandbox: Sandbox {
                 root: layout.root.clone(),
                 config_dir: layout.config_dir.clone(),
+                static_dir: layout.static_dir.clone(),
             },
             engine,
             cache: HashMap::new(),

@@ -342,11 +342,16 @@ mod tests {
 
     fn xpath(name: &str, path: &str) -> OutputValue {
         let dir = std::env::temp_dir();
+        let sandbox = crate::stylesheet::Sandbox {
+            root: dir.clone(),
+            config_dir: dir.clone(),
+            static_dir: dir,
+        };
         OutputValue {
             name: name.to_string(),
             selector: Selector::XPath(
                 path.to_string(),
-                Arc::new(crate::config::task::xpath_stylesheet(path, &dir).unwrap()),
+                Arc::new(crate::config::task::xpath_stylesheet(path, &sandbox).unwrap()),
             ),
             regex: None,
         }
