@@ -1501,3 +1501,66 @@ async fn stylesheets_never_read_the_applications_credentials() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_static_file_swapped_for_a_link_after_load_is_not_served() {
+    bounded(async {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("app");
+        write_small_app(
+            &dir,
+            None,
+            r#"<endpoint-folder>
+    <endpoint name="big"><success><response-from-static filename="big.bin"/></success></endpoint>
+    <endpoint name="nested"><success><response-from-static filename="sub/big.bin"/></success></endpoint>
+</endpoint-folder>"#,
+        );
+        // Larger than what is kept in memory: served from disk at request time.
+        let big = common::generated(400_000);
+        std::fs::write(dir.join("static/big.bin"), &big).unwrap();
+        std::fs::create_dir(dir.join("static/sub")).unwrap();
+        std::fs::write(dir.join("static/sub/big.bin"), &big).unwrap();
+        let outside = tmp.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("big.bin"), "outside-secret-4f2a").unwrap();
+        let s = TestServer::start(&dir, Options::default()).await;
+        let get = |e: &'static str| {
+            let s = &s;
+            async move { s.get(&format!("/{e}?hash={}", s.hash(e, &[]))).await }
+        };
+        for e in ["big", "nested"] {
+            let r = get(e).await;
+            assert_eq!(r.status, StatusCode::OK, "{e}");
+            assert_eq!(&r.body[..], &big[..], "{e}");
+        }
+        // The file becomes a link to /etc/passwd (renamed over it, as a deploy would); the directory becomes a link
+        // to another directory.
+        std::os::unix::fs::symlink("/etc/passwd", dir.join("static/link.tmp")).unwrap();
+        std::fs::rename(dir.join("static/link.tmp"), dir.join("static/big.bin")).unwrap();
+        std::fs::rename(dir.join("static/sub"), dir.join("static/sub.old")).unwrap();
+        std::os::unix::fs::symlink(&outside, dir.join("static/sub")).unwrap();
+        for (e, foreign) in [("big", "root:"), ("nested", "outside-secret")] {
+            for method in [Method::GET, Method::HEAD] {
+                let r = s
+                    .send(method.clone(), &format!("/{e}?hash={}", s.hash(e, &[])), &[], Bytes::new())
+                    .await;
+                assert!(
+                    r.status == StatusCode::NOT_FOUND || r.status == StatusCode::FORBIDDEN,
+                    "{method} {e}: {} {}",
+                    r.status,
+                    r.text()
+                );
+                assert!(!r.text().contains(foreign), "{method} {e}: {}", r.text());
+                assert_ne!(r.header("content-length"), Some("19"), "{method} {e}");
+            }
+        }
+        // A regular file put in its place is served again.
+        std::fs::remove_file(dir.join("static/big.bin")).unwrap();
+        std::fs::write(dir.join("static/big.bin"), &big).unwrap();
+        let r = get("big").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.body.len(), big.len());
+        s.running.stop().await;
+    })
+    .await;
+}

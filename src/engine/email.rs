@@ -233,15 +233,21 @@ async fn attachment_parts(
     }
 }
 
-async fn static_bytes(file: &StaticFile) -> Result<Vec<u8>, Failure> {
+async fn static_bytes(file: &std::sync::Arc<StaticFile>) -> Result<Vec<u8>, Failure> {
     match &file.contents {
         Some(b) => Ok(b.to_vec()),
-        None => tokio::fs::read(&file.path).await.map_err(|e| {
-            Failure::hidden(format!(
-                "static file '{}' cannot be read: {e}",
-                file.path.display()
-            ))
-        }),
+        None => {
+            let f = file.clone();
+            tokio::task::spawn_blocking(move || f.read())
+                .await
+                .map_err(|e| Failure::hidden(e.to_string()))?
+                .map_err(|e| {
+                    Failure::hidden(format!(
+                        "static file '{}' cannot be read: {e}",
+                        file.path.display()
+                    ))
+                })
+        }
     }
 }
 
@@ -253,7 +259,7 @@ async fn inline_images(html: &str, static_dir: &Path) -> Result<Vec<SinglePart>,
         let name = path.clone();
         let found = tokio::task::spawn_blocking(move || {
             let file = static_file::resolve(&dir, &name, &mut 0).map_err(|e| e.to_string())?;
-            let bytes = std::fs::read(&file.path).map_err(|e| {
+            let bytes = file.read().map_err(|e| {
                 format!("Filename '{name}' in application's 'static' directory cannot be read: {e}")
             })?;
             Ok::<_, String>((file, bytes))

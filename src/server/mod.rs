@@ -825,6 +825,11 @@ async fn to_http(
                     }
                     (served.body, served.len)
                 }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Gone, or replaced by a link or something else than a regular file since the load.
+                    tracing::warn!(request_id, file = %file.path.display(), error = %e, "static file not served");
+                    return (text(StatusCode::NOT_FOUND, "File not found"), 0);
+                }
                 Err(e) => {
                     tracing::error!(request_id, file = %file.path.display(), error = %e, "cannot read static file");
                     return (
