@@ -511,6 +511,9 @@ pub fn read_application_xml(dir: &Path, name: &str) -> Result<Option<Pattern>, S
     )))
 }
 
+/// The error of a name that leaves the directory (the reference's words).
+pub const LEAFNAME_BLOCKED: &str = "Leafname is blocked";
+
 /// Canonical `dir/name` if it stays inside `dir`; `Ok(None)` if it does not exist; `Err` if it escapes.
 pub fn resolve_inside(dir: &Path, name: &str) -> Result<Option<PathBuf>, String> {
     let rel = name.trim_start_matches('/');
@@ -520,14 +523,14 @@ pub fn resolve_inside(dir: &Path, name: &str) -> Result<Option<PathBuf>, String>
             std::path::Component::Normal(_) | std::path::Component::CurDir
         )
     }) {
-        return Err("Leafname is blocked".to_string());
+        return Err(LEAFNAME_BLOCKED.to_string());
     }
     let Ok(base) = dir.canonicalize() else {
         return Ok(None);
     };
     match base.join(rel).canonicalize() {
         Ok(p) if p.starts_with(&base) && p.is_file() => Ok(Some(p)),
-        Ok(p) if !p.starts_with(&base) => Err("Leafname is blocked".to_string()),
+        Ok(p) if !p.starts_with(&base) => Err(LEAFNAME_BLOCKED.to_string()),
         Ok(_) => Ok(None),
         Err(_) => Ok(None),
     }

@@ -227,6 +227,10 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                                 "File '{name}' not found within 'xml-from-application' directory"
                             )))
                         }
+                        // The name came from the request (a fixed one is checked at load).
+                        Err(e) if e == crate::config::data_source::LEAFNAME_BLOCKED => {
+                            return Err(Failure::bad_request(e))
+                        }
                         Err(e) => return Err(Failure::internal(e)),
                     }
                 }

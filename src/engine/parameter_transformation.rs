@@ -219,8 +219,35 @@ fn parse_xml_body(text: &str) -> Result<&str, Failure> {
         }
         e => Failure::bad_request(format!("Request is not valid XML: {e}")),
     })?;
+    check_depth(doc.root_element())?;
     let range = doc.root_element().range();
     Ok(&body[range])
+}
+
+/// How deeply the elements of an XML request body may nest. The body is embedded three levels deep in the
+/// parameter transformation's input, and libxml2 parses no document deeper than 256 levels.
+pub const MAX_XML_BODY_DEPTH: usize = 250;
+
+/// Refuses (400) an XML request body whose elements nest deeper than [`MAX_XML_BODY_DEPTH`].
+pub fn check_depth(root: roxmltree::Node) -> Result<(), Failure> {
+    // Depths by node id, in document order (a parent comes before its children): linear, without recursion.
+    let mut depths: Vec<usize> = Vec::new();
+    for n in root.descendants().filter(|n| n.is_element()) {
+        let parent = n.parent_element().map_or(0, |p| {
+            depths.get(p.id().get() as usize).copied().unwrap_or(0)
+        });
+        let id = n.id().get() as usize;
+        if depths.len() <= id {
+            depths.resize(id + 1, 0);
+        }
+        depths[id] = parent + 1;
+        if parent + 1 > MAX_XML_BODY_DEPTH {
+            return Err(Failure::bad_request(format!(
+                "Request is not valid XML: elements nested deeper than {MAX_XML_BODY_DEPTH} levels"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// §7.5: `<parameter name value>` elements, or an `<error>` (400), or a broken result (400/500).

@@ -564,7 +564,8 @@ async fn endpoint_request(
         Ok(Err(e)) => match e {
             InputError::TooLarge(_)
             | InputError::TooManyFields(_)
-            | InputError::FieldTooLarge(..) => {
+            | InputError::FieldTooLarge(..)
+            | InputError::FieldNameTooLarge(_) => {
                 let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
                 r.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -766,11 +767,8 @@ async fn to_http(
         builder = builder.header(CONTENT_TYPE, ct);
     }
     if let Some(name) = &r.download_filename {
-        // The name was checked against [\w.-]+, so it needs no quoting.
-        builder = builder.header(
-            CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        );
+        // The name was checked to be a file name (no control characters, no '/' or '\\').
+        builder = builder.header(CONTENT_DISPOSITION, engine::content_disposition(name));
     }
     if let Some(loc) = &r.location {
         builder = builder.header(LOCATION, loc);
