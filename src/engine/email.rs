@@ -356,18 +356,21 @@ async fn mx_host(domain: &str) -> Result<String, Failure> {
     let fail = send_failure;
     let resolver = hickory_resolver::TokioResolver::builder_tokio()
         .map_err(|e| fail(format!("DNS resolver cannot be set up: {e}")))?
-        .build();
+        .build()
+        .map_err(|e| fail(format!("DNS resolver cannot be set up: {e}")))?;
     let lookup = resolver
         .mx_lookup(domain)
         .await
         .map_err(|e| fail(format!("MX lookup of '{domain}' failed: {e}")))?;
     let hosts: Vec<(u16, String)> = lookup
+        .answers()
         .iter()
-        .map(|mx| {
-            (
-                mx.preference(),
-                mx.exchange().to_utf8().trim_end_matches('.').to_string(),
-            )
+        .filter_map(|r| match &r.data {
+            hickory_resolver::proto::rr::RData::MX(mx) => Some((
+                mx.preference,
+                mx.exchange.to_utf8().trim_end_matches('.').to_string(),
+            )),
+            _ => None,
         })
         .filter(|(_, h)| !h.is_empty())
         .collect();
