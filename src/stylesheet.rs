@@ -58,7 +58,8 @@ pub const READABLE_DIRS: [&str; 5] = [
 /// Files and directories, relative to the one holding `endpoints.xml`, that hold or may hold credentials: no
 /// stylesheet may read them, even through a link from a readable directory. `endpoints.xml` holds the passwords
 /// and tokens of `<authentication>` and of HTTP tasks, `data-sources/` those of `<xml-from-url>` and database
-/// connections. One list for both engines.
+/// connections. One list for both engines. The first four exist only to hold credentials:
+/// `<application-introspection/>` lists them without their contents.
 pub const CREDENTIAL_FILES: [&str; 6] = [
     "security.xml",
     "email-sending-configuration.xml",
