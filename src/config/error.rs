@@ -52,10 +52,20 @@ pub struct Pos {
 
 /// Collects every diagnostic of one load, so that `endpoints check` can print all of them; and, on the side, every
 /// configured secret the load reads (see [`Diagnostics::secret`]).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
     secrets: Vec<String>,
+}
+
+impl fmt::Debug for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the secrets themselves.
+        f.debug_struct("Diagnostics")
+            .field("items", &self.items)
+            .field("secrets", &self.secrets.len())
+            .finish()
+    }
 }
 
 impl Diagnostics {

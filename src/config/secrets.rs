@@ -81,7 +81,6 @@ impl Secrets {
                 .build()
                 .ok()?;
             let bytes = regex::bytes::RegexBuilder::new(&pattern)
-                .unicode(false)
                 .size_limit(size)
                 .build()
                 .ok()?;
@@ -167,6 +166,17 @@ mod tests {
             b"\xff [redacted] \xfe"
         );
         assert_eq!(s.redact("nothing here"), "nothing here");
+        let u = Secrets::new(["pässwört-東京"]);
+        assert_eq!(u.redact("a pässwört-東京 b"), "a [redacted] b");
+        assert_eq!(
+            u.redact("a=p%C3%A4ssw%C3%B6rt-%E6%9D%B1%E4%BA%AC"),
+            "a=[redacted]"
+        );
+        assert_eq!(
+            u.redact_bytes("\u{0}pässwört-東京\u{0}".as_bytes())
+                .as_ref(),
+            b"\0[redacted]\0"
+        );
         assert!(Secrets::new(Vec::<String>::new()).is_empty());
         assert_eq!(Secrets::new([""]).redact("x"), "x");
         // Longest first: a secret that contains another one goes whole.
