@@ -47,6 +47,14 @@ enum Command {
         /// Print the hash under every secret key, not only the first.
         #[arg(long)]
         all_keys: bool,
+        /// The hash scheme when the application's engine-settings.xml names none (as the server's --hash-scheme).
+        #[arg(
+            long,
+            value_name = "SCHEME",
+            default_value = "openendpoints",
+            env = "ENDPOINTS_HASH_SCHEME"
+        )]
+        hash_scheme: hash::Scheme,
     },
     /// List the endpoints with their parameters.
     Routes {
@@ -146,6 +154,15 @@ struct AppArgs {
     /// application whose engine-settings.xml does not say otherwise. For integrations that call without a hash.
     #[arg(long, env = "ENDPOINTS_ACCEPT_MISSING_HASH")]
     accept_missing_hash: bool,
+    /// How request hashes are computed in every application whose engine-settings.xml names no <hash-scheme>:
+    /// openendpoints (the reference's format, the default) or hmac-sha256 (binds every value unambiguously).
+    #[arg(
+        long,
+        value_name = "SCHEME",
+        default_value = "openendpoints",
+        env = "ENDPOINTS_HASH_SCHEME"
+    )]
+    hash_scheme: hash::Scheme,
 }
 
 #[derive(Args, Clone)]
@@ -250,6 +267,7 @@ fn load_options(app: &AppArgs) -> LoadOptions {
         hash_check: hash_check_enabled(app.no_hash_check),
         xslt_engine: app.xslt_engine,
         accept_missing_hash: app.accept_missing_hash,
+        hash_scheme: app.hash_scheme,
     }
 }
 
@@ -269,7 +287,8 @@ fn main() -> ExitCode {
             args,
             environment,
             all_keys,
-        } => hash_command(args, &environment, all_keys),
+            hash_scheme,
+        } => hash_command(args, &environment, all_keys, hash_scheme),
         Command::Routes { app_dir, app } => routes(&app_dir, &app),
         Command::Log(args) => log_command(args),
     }
@@ -676,7 +695,12 @@ fn check(dir: &Path, app: &AppArgs) -> ExitCode {
     }
 }
 
-fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCode {
+fn hash_command(
+    args: Vec<String>,
+    environment: &str,
+    all_keys: bool,
+    hash_scheme: hash::Scheme,
+) -> ExitCode {
     let Some(env) = Environment::parse(environment) else {
         eprintln!("--environment must be 'live' or 'preview', not '{environment}'");
         return ExitCode::from(2);
@@ -691,7 +715,11 @@ fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCod
         eprintln!("usage: endpoints hash [APP_DIR] ENDPOINT [NAME=VALUE ...]");
         return ExitCode::from(2);
     };
-    let app = match config::load(&dir, &LoadOptions::default()) {
+    let options = LoadOptions {
+        hash_scheme,
+        ..LoadOptions::default()
+    };
+    let app = match config::load(&dir, &options) {
         Ok(a) => a,
         Err(e) => {
             print_diagnostics(&e.0);
@@ -710,30 +738,15 @@ fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCod
         };
         given.push((n.to_string(), v.to_string()));
     }
-    let mut included = Vec::new();
-    for &i in &endpoint.include_in_hash {
-        let p = &endpoint.parameters[i];
-        let values: Vec<&str> = given
-            .iter()
-            .filter(|(n, _)| *n == p.name)
-            .map(|(_, v)| v.as_str())
-            .collect();
-        let value = if values.is_empty() {
-            match &p.default {
-                Some(d) => d.clone(),
-                None => {
-                    eprintln!(
-                        "parameter '{}' is part of the hash and has no default: give {}=VALUE",
-                        p.name, p.name
-                    );
-                    return ExitCode::from(2);
-                }
-            }
-        } else {
-            values.join(&endpoint.separator)
-        };
-        included.push(value);
-    }
+    let included = match hash::included_values(endpoint, &given) {
+        Ok(v) => v,
+        Err(name) => {
+            eprintln!(
+                "parameter '{name}' is part of the hash and has no default: give {name}=VALUE"
+            );
+            return ExitCode::from(2);
+        }
+    };
     for (n, _) in &given {
         if !endpoint
             .include_in_hash
@@ -753,7 +766,10 @@ fn hash_command(args: Vec<String>, environment: &str, all_keys: bool) -> ExitCod
         &app.secret_keys[..1]
     };
     for k in keys {
-        println!("{}", hash::compute(&endpoint.name, &included, env, k));
+        println!(
+            "{}",
+            hash::compute_with(app.settings.hash_scheme, &endpoint.name, &included, env, k)
+        );
     }
     ExitCode::SUCCESS
 }

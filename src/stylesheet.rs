@@ -11,8 +11,8 @@
 //!
 //! The choice is made per application (`engine-settings.xml`) or for the whole server (`--xslt-engine`). Both
 //! engines get the same inputs and string parameters, serialise per the stylesheet's `xsl:output`, offer the same
-//! extension functions and run in the same sandbox (no writes, no network, reads only inside the application
-//! directory and never its credential files). The generated XPath stylesheets of HTTP task outputs always run on
+//! extension functions and run in the same sandbox ([`Sandbox`]: no writes, no network, reads only below
+//! [`READABLE_DIRS`], `static/` and the stylesheet's own directory, never [`CREDENTIAL_FILES`]). The generated XPath stylesheets of HTTP task outputs always run on
 //! libxslt.
 
 use std::path::{Path, PathBuf};
@@ -44,13 +44,29 @@ impl std::str::FromStr for XsltEngine {
     }
 }
 
-/// Files of an application directory that hold credentials: no stylesheet may read them, even though they lie
-/// inside the directory.
-pub const CREDENTIAL_FILES: [&str; 4] = [
+/// The directories, relative to the one holding `endpoints.xml`, whose files stylesheets may read (`document()`,
+/// `doc()`, `unparsed-text()`, imports and includes): the stylesheet folders and `xml-from-application/`. Besides
+/// these, the application's `static/` and the stylesheet's own directory. One list for both engines.
+pub const READABLE_DIRS: [&str; 5] = [
+    "data-source-xslt",
+    "parameter-xslt",
+    "http-xslt",
+    "data-source-post-processing-xslt",
+    "xml-from-application",
+];
+
+/// Files and directories, relative to the one holding `endpoints.xml`, that hold or may hold credentials: no
+/// stylesheet may read them, even through a link from a readable directory. `endpoints.xml` holds the passwords
+/// and tokens of `<authentication>` and of HTTP tasks, `data-sources/` those of `<xml-from-url>` and database
+/// connections. One list for both engines. The first four exist only to hold credentials:
+/// `<application-introspection/>` lists them without their contents.
+pub const CREDENTIAL_FILES: [&str; 6] = [
     "security.xml",
     "email-sending-configuration.xml",
     "secrets.xml",
     "aws-s3-configuration.xml",
+    "endpoints.xml",
+    "data-sources",
 ];
 
 /// Where a stylesheet may read files.
@@ -60,6 +76,41 @@ pub struct Sandbox {
     pub root: PathBuf,
     /// The directory holding `endpoints.xml` (the credential files live there).
     pub config_dir: PathBuf,
+    /// The application's `static/`.
+    pub static_dir: PathBuf,
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+impl Sandbox {
+    /// The canonical directories a stylesheet at `path` (if any) may read below: [`READABLE_DIRS`], `static/`,
+    /// and the stylesheet's own directory (unless that would open the directory holding `endpoints.xml` or one
+    /// above it).
+    pub fn roots(&self, path: Option<&Path>) -> Vec<PathBuf> {
+        let config = canonical(&self.config_dir);
+        let mut roots: Vec<PathBuf> = READABLE_DIRS
+            .iter()
+            .map(|d| canonical(&config.join(d)))
+            .collect();
+        roots.push(canonical(&self.static_dir));
+        if let Some(dir) = path.map(canonical).as_deref().and_then(Path::parent) {
+            if !config.starts_with(dir) && !roots.iter().any(|r| dir.starts_with(r)) {
+                roots.push(dir.to_path_buf());
+            }
+        }
+        roots
+    }
+
+    /// The canonical paths no stylesheet may read: [`CREDENTIAL_FILES`] (a directory with everything below it).
+    pub fn deny(&self) -> Vec<PathBuf> {
+        let config = canonical(&self.config_dir);
+        CREDENTIAL_FILES
+            .iter()
+            .map(|f| canonical(&config.join(f)))
+            .collect()
+    }
 }
 
 /// One problem found compiling a stylesheet, at a position when the engine knows it.
@@ -143,7 +194,7 @@ impl Stylesheet {
     }
 
     fn compile_libxslt(path: &Path, sandbox: &Sandbox) -> Result<Stylesheet, CompileError> {
-        match xslt::Stylesheet::compile_file(path, &sandbox.root) {
+        match xslt::Stylesheet::compile_sandboxed(path, sandbox.roots(Some(path)), sandbox.deny()) {
             Ok(s) => Ok(Stylesheet {
                 output: s.output().clone(),
                 compiled: Compiled::Libxslt(Arc::new(s)),
@@ -181,18 +232,8 @@ impl Stylesheet {
     }
 
     fn compile_saxon(path: &Path, sandbox: &Sandbox) -> Result<Stylesheet, CompileError> {
-        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
-        let mut roots = vec![canonical(&sandbox.root)];
-        if let Some(dir) = canonical(path).parent() {
-            if !dir.starts_with(&roots[0]) {
-                roots.push(dir.to_path_buf());
-            }
-        }
-        let config_dir = canonical(&sandbox.config_dir);
-        let deny = CREDENTIAL_FILES
-            .iter()
-            .map(|f| config_dir.join(f))
-            .collect();
+        let roots = sandbox.roots(Some(path));
+        let deny = sandbox.deny();
         let abs = canonical(path);
         match SaxonStylesheet::compile(jvm::global(), &abs, roots, deny) {
             Ok(s) => Ok(Stylesheet {

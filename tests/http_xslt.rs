@@ -294,6 +294,12 @@ async fn application_introspection_lists_the_directory() {
         "files in xml-from-application are listed empty: {body}"
     );
     assert!(body.contains("<file name=\"html.xsl\"/>"), "{body}");
+    // security.xml holds the secret key: listed, never shown.
+    assert!(
+        body.contains("<xml-file name=\"security.xml\"></xml-file>"),
+        "{body}"
+    );
+    assert!(!body.contains("secret-key"), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

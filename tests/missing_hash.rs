@@ -339,7 +339,7 @@ fn check_reports_mistakes_in_engine_settings() {
         err.lines().collect::<Vec<_>>(),
         [
             "APP/engine-settings.xml:2:17: <missing-hash> must be 'refuse' or 'accept', not 'yes'",
-            "APP/engine-settings.xml:3:3: Unexpected element <hash-check> in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+            "APP/engine-settings.xml:3:3: Unexpected element <hash-check> in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>",
             "2 error(s), 0 warning(s)",
         ]
     );

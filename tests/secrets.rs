@@ -322,3 +322,360 @@ async fn no_secret_in_logs_or_responses() {
     .await
     .expect("test took too long");
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Secrets at rest: what the request log stores (with its debug documents) never holds a configured secret or a
+// credential the request carried, and nothing is stored for a request that failed authentication.
+
+const HTTP_PASSWORD: &str = "HTTPPW-4e6a8c0b2d";
+const OUT_WEBHOOK_RAW: &str = "OUTSW-7c5a3e1f9b";
+const DB_PASSWORD: &str = "DBPW-9a7c5e3b1d";
+const SMTP_PASSWORD: &str = "SMTPPW-3c1e5a7d9f";
+const CLIENT_TOKEN: &str = "CLIENTTK-0f2e4d6c8b";
+const COOKIE_VALUE: &str = "COOKIEV-8d6b4f2a0c";
+
+/// Every configured secret, and the credentials the client sends, in every form they could be stored in.
+fn stored_secrets() -> Vec<String> {
+    let mut v = secrets();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    for s in [
+        HTTP_PASSWORD,
+        OUT_WEBHOOK_RAW,
+        DB_PASSWORD,
+        SMTP_PASSWORD,
+        CLIENT_TOKEN,
+        COOKIE_VALUE,
+    ] {
+        v.push(s.to_string());
+        v.push(s[s.len() - 10..].to_string());
+    }
+    v.push(b64(OUT_WEBHOOK_RAW));
+    v.push(b64(&format!("svc:{HTTP_PASSWORD}")));
+    v
+}
+
+/// [`write_app`] plus: a parameter transformation that fails (quoting the secret key and the request's
+/// credentials in its `<error>`), one whose hash covers its output, a data source calling out with a password and a
+/// signature, a database with a password, and SMTP credentials.
+fn write_at_rest_app(dir: &Path) {
+    write_app(dir);
+    let endpoints = std::fs::read_to_string(dir.join("endpoints.xml")).unwrap();
+    let extra = r#"
+    <endpoint name="pt">
+        <parameter-transformation xslt="fail.xsl"/>
+        <success status="201"/>
+    </endpoint>
+    <endpoint name="pt-hashed">
+        <include-in-hash><parameter name="p"/></include-in-hash>
+        <parameter-transformation xslt="ok.xsl"/>
+        <success status="201"/>
+    </endpoint>
+    <endpoint name="bearer-pt">
+        <authentication><bearer token="TK-5a7e3c1b9d20"/></authentication>
+        <parameter-transformation xslt="ok.xsl"/>
+        <success status="201"/>
+    </endpoint>
+</endpoint-folder>"#;
+    std::fs::write(
+        dir.join("endpoints.xml"),
+        endpoints.replace("</endpoint-folder>", extra),
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("parameter-xslt")).unwrap();
+    std::fs::write(
+        dir.join("parameter-xslt/fail.xsl"),
+        r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+    <xsl:template match="/">
+        <parameter-transformation-output>
+            <error>refused <xsl:value-of select="//secret-key"/> <xsl:value-of select="//http-header[@name-lowercase='authorization']"/> <xsl:value-of select="//cookie"/> <xsl:value-of select="//parameter[@name='all']/@value"/></error>
+        </parameter-transformation-output>
+    </xsl:template>
+</xsl:stylesheet>"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("parameter-xslt/ok.xsl"),
+        r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+    <xsl:template match="/">
+        <parameter-transformation-output><parameter name="p" value="{//secret-key}"/></parameter-transformation-output>
+    </xsl:template>
+</xsl:stylesheet>"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.join("data-sources")).unwrap();
+    let out_secret = format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(OUT_WEBHOOK_RAW)
+    );
+    std::fs::write(
+        dir.join("data-sources/outgoing.xml"),
+        format!(
+            r#"<data-source>
+    <xml-from-url>
+        <url>http://127.0.0.1:9/never</url>
+        <basic-access-authentication username="svc" password="{HTTP_PASSWORD}"/>
+        <standard-webhooks-signature secret="{out_secret}"/>
+    </xml-from-url>
+    <xml-from-database>
+        <jdbc-connection-string>jdbc:postgresql://127.0.0.1:9/db?user=u&amp;password={DB_PASSWORD}</jdbc-connection-string>
+        <sql>SELECT 1</sql>
+    </xml-from-database>
+</data-source>"#
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("email-sending-configuration.xml"),
+        format!(
+            "<email-sending-configuration><server>127.0.0.1</server><port>9</port><username>mailer</username><password>{SMTP_PASSWORD}</password></email-sending-configuration>"
+        ),
+    )
+    .unwrap();
+}
+
+fn pg_url() -> String {
+    std::env::var("ENDPOINTS_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".to_string())
+}
+
+/// Whether PostgreSQL answers; a loud SKIP otherwise (a failure under `CI=true`).
+async fn postgres_reachable() -> bool {
+    let url = pg_url();
+    let open = endpoints::store::open(Some(&url), Path::new(""));
+    match tokio::time::timeout(Duration::from_secs(10), open).await {
+        Ok(Ok(_)) => true,
+        Ok(Err(e)) => skip_postgres(&e),
+        Err(_) => skip_postgres(&"connecting timed out"),
+    }
+}
+
+fn skip_postgres(err: &dyn std::fmt::Display) -> bool {
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("PostgreSQL is not reachable and CI=true: {err}");
+    }
+    eprintln!(
+        "\n################################################################\n\
+         ## SKIP: PostgreSQL is not reachable: {err}\n\
+         ## The PostgreSQL half of this test checked NOTHING.\n\
+         ################################################################\n"
+    );
+    false
+}
+
+/// `endpoints log ARGS…` (standard output and error).
+fn log_command(args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("log")
+        .args(args)
+        .env_remove("ENDPOINTS_DATABASE_URL")
+        .env_remove("ENDPOINTS_DATA_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_stored_holds_a_secret_or_a_credential() {
+    tokio::time::timeout(Duration::from_secs(120), async {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("app");
+        write_at_rest_app(&dir);
+        let data_dir = tmp.path().join("data").to_str().unwrap().to_string();
+        let mut backends = vec![("sqlite", vec!["--data-dir".to_string(), data_dir.clone()])];
+        if postgres_reachable().await {
+            backends.push(("postgresql", vec!["--database".to_string(), pg_url()]));
+        }
+        for (backend, store_args) in backends {
+            let name = format!("atrest{}", &uuid::Uuid::new_v4().simple().to_string()[..10]);
+            let mut cmd = Command::new(BIN);
+            cmd.arg("serve")
+                .arg(&dir)
+                .args(["--listen", "127.0.0.1:0", "--no-watch", "--name", &name])
+                .args(&store_args)
+                .env(ENV_VAR, BASIC_ENV_PASSWORD)
+                .env_remove("ENDPOINTS_CHECK_HASH")
+                .env_remove("ENDPOINTS_DEBUG_ALLOWED")
+                .env_remove("ENDPOINTS_DATABASE_URL")
+                .env_remove("ENDPOINTS_DATA_DIR");
+            let s = common::Spawned::start(cmd)
+                .unwrap_or_else(|seen| panic!("{backend}: server did not start: {seen}"));
+            let hash = |endpoint: &str, values: &[&str]| {
+                endpoints::engine::hash::compute(
+                    endpoint,
+                    values,
+                    endpoints::engine::Environment::Live,
+                    KEY_1,
+                )
+            };
+            // The body carries every configured secret, as a client that knows them might send them.
+            let all: Vec<String> = stored_secrets()
+                .into_iter()
+                .filter(|s| s.len() > 10)
+                .collect();
+            let body: String = form_urlencoded::Serializer::new(String::new())
+                .append_pair("all", &all.join(" "))
+                .append_pair("hash", &hash("pt", &[]))
+                .finish();
+            let bearer = format!("Bearer {CLIENT_TOKEN}");
+            let cookie = format!("session={COOKIE_VALUE}; lang=de");
+            let form = ("content-type", "application/x-www-form-urlencoded");
+            let headers = [
+                form,
+                ("authorization", bearer.as_str()),
+                ("cookie", cookie.as_str()),
+                ("user-agent", KEY_2),
+            ];
+            let r = common::send_h1(
+                s.addr,
+                Method::POST,
+                "/pt?verbose=true",
+                &headers,
+                Bytes::from(body.clone()),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{backend}: {}", r.text());
+            let stored_id = r.header("x-request-id").unwrap().to_string();
+            // Failed authentication, with verbose=true: the hash covering the transformation's output is wrong,
+            // the bearer token is wrong.
+            let r = common::send_h1(
+                s.addr,
+                Method::POST,
+                "/pt-hashed?verbose=true",
+                &headers,
+                Bytes::from(format!("p=1&hash={}", "0".repeat(64))),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{backend}: {}",
+                r.text()
+            );
+            let hashed_id = r.header("x-request-id").unwrap().to_string();
+            let r = common::send_h1(
+                s.addr,
+                Method::POST,
+                "/bearer-pt?verbose=true",
+                &headers,
+                Bytes::from(body.clone()),
+            )
+            .await;
+            assert_eq!(
+                r.status,
+                StatusCode::UNAUTHORIZED,
+                "{backend}: {}",
+                r.text()
+            );
+            let bearer_id = r.header("x-request-id").unwrap().to_string();
+
+            let mut log_args: Vec<&str> = store_args.iter().map(String::as_str).collect();
+            log_args.extend(["--application", name.as_str()]);
+            // The entries are written just behind the responses.
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            let mut listed = log_command(&log_args);
+            while listed.lines().count() < 3 && std::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                listed = log_command(&log_args);
+            }
+            assert_eq!(listed.lines().count(), 3, "{backend}: {listed}");
+            let show = |id: &str| {
+                let mut a: Vec<&str> = store_args.iter().map(String::as_str).collect();
+                a.extend(["--show", id]);
+                log_command(&a)
+            };
+            let shown = show(&stored_id);
+            // The debug documents are there, without the secrets.
+            assert!(
+                shown.contains("--- parameter-transformation-input ---"),
+                "{backend}: {shown}"
+            );
+            assert!(
+                shown.contains("<secret-key>[redacted]</secret-key>"),
+                "{backend}: {shown}"
+            );
+            assert!(
+                shown.contains("name-lowercase=\"authorization\">[redacted]<"),
+                "{backend}: {shown}"
+            );
+            assert!(
+                shown.contains("<cookie name=\"lang\">[redacted]</cookie>"),
+                "{backend}: {shown}"
+            );
+            assert!(shown.contains("--- request-body"), "{backend}: {shown}");
+            for secret in stored_secrets() {
+                assert!(
+                    !shown.contains(&secret),
+                    "{backend}: `endpoints log --show` prints {secret}:\n{shown}"
+                );
+            }
+            // Nothing at all is stored for the requests that failed authentication but their status.
+            for id in [&hashed_id, &bearer_id] {
+                let shown = show(id);
+                assert!(
+                    shown.contains("status-code                       401"),
+                    "{backend}: {shown}"
+                );
+                for part in [
+                    "parameter-transformation",
+                    "request-body",
+                    "request-content-type",
+                ] {
+                    assert!(
+                        !shown.contains(part),
+                        "{backend}: {part} stored for {id}:\n{shown}"
+                    );
+                }
+            }
+            drop(s);
+            // The rows themselves (every column), through the store.
+            let store = endpoints::store::open(
+                (backend == "postgresql").then(pg_url).as_deref(),
+                &Path::new(&data_dir).join("endpoints.db"),
+            )
+            .await
+            .unwrap();
+            let entries = store
+                .entries(endpoints::store::LogQuery {
+                    application: Some(name.clone()),
+                    limit: 10,
+                    details: true,
+                    ..Default::default()
+                })
+                .await
+                .unwrap();
+            assert_eq!(entries.len(), 3, "{backend}");
+            for e in &entries {
+                let row = format!(
+                    "{e:?}\n{}",
+                    String::from_utf8_lossy(e.request_body.as_deref().unwrap_or_default())
+                );
+                for secret in stored_secrets() {
+                    assert!(
+                        !row.contains(&secret),
+                        "{backend}: a stored row holds {secret}:\n{row}"
+                    );
+                }
+            }
+            store.close().await.unwrap();
+        }
+        // At rest in the SQLite files, byte for byte.
+        for f in std::fs::read_dir(&data_dir).unwrap() {
+            let bytes = std::fs::read(f.unwrap().path()).unwrap();
+            for secret in stored_secrets() {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "the SQLite state holds {secret}"
+                );
+            }
+        }
+    })
+    .await
+    .expect("test took too long");
+}

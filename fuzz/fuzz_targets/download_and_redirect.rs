@@ -107,9 +107,12 @@ fuzz_target!(|data: &[u8]| {
         Some(name) => {
             assert!(r.status.is_success());
             assert_eq!(name, &format!("f-{value}.html"));
-            assert!(name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-')));
+            // Any name that can be a file name, and a header that cannot be split.
+            assert!(name.len() <= engine::MAX_DOWNLOAD_FILENAME_BYTES);
+            assert!(!name.chars().any(|c| c == '/' || c == '\\' || c.is_control()));
+            let cd = engine::content_disposition(name);
+            assert!(http::HeaderValue::from_str(&cd).is_ok(), "{cd:?}");
+            assert!(cd.is_ascii(), "{cd:?}");
         }
         None => assert!(!r.status.is_success(), "{value:?}"),
     }

@@ -62,14 +62,28 @@ impl Authentication {
 /// A secret given inline (`name="…"`) or from an environment variable (`name-from-environment-variable="VAR"`).
 fn secret(file: &Path, node: Node, name: &str, diags: &mut Diagnostics) -> Option<String> {
     let env_attr = format!("{name}-from-environment-variable");
-    match (node.attribute(name), node.attribute(env_attr.as_str())) {
+    let value = secret_value(file, node, name, &env_attr, diags);
+    if let Some(v) = &value {
+        diags.secret(v);
+    }
+    value
+}
+
+fn secret_value(
+    file: &Path,
+    node: Node,
+    name: &str,
+    env_attr: &str,
+    diags: &mut Diagnostics,
+) -> Option<String> {
+    match (node.attribute(name), node.attribute(env_attr)) {
         (Some(v), None) => Some(v.to_string()),
         (None, Some(var)) => match std::env::var(var).ok().filter(|v| !v.is_empty()) {
             Some(v) => Some(v),
             None => {
                 diags.error(
                     file,
-                    xml::attr_pos(node, &env_attr),
+                    xml::attr_pos(node, env_attr),
                     format!(
                         "<{}>: environment variable '{var}' is not set",
                         xml::name(node)
@@ -119,10 +133,15 @@ pub fn parse(file: &Path, node: Node, diags: &mut Diagnostics) -> Option<Authent
                     diags,
                 );
                 match (c.attribute("username"), secret(file, c, "password", diags)) {
-                    (Some(u), Some(p)) => Some(Method::Basic {
-                        username: u.to_string(),
-                        password: p,
-                    }),
+                    (Some(u), Some(p)) => {
+                        // What a client sends: base64 of "username:password".
+                        let sent = format!("{u}:{p}");
+                        diags.secret(&base64::engine::general_purpose::STANDARD.encode(sent));
+                        Some(Method::Basic {
+                            username: u.to_string(),
+                            password: p,
+                        })
+                    }
                     (None, _) => {
                         diags.error(file, xml::pos(c), "<basic> needs username=\"…\"");
                         None
@@ -156,8 +175,12 @@ pub fn parse(file: &Path, node: Node, diags: &mut Diagnostics) -> Option<Authent
                     (Some("standard-webhooks"), Some(s)) => {
                         // Secrets look like "whsec_<base64>"; the key is the decoded part.
                         let key = s.strip_prefix("whsec_").unwrap_or(&s);
+                        diags.secret(key);
                         match base64::engine::general_purpose::STANDARD.decode(key) {
                             Ok(secret) => {
+                                if let Ok(raw) = std::str::from_utf8(&secret) {
+                                    diags.secret(raw);
+                                }
                                 let tolerance_seconds = match c.attribute("tolerance-seconds") {
                                     None => 300,
                                     Some(t) => match t.parse::<u64>() {

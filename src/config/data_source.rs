@@ -126,8 +126,7 @@ pub enum DecimalSeparator {
 /// Compiles stylesheets once per path (on the engine the application chooses) and reports failures at the
 /// referencing element; creates the application's PDF renderer on first need.
 pub struct Compiler {
-    pub sandbox_root: PathBuf,
-    sandbox: Sandbox,
+    pub sandbox: Sandbox,
     engine: XsltEngine,
     cache: HashMap<PathBuf, Option<Arc<Stylesheet>>>,
     static_dir: PathBuf,
@@ -137,10 +136,10 @@ pub struct Compiler {
 impl Compiler {
     pub fn new(layout: &super::Layout, engine: XsltEngine) -> Compiler {
         Compiler {
-            sandbox_root: layout.root.clone(),
             sandbox: Sandbox {
                 root: layout.root.clone(),
                 config_dir: layout.config_dir.clone(),
+                static_dir: layout.static_dir.clone(),
             },
             engine,
             cache: HashMap::new(),
@@ -512,6 +511,9 @@ pub fn read_application_xml(dir: &Path, name: &str) -> Result<Option<Pattern>, S
     )))
 }
 
+/// The error of a name that leaves the directory (the reference's words).
+pub const LEAFNAME_BLOCKED: &str = "Leafname is blocked";
+
 /// Canonical `dir/name` if it stays inside `dir`; `Ok(None)` if it does not exist; `Err` if it escapes.
 pub fn resolve_inside(dir: &Path, name: &str) -> Result<Option<PathBuf>, String> {
     let rel = name.trim_start_matches('/');
@@ -521,14 +523,14 @@ pub fn resolve_inside(dir: &Path, name: &str) -> Result<Option<PathBuf>, String>
             std::path::Component::Normal(_) | std::path::Component::CurDir
         )
     }) {
-        return Err("Leafname is blocked".to_string());
+        return Err(LEAFNAME_BLOCKED.to_string());
     }
     let Ok(base) = dir.canonicalize() else {
         return Ok(None);
     };
     match base.join(rel).canonicalize() {
         Ok(p) if p.starts_with(&base) && p.is_file() => Ok(Some(p)),
-        Ok(p) if !p.starts_with(&base) => Err("Leafname is blocked".to_string()),
+        Ok(p) if !p.starts_with(&base) => Err(LEAFNAME_BLOCKED.to_string()),
         Ok(_) => Ok(None),
         Err(_) => Ok(None),
     }

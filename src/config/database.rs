@@ -226,6 +226,32 @@ pub fn redact_url(url: &str) -> String {
     out
 }
 
+/// The passwords of a JDBC URL as written in it (before percent-decoding): what [`redact_url`] removes.
+fn raw_passwords(url: &str) -> Vec<String> {
+    let redacted = redact_url(url);
+    let mut out = Vec::new();
+    // Both strings agree up to the first difference; each `***` in `redacted` stands for one password.
+    let (mut u, mut r) = (url, redacted.as_str());
+    while let Some(i) = r.find("***") {
+        let (Some(head), Some(rest)) = (u.get(..i), r.get(i + 3..)) else {
+            break;
+        };
+        if !r.starts_with(head) {
+            break;
+        }
+        // The password ends where the rest of the redacted text resumes (at '@' or '&' or the end).
+        let after = &u[i..];
+        let end = match rest.chars().next() {
+            Some(c) => after.find(c).unwrap_or(after.len()),
+            None => after.len(),
+        };
+        out.push(after[..end].to_string());
+        u = &after[end..];
+        r = rest;
+    }
+    out
+}
+
 /// Parses an `<xml-from-database>` element. `<post-process>` children are left to the caller.
 pub fn parse_database_query(
     file: &Path,
@@ -364,6 +390,15 @@ pub fn parse_database_query(
     let (connection, url, url_pos) = connection?;
     let target = match parse_jdbc_url(&url, config_dir) {
         Ok((target, warnings)) => {
+            if let Target::Postgres(t) | Target::MySql(t) = &target {
+                if let Some(p) = &t.password {
+                    // As written in the URL (maybe percent-encoded) and as sent to the server.
+                    diags.secret(p);
+                    for part in raw_passwords(&url) {
+                        diags.secret(&part);
+                    }
+                }
+            }
             for w in warnings {
                 diags.warning(file, url_pos, w);
             }
@@ -918,6 +953,18 @@ mod tests {
         assert!(parse_jdbc_url("jdbc:mysql://h/x?useSSL=true", dir).is_err());
         assert!(parse_jdbc_url("jdbc:mysql://a,b/x", dir).is_err());
         assert!(parse_jdbc_url("jdbc:mysql:x", dir).is_err());
+    }
+
+    #[test]
+    fn raw_passwords_are_found() {
+        assert_eq!(
+            raw_passwords("jdbc:mysql://u:s%40cret@h/db?password=x%26y&user=u"),
+            ["s%40cret", "x%26y"]
+        );
+        assert_eq!(
+            raw_passwords("jdbc:postgresql://h/db"),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -233,6 +233,9 @@ pub fn load_email_config(path: &Path, diags: &mut Diagnostics) -> Option<EmailSe
         }
         single[index] = Some((Pattern::plain(&value), xml::pos(c)));
     }
+    if let Some((p, _)) = &single[3] {
+        diags.secret(p.source());
+    }
     let [mx_address, server, username, password, port] = single.map(|o| o.map(|(p, _)| p));
     if server.is_none() && mx_address.is_none() {
         diags.error(

@@ -50,13 +50,40 @@ pub struct Pos {
     pub column: u32,
 }
 
-/// Collects every diagnostic of one load, so that `endpoints check` can print all of them.
-#[derive(Debug, Default)]
+/// Collects every diagnostic of one load, so that `endpoints check` can print all of them; and, on the side, every
+/// configured secret the load reads (see [`Diagnostics::secret`]).
+#[derive(Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    secrets: Vec<String>,
+}
+
+impl fmt::Debug for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never the secrets themselves.
+        f.debug_struct("Diagnostics")
+            .field("items", &self.items)
+            .field("secrets", &self.secrets.len())
+            .finish()
+    }
 }
 
 impl Diagnostics {
+    /// Notes a configured secret (a key, password, token or signing secret), so that the loaded application can
+    /// remove it from everything it stores. A value with `${…}` placeholders is noted by its literal parts.
+    pub fn secret(&mut self, value: &str) {
+        for part in super::secrets::literal_parts(value) {
+            if !part.is_empty() && !self.secrets.contains(&part) {
+                self.secrets.push(part);
+            }
+        }
+    }
+
+    /// The secrets noted so far.
+    pub fn take_secrets(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.secrets)
+    }
+
     pub fn error(&mut self, file: &Path, pos: Pos, message: impl Into<String>) {
         self.push(Severity::Error, file, pos, message.into());
     }

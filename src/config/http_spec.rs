@@ -238,6 +238,22 @@ pub fn parse(
                         get_parameters.push((n.to_string(), p));
                     }
                     "request-header" => {
+                        // A credential sent with the request.
+                        if [
+                            "authorization",
+                            "proxy-authorization",
+                            "cookie",
+                            "x-api-key",
+                        ]
+                        .iter()
+                        .any(|h| n.eq_ignore_ascii_case(h))
+                        {
+                            let value = xml::text_content(c);
+                            let value = value.trim();
+                            let credentials = value.split_once(' ').map_or(value, |(_, c)| c);
+                            diags.secret(value);
+                            diags.secret(credentials.trim());
+                        }
                         if http::HeaderName::from_bytes(n.as_bytes()).is_err() {
                             diags.error(
                                 file,
@@ -278,13 +294,22 @@ pub fn parse(
                         None
                     }
                 };
+                if let Some(v) = &value {
+                    diags.secret(v);
+                    diags.secret(v.strip_prefix("whsec_").unwrap_or(v));
+                }
                 match value.map(|v| {
                     base64::Engine::decode(
                         &base64::engine::general_purpose::STANDARD,
                         v.strip_prefix("whsec_").unwrap_or(&v),
                     )
                 }) {
-                    Some(Ok(key)) => signing_key = Some(key),
+                    Some(Ok(key)) => {
+                        if let Ok(raw) = std::str::from_utf8(&key) {
+                            diags.secret(raw);
+                        }
+                        signing_key = Some(key)
+                    }
                     Some(Err(_)) => {
                         diags.error(file, xml::pos(c), "<standard-webhooks-signature>: the secret must be base64 (optionally prefixed whsec_)");
                         ok = false;
@@ -295,7 +320,17 @@ pub fn parse(
             "basic-access-authentication" => {
                 xml::check_attributes(file, c, &["username", "password"], diags);
                 match (c.attribute("username"), c.attribute("password")) {
-                    (Some(u), Some(p)) => basic_auth = Some((Pattern::plain(u), Pattern::plain(p))),
+                    (Some(u), Some(p)) => {
+                        diags.secret(p);
+                        if !u.contains("${") && !p.contains("${") {
+                            let sent = format!("{u}:{p}");
+                            diags.secret(&base64::Engine::encode(
+                                &base64::engine::general_purpose::STANDARD,
+                                sent,
+                            ));
+                        }
+                        basic_auth = Some((Pattern::plain(u), Pattern::plain(p)))
+                    }
                     _ => {
                         diags.error(file, xml::pos(c), "<basic-access-authentication> needs the attributes 'username' and 'password'");
                         ok = false;

@@ -14,6 +14,7 @@ pub mod extension_functions;
 pub mod http_spec;
 pub mod model;
 pub mod ooxml;
+pub mod secrets;
 pub mod settings;
 pub mod static_file;
 pub mod task;
@@ -39,6 +40,9 @@ pub struct LoadOptions {
     /// `--accept-missing-hash` / `ENDPOINTS_ACCEPT_MISSING_HASH=true`: requests without a `hash` are accepted, unless
     /// the application's `engine-settings.xml` says otherwise.
     pub accept_missing_hash: bool,
+    /// `--hash-scheme` / `ENDPOINTS_HASH_SCHEME`: how request hashes are computed, unless the application's
+    /// `engine-settings.xml` says otherwise.
+    pub hash_scheme: settings::HashScheme,
 }
 
 impl Default for LoadOptions {
@@ -48,6 +52,7 @@ impl Default for LoadOptions {
             hash_check: true,
             xslt_engine: Default::default(),
             accept_missing_hash: false,
+            hash_scheme: Default::default(),
         }
     }
 }
@@ -147,7 +152,12 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         );
     }
     // First: later steps (compiling stylesheets) will depend on these settings.
-    let app_settings = settings::load(&layout.config_dir, options.accept_missing_hash, diags);
+    let app_settings = settings::load(
+        &layout.config_dir,
+        options.accept_missing_hash,
+        options.hash_scheme,
+        diags,
+    );
     check_other_files(&layout, diags);
 
     let secret_keys = load_security(&layout.security_xml(), options.hash_check, diags);
@@ -191,6 +201,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         .map(|(i, e)| (Box::<str>::from(e.name.as_str()), i))
         .rev() // the first of duplicate names wins
         .collect();
+    let mut held = diags.take_secrets();
+    held.extend(secret_keys.iter().map(|k| k.to_string()));
     let app = Application {
         name,
         layout,
@@ -199,6 +211,7 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         data_sources,
         transformers,
         email: email_config,
+        secrets: secrets::Secrets::new(held),
         secret_keys,
         settings: app_settings,
         warnings: Vec::new(),

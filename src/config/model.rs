@@ -46,6 +46,9 @@ pub struct Application {
     pub email: Option<super::email::EmailSendingConfig>,
     /// The `<secret-key>`s of `security.xml`, in order (untrimmed, as the reference reads them).
     pub secret_keys: Vec<Box<str>>,
+    /// Every secret the application holds (keys, passwords, tokens, signing secrets), to be removed from
+    /// everything stored about a request.
+    pub secrets: super::secrets::Secrets,
     /// `engine-settings.xml`, with the server's `--accept-missing-hash` applied.
     pub settings: super::settings::AppSettings,
     pub warnings: Vec<Diagnostic>,

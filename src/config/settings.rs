@@ -4,6 +4,7 @@
 //! <engine-settings>
 //!     <missing-hash>accept</missing-hash>   <!-- refuse (default) | accept -->
 //!     <xslt-engine>auto</xslt-engine>       <!-- auto (default) | saxon -->
+//!     <hash-scheme>openendpoints</hash-scheme>  <!-- openendpoints (default) | hmac-sha256 -->
 //! </engine-settings>
 //! ```
 //!
@@ -28,6 +29,7 @@ pub enum MissingHash {
     Accept,
 }
 
+pub use crate::engine::hash::Scheme as HashScheme;
 pub use crate::stylesheet::XsltEngine;
 
 /// Where the application's [`MissingHash`] came from.
@@ -50,6 +52,8 @@ pub struct AppSettings {
     pub xslt_engine: Option<XsltEngine>,
     /// Where `missing_hash` came from.
     pub missing_hash_source: SettingSource,
+    /// How request hashes are computed: the file's `<hash-scheme>`, else the server's `--hash-scheme`.
+    pub hash_scheme: HashScheme,
 }
 
 /// What the file says, before the server's flag is applied.
@@ -57,11 +61,17 @@ pub struct AppSettings {
 struct FileSettings {
     missing_hash: Option<(MissingHash, Pos)>,
     xslt_engine: Option<XsltEngine>,
+    hash_scheme: Option<HashScheme>,
 }
 
 /// Reads `engine-settings.xml` from `config_dir` (absent: the defaults) and applies the server's
-/// `accept_missing_hash` flag where the file says nothing about a missing hash.
-pub fn load(config_dir: &Path, accept_missing_hash: bool, diags: &mut Diagnostics) -> AppSettings {
+/// `accept_missing_hash` flag and `hash_scheme` where the file says nothing about them.
+pub fn load(
+    config_dir: &Path,
+    accept_missing_hash: bool,
+    hash_scheme: HashScheme,
+    diags: &mut Diagnostics,
+) -> AppSettings {
     let path = config_dir.join(SETTINGS_FILE);
     let file = if path.exists() {
         read(&path, diags)
@@ -77,6 +87,7 @@ pub fn load(config_dir: &Path, accept_missing_hash: bool, diags: &mut Diagnostic
         missing_hash,
         xslt_engine: file.xslt_engine,
         missing_hash_source,
+        hash_scheme: file.hash_scheme.unwrap_or(hash_scheme),
     }
 }
 
@@ -106,7 +117,7 @@ fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
             diags.error(
                 path,
                 xml::pos(child),
-                "Unexpected text in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+                "Unexpected text in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>",
             );
         }
     }
@@ -114,12 +125,12 @@ fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
     for c in xml::elements(root) {
         let name = xml::name(c);
         let pos = xml::pos(c);
-        if !matches!(name, "missing-hash" | "xslt-engine") {
+        if !matches!(name, "missing-hash" | "xslt-engine" | "hash-scheme") {
             diags.error(
                 path,
                 pos,
                 format!(
-                    "Unexpected element <{name}> in <engine-settings>; expected <missing-hash> or <xslt-engine>"
+                    "Unexpected element <{name}> in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>"
                 ),
             );
             continue;
@@ -157,6 +168,16 @@ fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
                     format!("<missing-hash> must be 'refuse' or 'accept', not '{other}'"),
                 ),
             },
+            "hash-scheme" => match HashScheme::parse(value) {
+                Some(v) => out.hash_scheme = Some(v),
+                None => diags.error(
+                    path,
+                    xml::text_pos(c),
+                    format!(
+                        "<hash-scheme> must be 'openendpoints' or 'hmac-sha256', not '{value}'"
+                    ),
+                ),
+            },
             _ => match value {
                 "auto" => out.xslt_engine = Some(XsltEngine::Auto),
                 "saxon" => out.xslt_engine = Some(XsltEngine::Saxon),
@@ -181,7 +202,7 @@ mod tests {
             std::fs::write(dir.path().join(SETTINGS_FILE), t).unwrap();
         }
         let mut diags = Diagnostics::default();
-        let s = load(dir.path(), flag, &mut diags);
+        let s = load(dir.path(), flag, HashScheme::OpenEndpoints, &mut diags);
         let messages = diags
             .into_vec()
             .iter()
@@ -255,9 +276,9 @@ mod tests {
                 "DIR/engine-settings.xml:2:17: <missing-hash> must be 'refuse' or 'accept', not 'maybe'",
                 "DIR/engine-settings.xml:3:16: <xslt-engine> must be 'auto' or 'saxon', not 'xalan'",
                 "DIR/engine-settings.xml:4:3: More than one <missing-hash> in <engine-settings> (the first is at line 2)",
-                "DIR/engine-settings.xml:5:3: Unexpected element <timeout> in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+                "DIR/engine-settings.xml:5:3: Unexpected element <timeout> in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>",
                 "DIR/engine-settings.xml:6:3: More than one <xslt-engine> in <engine-settings> (the first is at line 3)",
-                "DIR/engine-settings.xml:6:47: Unexpected text in <engine-settings>; expected <missing-hash> or <xslt-engine>",
+                "DIR/engine-settings.xml:6:47: Unexpected text in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>",
             ]
         );
         let (_, d) = load_text(Some("<settings/>"), false);
@@ -276,6 +297,38 @@ mod tests {
         assert!(
             d[1].contains("<xslt-engine> holds a word, not elements"),
             "{d:?}"
+        );
+    }
+
+    #[test]
+    fn hash_scheme_from_the_file_or_the_server() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut diags = Diagnostics::default();
+        let s = load(dir.path(), false, HashScheme::HmacSha256, &mut diags);
+        assert_eq!(s.hash_scheme, HashScheme::HmacSha256);
+        let (s, d) = load_text(None, false);
+        assert!(d.is_empty());
+        assert_eq!(s.hash_scheme, HashScheme::OpenEndpoints);
+        let (s, d) = load_text(
+            Some("<engine-settings><hash-scheme> hmac-sha256 </hash-scheme></engine-settings>"),
+            false,
+        );
+        assert!(d.is_empty(), "{d:?}");
+        assert_eq!(s.hash_scheme, HashScheme::HmacSha256);
+        std::fs::write(
+            dir.path().join(SETTINGS_FILE),
+            "<engine-settings><hash-scheme>openendpoints</hash-scheme></engine-settings>",
+        )
+        .unwrap();
+        let s = load(dir.path(), false, HashScheme::HmacSha256, &mut diags);
+        assert_eq!(s.hash_scheme, HashScheme::OpenEndpoints, "the file wins");
+        let (_, d) = load_text(
+            Some("<engine-settings><hash-scheme>md5</hash-scheme></engine-settings>"),
+            false,
+        );
+        assert_eq!(
+            d,
+            ["DIR/engine-settings.xml:1:31: <hash-scheme> must be 'openendpoints' or 'hmac-sha256', not 'md5'"]
         );
     }
 }

@@ -19,6 +19,9 @@ pub struct StaticFile {
     pub name: String,
     /// Canonical absolute path.
     pub path: PathBuf,
+    /// The canonical `static/` directory it lies in: at request time the file is opened below it without
+    /// following any link ([`StaticFile::open`]).
+    pub root: PathBuf,
     pub content_type: HeaderValue,
     pub len: u64,
     pub modified: SystemTime,
@@ -71,6 +74,89 @@ pub fn etag_for(len: u64, modified: SystemTime) -> HeaderValue {
 
 pub fn last_modified_for(modified: SystemTime) -> HeaderValue {
     HeaderValue::from_str(&httpdate::fmt_http_date(modified)).expect("HTTP date is a valid header")
+}
+
+impl StaticFile {
+    /// Opens the file for reading as it is now (blocking). The path resolved at load is opened without following a
+    /// link anywhere below `static/`: a file or directory replaced by a link after load (which a reload refuses) is
+    /// not opened but reported as not found, and so is anything that is no longer a regular file.
+    pub fn open(&self) -> std::io::Result<std::fs::File> {
+        open_confined(&self.root, &self.path)
+    }
+
+    /// The file's contents: from memory when it is kept there, else read from disk through [`StaticFile::open`]
+    /// (blocking).
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        if let Some(b) = &self.contents {
+            return Ok(b.to_vec());
+        }
+        let mut f = self.open()?;
+        let mut out = Vec::new();
+        std::io::Read::read_to_end(&mut f, &mut out)?;
+        Ok(out)
+    }
+}
+
+fn refused(path: &Path, why: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!("{}: {why}", path.display()),
+    )
+}
+
+/// Opens `path`, which lies below `root` (both canonical), refusing a link in any component below `root`: each
+/// directory is checked not to be a link, the file is opened with `O_NOFOLLOW`, and the opened file must be the one
+/// at `path` (on Linux the kernel's name of the open file must be `path` itself; elsewhere the directories are
+/// checked again and device and inode compared), so that a swap between the checks and the opening is seen too.
+fn open_confined(root: &Path, path: &Path) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let rel = path
+        .strip_prefix(root)
+        .map_err(|_| refused(path, "not below the static directory"))?;
+    let no_link_on_the_way = || -> std::io::Result<()> {
+        let mut at = root.to_path_buf();
+        let parts: Vec<_> = rel.components().collect();
+        for c in &parts[..parts.len().saturating_sub(1)] {
+            at.push(c);
+            if !std::fs::symlink_metadata(&at)?.is_dir() {
+                return Err(refused(
+                    path,
+                    "a directory on the way is a link or not a directory",
+                ));
+            }
+        }
+        Ok(())
+    };
+    no_link_on_the_way()?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => refused(path, "the file is a link"),
+            _ => e,
+        })?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refused(path, "not a regular file"));
+    }
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&file);
+    match std::fs::read_link(format!("/proc/self/fd/{fd}")) {
+        Ok(opened) if opened == path => Ok(file),
+        Ok(_) => Err(refused(
+            path,
+            "a directory on the way was replaced while opening",
+        )),
+        Err(_) => {
+            no_link_on_the_way()?;
+            let now = std::fs::symlink_metadata(path)?;
+            if now.dev() == meta.dev() && now.ino() == meta.ino() {
+                Ok(file)
+            } else {
+                Err(refused(path, "replaced while opening"))
+            }
+        }
+    }
 }
 
 /// Resolves `name` inside `static_dir`. A leading `/` counts as relative to `static/`.
@@ -144,6 +230,7 @@ pub fn resolve(
         name: name.to_string(),
         content_type: content_type_for(&canonical.to_string_lossy()),
         path: canonical,
+        root: canonical_dir,
         len,
         modified,
         etag: etag_for(len, modified),

@@ -243,7 +243,10 @@ pub fn declared(file: &Path, node: Node, diags: &mut Diagnostics) -> Declared {
 }
 
 /// Compiles an XPath expression into a stylesheet that writes its string value.
-pub(crate) fn xpath_stylesheet(xpath: &str, sandbox: &Path) -> Result<Stylesheet, String> {
+pub(crate) fn xpath_stylesheet(
+    xpath: &str,
+    sandbox: &crate::stylesheet::Sandbox,
+) -> Result<Stylesheet, String> {
     let mut escaped = String::new();
     super::template::escape_xml(xpath, &mut escaped);
     let xsl = format!(
@@ -255,7 +258,10 @@ pub(crate) fn xpath_stylesheet(xpath: &str, sandbox: &Path) -> Result<Stylesheet
         .tempfile()
         .map_err(|e| e.to_string())?;
     std::io::Write::write_all(&mut f, xsl.as_bytes()).map_err(|e| e.to_string())?;
-    Stylesheet::compile_file(f.path(), sandbox).map_err(|e| {
+    // The generated file itself may be read (only to compile it), besides what every stylesheet may read.
+    let mut roots = sandbox.roots(None);
+    roots.push(f.path().canonicalize().map_err(|e| e.to_string())?);
+    Stylesheet::compile_sandboxed(f.path(), roots, sandbox.deny()).map_err(|e| {
         // The messages name the generated file; keep only what they say about the expression.
         e.messages
             .iter()
@@ -402,7 +408,7 @@ pub fn parse_task(
                         );
                         continue;
                     }
-                    (Some(x), None) => match xpath_stylesheet(x, &ctx.compiler.sandbox_root) {
+                    (Some(x), None) => match xpath_stylesheet(x, &ctx.compiler.sandbox) {
                         Ok(s) => Selector::XPath(x.to_string(), Arc::new(s)),
                         Err(e) => {
                             diags.error(

@@ -35,8 +35,19 @@ fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// The credentials of an `Authorization` header with `scheme` (compared without regard to case, RFC 7235),
+/// separated from it by spaces.
+fn credentials<'a>(headers: &'a HeaderMap, scheme: &str) -> Option<&'a str> {
+    let v = header(headers, "authorization")?.trim_start();
+    let (s, rest) = v.split_at_checked(scheme.len())?;
+    if !s.eq_ignore_ascii_case(scheme) || !rest.starts_with(' ') {
+        return None;
+    }
+    Some(rest.trim_start_matches(' '))
+}
+
 pub fn basic(headers: &HeaderMap, username: &str, password: &str) -> bool {
-    let Some(v) = header(headers, "authorization").and_then(|v| v.strip_prefix("Basic ")) else {
+    let Some(v) = credentials(headers, "Basic") else {
         return false;
     };
     let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(v.trim()) else {
@@ -47,9 +58,7 @@ pub fn basic(headers: &HeaderMap, username: &str, password: &str) -> bool {
 }
 
 pub fn bearer(headers: &HeaderMap, token: &str) -> bool {
-    header(headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| ct_eq(t.trim().as_bytes(), token.as_bytes()))
+    credentials(headers, "Bearer").is_some_and(|t| ct_eq(t.trim().as_bytes(), token.as_bytes()))
 }
 
 pub fn github(headers: &HeaderMap, body: &[u8], secret: &[u8]) -> bool {

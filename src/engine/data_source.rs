@@ -227,6 +227,10 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                                 "File '{name}' not found within 'xml-from-application' directory"
                             )))
                         }
+                        // The name came from the request (a fixed one is checked at load).
+                        Err(e) if e == crate::config::data_source::LEAFNAME_BLOCKED => {
+                            return Err(Failure::bad_request(e))
+                        }
                         Err(e) => return Err(Failure::internal(e)),
                     }
                 }
@@ -461,7 +465,13 @@ fn introspect_dir(
                 .strip_prefix(root)
                 .map(|r| r.starts_with("xml-from-application"))
                 .unwrap_or(false);
-            if !inside_xfa {
+            // The files that exist only to hold credentials are listed, never shown.
+            let credentials = path.strip_prefix(root).is_ok_and(|r| {
+                crate::stylesheet::CREDENTIAL_FILES[..4]
+                    .iter()
+                    .any(|f| r == std::path::Path::new(f))
+            });
+            if !inside_xfa && !credentials {
                 let text = std::fs::read_to_string(&path).map_err(|err| {
                     Failure::hidden(format!("cannot read {}: {err}", path.display()))
                 })?;

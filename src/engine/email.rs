@@ -233,15 +233,21 @@ async fn attachment_parts(
     }
 }
 
-async fn static_bytes(file: &StaticFile) -> Result<Vec<u8>, Failure> {
+async fn static_bytes(file: &std::sync::Arc<StaticFile>) -> Result<Vec<u8>, Failure> {
     match &file.contents {
         Some(b) => Ok(b.to_vec()),
-        None => tokio::fs::read(&file.path).await.map_err(|e| {
-            Failure::hidden(format!(
-                "static file '{}' cannot be read: {e}",
-                file.path.display()
-            ))
-        }),
+        None => {
+            let f = file.clone();
+            tokio::task::spawn_blocking(move || f.read())
+                .await
+                .map_err(|e| Failure::hidden(e.to_string()))?
+                .map_err(|e| {
+                    Failure::hidden(format!(
+                        "static file '{}' cannot be read: {e}",
+                        file.path.display()
+                    ))
+                })
+        }
     }
 }
 
@@ -253,7 +259,7 @@ async fn inline_images(html: &str, static_dir: &Path) -> Result<Vec<SinglePart>,
         let name = path.clone();
         let found = tokio::task::spawn_blocking(move || {
             let file = static_file::resolve(&dir, &name, &mut 0).map_err(|e| e.to_string())?;
-            let bytes = std::fs::read(&file.path).map_err(|e| {
+            let bytes = file.read().map_err(|e| {
                 format!("Filename '{name}' in application's 'static' directory cannot be read: {e}")
             })?;
             Ok::<_, String>((file, bytes))
@@ -350,18 +356,21 @@ async fn mx_host(domain: &str) -> Result<String, Failure> {
     let fail = send_failure;
     let resolver = hickory_resolver::TokioResolver::builder_tokio()
         .map_err(|e| fail(format!("DNS resolver cannot be set up: {e}")))?
-        .build();
+        .build()
+        .map_err(|e| fail(format!("DNS resolver cannot be set up: {e}")))?;
     let lookup = resolver
         .mx_lookup(domain)
         .await
         .map_err(|e| fail(format!("MX lookup of '{domain}' failed: {e}")))?;
     let hosts: Vec<(u16, String)> = lookup
+        .answers()
         .iter()
-        .map(|mx| {
-            (
-                mx.preference(),
-                mx.exchange().to_utf8().trim_end_matches('.').to_string(),
-            )
+        .filter_map(|r| match &r.data {
+            hickory_resolver::proto::rr::RData::MX(mx) => Some((
+                mx.preference,
+                mx.exchange.to_utf8().trim_end_matches('.').to_string(),
+            )),
+            _ => None,
         })
         .filter(|(_, h)| !h.is_empty())
         .collect();

@@ -1,35 +1,172 @@
-//! The request hash: lowercase hex SHA-256 of endpoint name + included parameter values + environment + secret key.
+//! The request hash, in one of two schemes ([`Scheme`]), chosen per application (`<hash-scheme>` in
+//! `engine-settings.xml`) or for the server (`--hash-scheme`):
+//!
+//! * `openendpoints` (the default, the reference's format): lowercase hex SHA-256 of endpoint name + included
+//!   parameter values + environment + secret key, concatenated **without separators**. The boundaries between the
+//!   parts are not bound: the hash for `foo=abc, long=def` also accepts `foo=ab, long=cdef`, and the hash for
+//!   endpoint `ab` with `p=X` is accepted on endpoint `a` with `p=bX`.
+//! * `hmac-sha256`: lowercase hex HMAC-SHA-256 under the secret key of a length-prefixed encoding ([`message`]) of
+//!   the endpoint name, the environment and each included value, so that every value is bound unambiguously.
+//!
+//! The values that are hashed ([`included_values`]) are found the same way by the engine and by `endpoints hash`.
 
+use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::Environment;
+use crate::config::Endpoint;
 
-/// The hash a client must send for `endpoint` with these included values, under `key`.
-pub fn compute<S: AsRef<str>>(
-    endpoint: &str,
-    included: &[S],
-    env: Environment,
-    key: &str,
-) -> String {
-    let mut h = Sha256::new();
-    h.update(endpoint.as_bytes());
-    for v in included {
-        h.update(v.as_ref().as_bytes());
+/// How the request hash is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scheme {
+    /// SHA-256 over the concatenation without separators (the reference's format).
+    #[default]
+    OpenEndpoints,
+    /// HMAC-SHA-256 over a length-prefixed encoding of each part.
+    HmacSha256,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::OpenEndpoints => "openendpoints",
+            Scheme::HmacSha256 => "hmac-sha256",
+        }
     }
-    h.update(env.as_str().as_bytes());
-    h.update(key.as_bytes());
-    let digest = h.finalize();
-    let mut out = String::with_capacity(64);
-    for b in digest {
+
+    pub fn parse(s: &str) -> Option<Scheme> {
+        match s.trim() {
+            "openendpoints" => Some(Scheme::OpenEndpoints),
+            "hmac-sha256" => Some(Scheme::HmacSha256),
+            _ => None,
+        }
+    }
+}
+
+impl std::str::FromStr for Scheme {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Scheme::parse(s).ok_or_else(|| {
+            format!("'{s}' is not a hash scheme: expected openendpoints or hmac-sha256")
+        })
+    }
+}
+
+/// The values an endpoint's hash covers, in `<include-in-hash>` order: all values of each parameter joined with
+/// the endpoint's separator, else its default. `Err(name)` names the first included parameter that has neither
+/// (a client cannot have hashed a value it did not send).
+pub fn included_values<'e>(
+    endpoint: &'e Endpoint,
+    pairs: &[(String, String)],
+) -> Result<Vec<String>, &'e str> {
+    let mut included = Vec::with_capacity(endpoint.include_in_hash.len());
+    for &i in &endpoint.include_in_hash {
+        let p = &endpoint.parameters[i];
+        let mut joined: Option<String> = None;
+        for (n, v) in pairs {
+            if *n == p.name {
+                match &mut joined {
+                    None => joined = Some(v.clone()),
+                    Some(s) => {
+                        s.push_str(&endpoint.separator);
+                        s.push_str(v);
+                    }
+                }
+            }
+        }
+        match joined.or_else(|| p.default.clone()) {
+            Some(v) => included.push(v),
+            None => return Err(&p.name),
+        }
+    }
+    Ok(included)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
         out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
         out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
     }
     out
 }
 
-/// Whether `supplied` (hex, any case) matches the hash under any of `keys`. Every key is compared, in constant time.
+/// The hash a client must send for `endpoint` with these included values, under `key`, in the reference's
+/// `openendpoints` scheme.
+pub fn compute<S: AsRef<str>>(
+    endpoint: &str,
+    included: &[S],
+    env: Environment,
+    key: &str,
+) -> String {
+    compute_with(Scheme::OpenEndpoints, endpoint, included, env, key)
+}
+
+/// The `hmac-sha256` message: for the endpoint name, the environment and then each included value in order, the
+/// part's length in bytes as an 8-byte big-endian number followed by its UTF-8 bytes.
+pub fn message<S: AsRef<str>>(endpoint: &str, included: &[S], env: Environment) -> Vec<u8> {
+    let parts = [endpoint, env.as_str()]
+        .into_iter()
+        .chain(included.iter().map(AsRef::as_ref));
+    let mut m = Vec::new();
+    for p in parts {
+        m.extend_from_slice(&(p.len() as u64).to_be_bytes());
+        m.extend_from_slice(p.as_bytes());
+    }
+    m
+}
+
+/// The hash a client must send under `scheme`.
+pub fn compute_with<S: AsRef<str>>(
+    scheme: Scheme,
+    endpoint: &str,
+    included: &[S],
+    env: Environment,
+    key: &str,
+) -> String {
+    match scheme {
+        Scheme::OpenEndpoints => {
+            let mut h = Sha256::new();
+            h.update(endpoint.as_bytes());
+            for v in included {
+                h.update(v.as_ref().as_bytes());
+            }
+            h.update(env.as_str().as_bytes());
+            h.update(key.as_bytes());
+            hex(&h.finalize())
+        }
+        Scheme::HmacSha256 => {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes())
+                .expect("HMAC takes any key length");
+            mac.update(&message(endpoint, included, env));
+            hex(&mac.finalize().into_bytes())
+        }
+    }
+}
+
+/// Whether `supplied` (hex, any case) matches the `openendpoints` hash under any of `keys`.
 pub fn matches<S: AsRef<str>>(
+    supplied: &str,
+    endpoint: &str,
+    included: &[S],
+    env: Environment,
+    keys: &[Box<str>],
+) -> bool {
+    matches_with(
+        Scheme::OpenEndpoints,
+        supplied,
+        endpoint,
+        included,
+        env,
+        keys,
+    )
+}
+
+/// Whether `supplied` (hex, any case) matches the hash under `scheme` and any of `keys`. Every key is compared, in
+/// constant time.
+pub fn matches_with<S: AsRef<str>>(
+    scheme: Scheme,
     supplied: &str,
     endpoint: &str,
     included: &[S],
@@ -39,7 +176,7 @@ pub fn matches<S: AsRef<str>>(
     let supplied = supplied.to_ascii_lowercase();
     let mut ok = subtle::Choice::from(0u8);
     for key in keys {
-        let expected = compute(endpoint, included, env, key);
+        let expected = compute_with(scheme, endpoint, included, env, key);
         ok |= expected.as_bytes().ct_eq(supplied.as_bytes());
     }
     ok.into()
@@ -135,5 +272,65 @@ mod tests {
         // Not the key itself, nor the hash under another environment.
         assert!(!matches("key2", "endpoint", &v, Environment::Live, &keys));
         assert!(!matches(good, "endpoint", &v, Environment::Preview, &keys));
+    }
+
+    #[test]
+    fn the_reference_scheme_does_not_bind_boundaries_and_hmac_does() {
+        let k = "k";
+        let a = compute("helloworld", &["abc", "def"], Environment::Live, k);
+        assert_eq!(
+            a,
+            compute("helloworld", &["ab", "cdef"], Environment::Live, k)
+        );
+        assert_eq!(
+            compute("ab", &["X"], Environment::Live, k),
+            compute("a", &["bX"], Environment::Live, k)
+        );
+        let h = |e: &str, v: &[&str]| compute_with(Scheme::HmacSha256, e, v, Environment::Live, k);
+        assert_ne!(
+            h("helloworld", &["abc", "def"]),
+            h("helloworld", &["ab", "cdef"])
+        );
+        assert_ne!(h("ab", &["X"]), h("a", &["bX"]));
+        assert_ne!(h("a", &["", "b"]), h("a", &["b", ""]));
+        assert_ne!(
+            h("a", &["x"]),
+            compute_with(Scheme::HmacSha256, "a", &["x"], Environment::Preview, k)
+        );
+        // The documented encoding.
+        assert_eq!(
+            message("e", &["v"], Environment::Live),
+            b"\0\0\0\0\0\0\0\x01e\0\0\0\0\0\0\0\x04live\0\0\0\0\0\0\0\x01v".to_vec()
+        );
+        // Computed independently (Python's hmac module over the same encoding).
+        assert_eq!(
+            compute_with(
+                Scheme::HmacSha256,
+                "helloworld",
+                &["abc", "def"],
+                Environment::Live,
+                "openendpoints"
+            ),
+            "01ddaaf0aba2ff0e3fbc7733e4f93d517a058b6ba75ef239e94dd2db6d8d8a85"
+        );
+        let keys: Vec<Box<str>> = vec!["k1".into(), "k".into()];
+        assert!(matches_with(
+            Scheme::HmacSha256,
+            &h("a", &["x"]).to_uppercase(),
+            "a",
+            &["x"],
+            Environment::Live,
+            &keys
+        ));
+        assert!(!matches_with(
+            Scheme::OpenEndpoints,
+            &h("a", &["x"]),
+            "a",
+            &["x"],
+            Environment::Live,
+            &keys
+        ));
+        assert_eq!(Scheme::parse(" hmac-sha256 "), Some(Scheme::HmacSha256));
+        assert_eq!(Scheme::parse("sha1"), None);
     }
 }

@@ -258,10 +258,109 @@ pub async fn execute(call: Call<'_>) -> Response {
 }
 
 /// Whether this request's debug documents are recorded: `debug=true` where the application allows it, or
-/// `verbose=true` on a request that failed.
-fn record_debug(call: &Call<'_>, status: StatusCode) -> bool {
+/// `verbose=true` on a request that failed; never for a request that failed authentication (hash or
+/// `<authentication>`): whoever cannot authenticate gets nothing stored at their request.
+fn record_debug(call: &Call<'_>, status: StatusCode, failure: Option<&Failure>) -> bool {
+    if failure.is_some_and(|f| f.kind == FailureKind::Unauthorized) {
+        return false;
+    }
     (call.settings.debug_allowed && call.input.debug)
         || (call.input.verbose && status.as_u16() >= 400)
+}
+
+/// The credentials the request itself carries (credential headers, cookie values), to be removed from what is
+/// stored about it. Short values are left out: they would remove ordinary text everywhere (the parameter
+/// transformation's input leaves out every one of them, whatever its length).
+fn request_credentials(input: &RequestInput) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |v: &str| {
+        let v = v.trim();
+        if v.chars().count() >= 6 && !out.iter().any(|o| o == v) {
+            out.push(v.to_string());
+            let mut escaped = String::new();
+            crate::config::template::escape_xml(v, &mut escaped);
+            if escaped != v {
+                out.push(escaped);
+            }
+        }
+    };
+    for (name, value) in &input.headers {
+        if !parameter_transformation::is_credential_header(name) {
+            continue;
+        }
+        let value = String::from_utf8_lossy(value.as_bytes());
+        if name == ::http::header::COOKIE {
+            for pair in value.split(';') {
+                if let Some((_, v)) = pair.split_once('=') {
+                    add(v);
+                }
+            }
+        } else {
+            add(&value);
+            if let Some((_, credentials)) = value.trim().split_once(' ') {
+                add(credentials);
+            }
+        }
+    }
+    // Longest first, so that a value containing another one is removed whole.
+    out.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    out
+}
+
+/// Removes the application's secrets and the request's credentials from what is stored about a request.
+fn redact_entry(call: &Call<'_>, e: &mut crate::store::LogEntry) {
+    let secrets = &call.app.secrets;
+    let credentials = if e.parameter_transformation_input.is_some()
+        || e.parameter_transformation_output.is_some()
+        || e.request_body.is_some()
+        || e.exception_message.is_some()
+        || e.xslt_parameter_error_message.is_some()
+    {
+        request_credentials(call.input)
+    } else {
+        Vec::new()
+    };
+    let text = |s: &mut String| {
+        let mut out = secrets.redact(s).into_owned();
+        for c in &credentials {
+            if out.contains(c.as_str()) {
+                out = out.replace(c.as_str(), crate::config::secrets::REDACTED);
+            }
+        }
+        *s = out;
+    };
+    for s in [
+        &mut e.exception_message,
+        &mut e.http_request_failed_url,
+        &mut e.xslt_parameter_error_message,
+        &mut e.parameter_transformation_input,
+        &mut e.parameter_transformation_output,
+        &mut e.request_content_type,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text(s);
+    }
+    if !secrets.is_empty() {
+        text(&mut e.user_agent);
+    }
+    if let Some(body) = &mut e.request_body {
+        let mut out = secrets.redact_bytes(body).into_owned();
+        for c in &credentials {
+            let mut replaced = Vec::with_capacity(out.len());
+            let mut rest = &out[..];
+            let needle = c.as_bytes();
+            while let Some(i) = rest.windows(needle.len()).position(|w| w == needle) {
+                replaced.extend_from_slice(&rest[..i]);
+                replaced.extend_from_slice(crate::config::secrets::REDACTED.as_bytes());
+                rest = &rest[i + needle.len()..];
+            }
+            replaced.extend_from_slice(rest);
+            out = replaced;
+        }
+        *body = out;
+    }
 }
 
 /// Whether the parameter transformation's documents may be wanted by [`record_debug`].
@@ -301,7 +400,7 @@ fn log_entry(
         }
         e.xslt_parameter_error_message = f.parameter_transformation_error.clone();
     }
-    if record_debug(call, status) {
+    if record_debug(call, status, failure) {
         e.parameter_transformation_input = pt.0;
         e.parameter_transformation_output = pt.1;
         if let Some(ct) = &input.content_type {
@@ -313,6 +412,7 @@ fn log_entry(
                 .map(|b| b.to_vec());
         }
     }
+    redact_entry(call, &mut e);
     e
 }
 
@@ -387,6 +487,7 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     if let Some(f) = &call.input_failure {
         return Err(f.clone());
     }
+    check_characters(input)?;
     match input.body_kind() {
         BodyKind::None | BodyKind::Form | BodyKind::Multipart => {}
         BodyKind::Xml | BodyKind::Json if endpoint.parameter_transformation.is_some() => {}
@@ -416,6 +517,42 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
         None => resolve_parameters(endpoint, &input.params, call.request_id)?,
     };
     run_endpoint(call, endpoint, values, 0).await
+}
+
+/// Whether XML can hold `c`: XML 1.0 has no place for the control characters other than tab, line feed and
+/// carriage return (NUL above all), nor for U+FFFE and U+FFFF.
+fn xml_char(c: char) -> bool {
+    !((c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{fffe}' || c == '\u{ffff}')
+}
+
+/// Refuses (400) a request whose parameter names or values, or upload field or file names, hold a character that
+/// XML cannot hold: such a value could reach no stylesheet or XML data source, and has no business in a form.
+fn check_characters(input: &RequestInput) -> Result<(), Failure> {
+    let bad = |s: &str| !s.chars().all(xml_char);
+    let named = |what: &str, name: &str| {
+        // The name is shown only when it is itself clean and short.
+        if bad(name) || name.len() > 100 {
+            Failure::bad_request(format!(
+                "A {} contains a control character, which is not allowed",
+                what.to_lowercase()
+            ))
+        } else {
+            Failure::bad_request(format!(
+                "{what} '{name}' contains a control character, which is not allowed"
+            ))
+        }
+    };
+    for (n, v) in &input.params {
+        if bad(n) || bad(v) {
+            return Err(named("Parameter", n));
+        }
+    }
+    for u in &input.uploads {
+        if bad(&u.field_name) || bad(&u.filename) {
+            return Err(named("File upload", &u.field_name));
+        }
+    }
+    Ok(())
 }
 
 type BoxedResponse<'a> =
@@ -562,21 +699,25 @@ fn check_hash(
         }
         return Err(Failure::unauthorized("Hash missing"));
     };
-    let mut included: Vec<String> = Vec::with_capacity(endpoint.include_in_hash.len());
-    for &i in &endpoint.include_in_hash {
-        let p = &endpoint.parameters[i];
-        match joined_value(pairs, &p.name, &endpoint.separator).or_else(|| p.default.clone()) {
-            Some(v) => included.push(v),
-            // The client cannot have hashed a value it did not send.
-            None => return Err(Failure::unauthorized("Hash wrong")),
-        }
-    }
-    if hash::matches(supplied, &endpoint.name, &included, call.environment, keys) {
+    // The client cannot have hashed a value it did not send.
+    let Ok(included) = hash::included_values(endpoint, pairs) else {
+        return Err(Failure::unauthorized("Hash wrong"));
+    };
+    let scheme = call.app.settings.hash_scheme;
+    if hash::matches_with(
+        scheme,
+        supplied,
+        &endpoint.name,
+        &included,
+        call.environment,
+        keys,
+    ) {
         return Ok(());
     }
     if call.settings.display_expected_hash {
         if let Some(k) = keys.first() {
-            let expected = hash::compute(&endpoint.name, &included, call.environment, k);
+            let expected =
+                hash::compute_with(scheme, &endpoint.name, &included, call.environment, k);
             return Err(Failure::unauthorized(format!(
                 "Expected hash '{expected}' (won't be displayed on live system)"
             )));
@@ -624,11 +765,20 @@ fn resolve_parameters(
     Ok(values)
 }
 
+/// The longest `Location` built from a `<redirect-to>` (longer: 400).
+pub const MAX_LOCATION_BYTES: usize = 8192;
+/// The longest download file name, in bytes of UTF-8 (longer: 400); most file systems allow no more.
+pub const MAX_DOWNLOAD_FILENAME_BYTES: usize = 255;
+
+/// Whether `name` can be a file name: not empty, not `.` or `..`, no `/` or `\`, no control character (which
+/// includes CR, LF and NUL).
 fn valid_download_filename(name: &str) -> bool {
     !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || c.is_control())
 }
 
 fn download_filename(
@@ -637,13 +787,87 @@ fn download_filename(
 ) -> Result<Option<String>, Failure> {
     match t {
         Some(t) => {
+            // The name is never echoed: it comes from the request.
             let name = t.expand(values);
+            if name.len() > MAX_DOWNLOAD_FILENAME_BYTES {
+                return Err(Failure::bad_request(format!(
+                    "Download filename is longer than {MAX_DOWNLOAD_FILENAME_BYTES} bytes"
+                )));
+            }
             if !valid_download_filename(&name) {
-                return Err(Failure::internal(format!("Filename '{name}' invalid")));
+                return Err(Failure::bad_request(
+                    "Download filename invalid: it is empty, '.' or '..', or contains '/', '\\' or a control character",
+                ));
             }
             Ok(Some(name))
         }
         None => Ok(None),
+    }
+}
+
+/// The `Content-Disposition` of a download named `name` (checked by [`valid_download_filename`]): `attachment;
+/// filename="name"` when the name is printable ASCII without `"` and `\`; otherwise an ASCII fallback in
+/// `filename` (letters with accents lose them, `"` becomes `'`, anything else `_`) followed by the exact name in
+/// RFC 8187's `filename*=UTF-8''…` (RFC 6266).
+pub fn content_disposition(name: &str) -> String {
+    let plain = name
+        .chars()
+        .all(|c| (' '..='~').contains(&c) && c != '"' && c != '\\');
+    if plain {
+        return format!("attachment; filename=\"{name}\"");
+    }
+    let mut fallback = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '"' => fallback.push('\''),
+            c if (' '..='~').contains(&c) && c != '\\' => fallback.push(c),
+            c => fallback.push_str(ascii_for(c)),
+        }
+    }
+    let mut encoded = String::with_capacity(name.len() * 3);
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
+}
+
+/// An ASCII stand-in for a Latin letter with a diacritic (Latin-1 and a few more); `_` for anything else.
+fn ascii_for(c: char) -> &'static str {
+    match c {
+        'À'..='Å' => "A",
+        'Æ' => "AE",
+        'Ç' => "C",
+        'È'..='Ë' => "E",
+        'Ì'..='Ï' => "I",
+        'Ð' => "D",
+        'Ñ' => "N",
+        'Ò'..='Ö' | 'Ø' => "O",
+        'Ù'..='Ü' => "U",
+        'Ý' | 'Ÿ' => "Y",
+        'Þ' => "Th",
+        'ß' => "ss",
+        'à'..='å' => "a",
+        'æ' => "ae",
+        'ç' => "c",
+        'è'..='ë' => "e",
+        'ì'..='ï' => "i",
+        'ð' => "d",
+        'ñ' => "n",
+        'ò'..='ö' | 'ø' => "o",
+        'ù'..='ü' => "u",
+        'ý' | 'ÿ' => "y",
+        'þ' => "th",
+        'Œ' => "OE",
+        'œ' => "oe",
+        'Š' => "S",
+        'š' => "s",
+        'Ž' => "Z",
+        'ž' => "z",
+        _ => "_",
     }
 }
 
@@ -731,6 +955,16 @@ async fn render(
         }
         Action::Redirect(r) => {
             let url = r.url.expand(values);
+            if url.len() > MAX_LOCATION_BYTES {
+                return Err(Failure::bad_request(format!(
+                    "Redirect URL is longer than {MAX_LOCATION_BYTES} bytes"
+                )));
+            }
+            if url.chars().any(char::is_control) {
+                return Err(Failure::bad_request(
+                    "Redirect URL contains a control character (such as CR or LF)",
+                ));
+            }
             if !r.whitelist.is_empty() && !r.whitelist.iter().any(|w| url.starts_with(w.as_str())) {
                 return Err(Failure::bad_request(format!(
                     "Redirect URL '{url}' is not in whitelist"
@@ -875,10 +1109,27 @@ mod tests {
     #[test]
     fn download_filenames() {
         assert!(valid_download_filename("invoice-123.pdf"));
-        assert!(!valid_download_filename("invoice-1 2.pdf"));
-        assert!(!valid_download_filename("ä.pdf"));
+        assert!(valid_download_filename("invoice-1 2.pdf"));
+        assert!(valid_download_filename("ä.pdf"));
+        assert!(valid_download_filename("..pdf"));
         assert!(!valid_download_filename(""));
+        assert!(!valid_download_filename(".."));
         assert!(!valid_download_filename("a/b.pdf"));
+        assert!(!valid_download_filename("a\\b.pdf"));
+        assert!(!valid_download_filename("a\r\nb.pdf"));
+        assert!(!valid_download_filename("a\u{85}b.pdf"));
+        assert_eq!(
+            content_disposition("price-list-2027.csv"),
+            "attachment; filename=\"price-list-2027.csv\""
+        );
+        assert_eq!(
+            content_disposition("Rechnung Müller & Söhne.pdf"),
+            "attachment; filename=\"Rechnung Muller & Sohne.pdf\"; filename*=UTF-8''Rechnung%20M%C3%BCller%20%26%20S%C3%B6hne.pdf"
+        );
+        assert_eq!(
+            content_disposition("Straße \"ß\" 東京.txt"),
+            "attachment; filename=\"Strasse 'ss' __.txt\"; filename*=UTF-8''Stra%C3%9Fe%20%22%C3%9F%22%20%E6%9D%B1%E4%BA%AC.txt"
+        );
     }
 
     #[test]

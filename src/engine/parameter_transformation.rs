@@ -104,6 +104,8 @@ pub async fn run(
         }
         _ => {}
     }
+    // Where credentials (credential headers, cookie values) are in `doc`: left out of the stored copy.
+    let mut hidden: Vec<std::ops::Range<usize>> = Vec::new();
     for (name, value) in input.headers.iter() {
         if name == http::header::COOKIE {
             continue;
@@ -111,7 +113,11 @@ pub async fn run(
         doc.push_str("<http-header name-lowercase=\"");
         escape_xml(name.as_str(), &mut doc);
         doc.push_str("\">");
+        let start = doc.len();
         escape_xml(&String::from_utf8_lossy(value.as_bytes()), &mut doc);
+        if is_credential_header(name) {
+            hidden.push(start..doc.len());
+        }
         doc.push_str("</http-header>");
     }
     for cookie in input.headers.get_all(http::header::COOKIE) {
@@ -120,7 +126,9 @@ pub async fn run(
                 doc.push_str("<cookie name=\"");
                 escape_xml(n.trim(), &mut doc);
                 doc.push_str("\">");
+                let start = doc.len();
                 escape_xml(v.trim(), &mut doc);
+                hidden.push(start..doc.len());
                 doc.push_str("</cookie>");
             }
         }
@@ -162,7 +170,7 @@ pub async fn run(
     // Only the first endpoint's documents are logged, and only when debug capture may want them.
     let record = with_body && super::may_record_debug(call);
     if record {
-        call.journal.set_pt_input(doc.clone());
+        call.journal.set_pt_input(without(&doc, &hidden));
     }
     let out = data_source::transform(pt.xslt.clone(), doc, Vec::new()).await?;
     if record {
@@ -170,6 +178,28 @@ pub async fn run(
             .set_pt_output(String::from_utf8_lossy(&out).into_owned());
     }
     interpret_output(endpoint, &out)
+}
+
+/// Headers that carry credentials: their values (and cookie values) are never stored.
+pub fn is_credential_header(name: &http::HeaderName) -> bool {
+    name == http::header::AUTHORIZATION
+        || name == http::header::PROXY_AUTHORIZATION
+        || name == http::header::COOKIE
+}
+
+/// `doc` with the (ascending, disjoint) `ranges` replaced by the redaction mark.
+fn without(doc: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let mut out = String::with_capacity(doc.len());
+    let mut at = 0;
+    for r in ranges {
+        out.push_str(&doc[at..r.start]);
+        if !r.is_empty() {
+            out.push_str(crate::config::secrets::REDACTED);
+        }
+        at = r.end;
+    }
+    out.push_str(&doc[at..]);
+    out
 }
 
 /// The root element of an XML request body; DOCTYPEs (and so entities) are refused.
@@ -189,8 +219,35 @@ fn parse_xml_body(text: &str) -> Result<&str, Failure> {
         }
         e => Failure::bad_request(format!("Request is not valid XML: {e}")),
     })?;
+    check_depth(doc.root_element())?;
     let range = doc.root_element().range();
     Ok(&body[range])
+}
+
+/// How deeply the elements of an XML request body may nest. The body is embedded three levels deep in the
+/// parameter transformation's input, and libxml2 parses no document deeper than 256 levels.
+pub const MAX_XML_BODY_DEPTH: usize = 250;
+
+/// Refuses (400) an XML request body whose elements nest deeper than [`MAX_XML_BODY_DEPTH`].
+pub fn check_depth(root: roxmltree::Node) -> Result<(), Failure> {
+    // Depths by node id, in document order (a parent comes before its children): linear, without recursion.
+    let mut depths: Vec<usize> = Vec::new();
+    for n in root.descendants().filter(|n| n.is_element()) {
+        let parent = n.parent_element().map_or(0, |p| {
+            depths.get(p.id().get() as usize).copied().unwrap_or(0)
+        });
+        let id = n.id().get() as usize;
+        if depths.len() <= id {
+            depths.resize(id + 1, 0);
+        }
+        depths[id] = parent + 1;
+        if parent + 1 > MAX_XML_BODY_DEPTH {
+            return Err(Failure::bad_request(format!(
+                "Request is not valid XML: elements nested deeper than {MAX_XML_BODY_DEPTH} levels"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// §7.5: `<parameter name value>` elements, or an `<error>` (400), or a broken result (400/500).

@@ -135,7 +135,9 @@ async fn run_one(
     match &task.kind {
         TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
         TaskKind::Capture(c) => {
-            ctx.journal.capture(&c.key, c.value.expand(&task_values));
+            let value = c.value.expand(&task_values);
+            let value = ctx.app.secrets.redact(&value).into_owned();
+            ctx.journal.capture(&c.key, value);
             Ok(Vec::new())
         }
         TaskKind::ShortLink(s) => {
@@ -340,11 +342,16 @@ mod tests {
 
     fn xpath(name: &str, path: &str) -> OutputValue {
         let dir = std::env::temp_dir();
+        let sandbox = crate::stylesheet::Sandbox {
+            root: dir.clone(),
+            config_dir: dir.clone(),
+            static_dir: dir,
+        };
         OutputValue {
             name: name.to_string(),
             selector: Selector::XPath(
                 path.to_string(),
-                Arc::new(crate::config::task::xpath_stylesheet(path, &dir).unwrap()),
+                Arc::new(crate::config::task::xpath_stylesheet(path, &sandbox).unwrap()),
             ),
             regex: None,
         }

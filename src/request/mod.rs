@@ -162,6 +162,9 @@ pub enum InputError {
     TooManyFields(usize),
     #[error("field '{0}' is larger than {1} bytes")]
     FieldTooLarge(String, usize),
+    /// A field's name is longer than `--max-field-bytes` (the name is not repeated).
+    #[error("a field name is longer than {0} bytes")]
+    FieldNameTooLarge(usize),
     #[error("request body was not received in time")]
     Timeout,
     #[error("Invalid multipart/form-data body: {0}")]
@@ -253,6 +256,9 @@ where
                 if input.params.len() >= limits.max_fields {
                     return Err(InputError::TooManyFields(limits.max_fields));
                 }
+                if n.len() > limits.max_field_bytes {
+                    return Err(InputError::FieldNameTooLarge(limits.max_field_bytes));
+                }
                 if v.len() > limits.max_field_bytes {
                     return Err(InputError::FieldTooLarge(
                         n.into_owned(),
@@ -333,6 +339,9 @@ where
             return Err(InputError::TooManyFields(limits.max_fields));
         }
         let name = field.name().unwrap_or("").to_string();
+        if name.len() > limits.max_field_bytes {
+            return Err(InputError::FieldNameTooLarge(limits.max_field_bytes));
+        }
         match field.file_name().map(str::to_string) {
             // A file input left empty by the browser: `filename=""`. Skipped (the reference fails the request).
             Some(f) if f.is_empty() => while field.chunk().await.map_err(map_err)?.is_some() {},

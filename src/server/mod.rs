@@ -78,6 +78,8 @@ impl State {
             // Reloads keep what the server said about a missing hash.
             accept_missing_hash: app.settings.missing_hash_source
                 == crate::config::settings::SettingSource::ServerFlag,
+            // A scheme named by the file wins again on reload; one from the server is kept.
+            hash_scheme: app.settings.hash_scheme,
             ..LoadOptions::default()
         };
         state.add(app, &dir, Environment::Live, options);
@@ -496,11 +498,20 @@ async fn endpoint_request(
     };
 
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
-    // Kept whole when a signature covers it, or when debug capture (asked for in the query string) may store it.
-    let keep_body = endpoint
-        .authentication
-        .as_ref()
-        .is_some_and(|a| a.needs_body())
+    // Kept whole when a signature covers it (here, or in the endpoint of the same name in another environment,
+    // which a form body may choose), or when debug capture (asked for in the query string) may store it.
+    let needs_body =
+        |e: &crate::config::Endpoint| e.authentication.as_ref().is_some_and(|a| a.needs_body());
+    let keep_body = needs_body(endpoint)
+        || state.sites.iter().any(|s| {
+            s.name == site.name
+                && !Arc::ptr_eq(s, site)
+                && s.current
+                    .load()
+                    .app
+                    .endpoint(endpoint_name)
+                    .is_some_and(|(_, e)| needs_body(e))
+        })
         || query.as_ref().is_ok_and(|q| q.debug || q.verbose);
     let no_body = http_body::Body::is_end_stream(&body);
     let read = async {
@@ -543,7 +554,8 @@ async fn endpoint_request(
         Ok(Err(e)) => match e {
             InputError::TooLarge(_)
             | InputError::TooManyFields(_)
-            | InputError::FieldTooLarge(..) => {
+            | InputError::FieldTooLarge(..)
+            | InputError::FieldNameTooLarge(_) => {
                 let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
                 r.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -560,7 +572,8 @@ async fn endpoint_request(
             ),
         },
     };
-    // The hash uses the environment as sent (query string first, then the form).
+    // One environment for the configuration and the hash alike: as sent, the query string first, then the form.
+    // When only the form names it, the configuration chosen before the body was read is chosen again.
     let environment = match input.first("environment") {
         None => Environment::Live,
         Some(v) => match Environment::parse(v) {
@@ -572,6 +585,22 @@ async fn endpoint_request(
                 ))
             }
         },
+    };
+    let other;
+    let (app, index, counters) = match state.site(app_name, environment) {
+        Some(s) if environment != site_environment && !Arc::ptr_eq(s, site) => {
+            other = s.current.load();
+            match other.app.endpoint(endpoint_name) {
+                Some((i, _)) => (&other.app, i, &other.counters[i]),
+                None => {
+                    return none(text(
+                        StatusCode::NOT_FOUND,
+                        &format!("Endpoint '{endpoint_name}' not found in this application"),
+                    ))
+                }
+            }
+        }
+        _ => (app, index, counters),
     };
     let call = Prepared {
         app,
@@ -728,11 +757,8 @@ async fn to_http(
         builder = builder.header(CONTENT_TYPE, ct);
     }
     if let Some(name) = &r.download_filename {
-        // The name was checked against [\w.-]+, so it needs no quoting.
-        builder = builder.header(
-            CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{name}\""),
-        );
+        // The name was checked to be a file name (no control characters, no '/' or '\\').
+        builder = builder.header(CONTENT_DISPOSITION, engine::content_disposition(name));
     }
     if let Some(loc) = &r.location {
         builder = builder.header(LOCATION, loc);
@@ -786,6 +812,11 @@ async fn to_http(
                         }
                     }
                     (served.body, served.len)
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    // Gone, or replaced by a link or something else than a regular file since the load.
+                    tracing::warn!(request_id, file = %file.path.display(), error = %e, "static file not served");
+                    return (text(StatusCode::NOT_FOUND, "File not found"), 0);
                 }
                 Err(e) => {
                     tracing::error!(request_id, file = %file.path.display(), error = %e, "cannot read static file");

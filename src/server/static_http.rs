@@ -124,7 +124,13 @@ pub async fn serve(
             file.last_modified.clone(),
         ),
         None => {
-            let f = tokio::fs::File::open(&file.path).await?;
+            let f = {
+                let file = file.clone();
+                tokio::task::spawn_blocking(move || file.open())
+                    .await
+                    .map_err(std::io::Error::other)??
+            };
+            let f = tokio::fs::File::from_std(f);
             let meta = f.metadata().await?;
             let modified = meta.modified().unwrap_or(UNIX_EPOCH);
             let (etag, lm) = if meta.len() == file.len && modified == file.modified {

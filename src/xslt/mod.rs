@@ -86,8 +86,10 @@ pub fn read_output(path: &Path) -> OutputInfo {
 /// A compiled stylesheet. Compile once, then share by `Arc` and transform from any number of threads.
 pub struct Stylesheet {
     ptr: NonNull<ffi::xsltStylesheet>,
-    /// Canonical application directory: `document()` may read only below it.
-    sandbox_root: PathBuf,
+    /// Canonical directories: `document()` may read only below them…
+    sandbox_roots: Vec<PathBuf>,
+    /// …and never these (files, or directories with everything below them).
+    sandbox_deny: Vec<PathBuf>,
     output: OutputInfo,
     /// The stylesheet strips whitespace, which libxslt does *in the input document*.
     strips_space: bool,
@@ -107,25 +109,48 @@ impl Stylesheet {
     /// directory: `document()` in this stylesheet may only read files under it (imports may also come from the
     /// stylesheet's own directory).
     pub fn compile_file(path: &Path, sandbox_root: &Path) -> Result<Stylesheet, XsltError> {
-        init();
         let sandbox_root = sandbox_root.canonicalize().map_err(|e| {
             XsltError::msg(format!(
                 "application directory {}: {e}",
                 sandbox_root.display()
             ))
         })?;
+        Self::compile_inner(path, vec![sandbox_root], Vec::new(), true)
+    }
+
+    /// Compiles the stylesheet at `path` (with its imports and includes), which may read (imports, includes,
+    /// `document()`) only files below the canonical directories `roots`, and never the canonical paths `deny`
+    /// (a directory with everything below it).
+    pub fn compile_sandboxed(
+        path: &Path,
+        roots: Vec<PathBuf>,
+        deny: Vec<PathBuf>,
+    ) -> Result<Stylesheet, XsltError> {
+        Self::compile_inner(path, roots, deny, false)
+    }
+
+    /// `imports_beside`: imports and includes may also come from the stylesheet's own directory.
+    fn compile_inner(
+        path: &Path,
+        sandbox_roots: Vec<PathBuf>,
+        sandbox_deny: Vec<PathBuf>,
+        imports_beside: bool,
+    ) -> Result<Stylesheet, XsltError> {
+        init();
         let c_path = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| XsltError::msg(format!("{}: path contains a NUL byte", path.display())))?;
-        let mut roots = vec![sandbox_root.clone()];
-        if let Some(dir) = path.canonicalize().ok().as_deref().and_then(Path::parent) {
-            if !dir.starts_with(&sandbox_root) {
-                roots.push(dir.to_path_buf());
+        let mut roots = sandbox_roots.clone();
+        if imports_beside {
+            if let Some(dir) = path.canonicalize().ok().as_deref().and_then(Path::parent) {
+                if !roots.iter().any(|r| dir.starts_with(r)) {
+                    roots.push(dir.to_path_buf());
+                }
             }
         }
 
         let capture = Capture::begin();
         let style = {
-            let _scope = Scope::enter(roots);
+            let _scope = Scope::enter(roots, sandbox_deny.clone());
             // SAFETY: `c_path` is a NUL-terminated path; the result is a new stylesheet (or NULL) that we own.
             unsafe { ffi::xsltParseStylesheetFile(c_path.as_ptr().cast()) }
         };
@@ -154,7 +179,8 @@ impl Stylesheet {
         let declarations = output::read_declarations(path);
         Ok(Stylesheet {
             ptr,
-            sandbox_root,
+            sandbox_roots,
+            sandbox_deny,
             output: declarations.output,
             strips_space: declarations.strips_space,
         })
@@ -250,7 +276,7 @@ impl Stylesheet {
             return Err("invalid stylesheet parameters");
         }
         let result = {
-            let _scope = Scope::enter(vec![self.sandbox_root.clone()]);
+            let _scope = Scope::enter(self.sandbox_roots.clone(), self.sandbox_deny.clone());
             // SAFETY: stylesheet, document and context are valid; params were given to the context above, so
             // none are passed here. The result (or NULL) is ours to free.
             OwnedDoc(unsafe {
@@ -300,7 +326,8 @@ impl Drop for Stylesheet {
 impl fmt::Debug for Stylesheet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Stylesheet")
-            .field("sandbox_root", &self.sandbox_root)
+            .field("sandbox_roots", &self.sandbox_roots)
+            .field("sandbox_deny", &self.sandbox_deny)
             .field("output", &self.output)
             .finish_non_exhaustive()
     }
@@ -497,7 +524,7 @@ fn parse_with(parse: impl FnOnce() -> *mut ffi::xmlDoc) -> Result<Document, Vec<
     init();
     let capture = Capture::begin();
     let doc = {
-        let _scope = Scope::enter(Vec::new());
+        let _scope = Scope::enter(Vec::new(), Vec::new());
         parse()
     };
     let messages = capture.finish().messages;

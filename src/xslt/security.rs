@@ -1,4 +1,5 @@
-//! What libxml2/libxslt may read: nothing, except files under the directories of the current [`Scope`].
+//! What libxml2/libxslt may read: nothing, except files under the directories of the current [`Scope`] that are
+//! not on its deny list.
 //!
 //! Two layers, both keyed on the thread-local scope (all loading happens synchronously on the calling thread):
 //! 1. per transform context, libxslt security preferences ([`SecurityPrefs`]): file reads go through
@@ -16,18 +17,23 @@ use std::sync::OnceLock;
 use super::errors::{report, XsltError};
 use super::ffi;
 
+/// Canonical directories below which files may be read, and canonical paths (files, or directories with everything
+/// below them) that may never be read.
+type Sandbox = (Vec<PathBuf>, Vec<PathBuf>);
+
 thread_local! {
-    static ROOTS: RefCell<Vec<PathBuf>> = const { RefCell::new(Vec::new()) };
+    static ROOTS: RefCell<Sandbox> = const { RefCell::new((Vec::new(), Vec::new())) };
 }
 
-/// While alive, files under `roots` (canonical directories) may be read on this thread.
+/// While alive, files under `roots` (canonical directories), except those under `deny` (canonical paths), may be
+/// read on this thread.
 pub(crate) struct Scope {
-    previous: Vec<PathBuf>,
+    previous: Sandbox,
 }
 
 impl Scope {
-    pub(crate) fn enter(roots: Vec<PathBuf>) -> Scope {
-        let previous = ROOTS.with(|r| std::mem::replace(&mut *r.borrow_mut(), roots));
+    pub(crate) fn enter(roots: Vec<PathBuf>, deny: Vec<PathBuf>) -> Scope {
+        let previous = ROOTS.with(|r| std::mem::replace(&mut *r.borrow_mut(), (roots, deny)));
         Scope { previous }
     }
 }
@@ -40,19 +46,20 @@ impl Drop for Scope {
 }
 
 /// Whether libxml2 may open `url` (a URL or path as libxml2 passes it) under the current scope: every candidate
-/// path that exists (or whose directory exists) lies under a root, and there is at least one such candidate.
+/// path that exists (or whose directory exists) lies under a root and under no denied path, and there is at least
+/// one such candidate.
 fn allowed(url: &[u8]) -> bool {
     let Some(candidates) = local_candidates(url) else {
         return false; // network or another scheme
     };
     let resolved: Vec<PathBuf> = candidates.iter().filter_map(|p| resolve(p)).collect();
-    ROOTS.with(|roots| {
-        let roots = roots.borrow();
+    ROOTS.with(|sandbox| {
+        let (roots, deny) = &*sandbox.borrow();
         !roots.is_empty()
             && !resolved.is_empty()
-            && resolved
-                .iter()
-                .all(|p| roots.iter().any(|r| p.starts_with(r)))
+            && resolved.iter().all(|p| {
+                roots.iter().any(|r| p.starts_with(r)) && !deny.iter().any(|d| p.starts_with(d))
+            })
     })
 }
 
@@ -287,7 +294,10 @@ mod tests {
             !allowed(inside_s.as_bytes()),
             "no scope: nothing is allowed"
         );
-        let _scope = Scope::enter(vec![root.clone()]);
+        let _scope = Scope::enter(
+            vec![root.clone()],
+            vec![root.join("denied.xml"), root.join("private")],
+        );
         assert!(allowed(inside_s.as_bytes()));
         assert!(allowed(format!("file://{inside_s}").as_bytes()));
         assert!(allowed(
@@ -309,6 +319,28 @@ mod tests {
             format!("{}/my%20dir/x.xml", root.display()).as_bytes()
         ));
         assert!(!allowed(b"/nonexistent-dir/x.xml"), "nothing resolvable");
+        std::fs::write(root.join("denied.xml"), "<a/>").unwrap();
+        std::fs::create_dir(root.join("private")).unwrap();
+        std::fs::write(root.join("private/x.xml"), "<a/>").unwrap();
+        for denied in [
+            "denied.xml",
+            "private/x.xml",
+            "private/../denied.xml",
+            "my dir/../denied.xml",
+        ] {
+            assert!(
+                !allowed(root.join(denied).to_str().unwrap().as_bytes()),
+                "{denied}"
+            );
+        }
+        assert!(!allowed(
+            format!("file://{}/private/x.xml", root.display()).as_bytes()
+        ));
+        std::os::unix::fs::symlink(root.join("denied.xml"), root.join("to-denied.xml")).unwrap();
+        assert!(
+            !allowed(root.join("to-denied.xml").to_str().unwrap().as_bytes()),
+            "links are resolved"
+        );
         std::os::unix::fs::symlink("/etc/passwd", root.join("link")).unwrap();
         assert!(
             !allowed(root.join("link").to_str().unwrap().as_bytes()),

@@ -124,6 +124,7 @@ impl TestServer {
             hash_check: options.settings.check_hash,
             xslt_engine: options.xslt_engine,
             accept_missing_hash: options.accept_missing_hash,
+            ..LoadOptions::default()
         };
         let app = match config::load(dir, &load) {
             Ok(app) => app,
@@ -158,10 +159,12 @@ impl TestServer {
         format!("http://{}{}", self.running.addr, path_and_query)
     }
 
-    /// The hash for `endpoint` with the included values, under the first key, on `live`.
+    /// The hash for `endpoint` with the included values, under the first key, on `live`, in the application's
+    /// hash scheme.
     pub fn hash(&self, endpoint: &str, included: &[&str]) -> String {
         let app = self.running.state.app();
-        hash::compute(
+        hash::compute_with(
+            app.app.settings.hash_scheme,
             endpoint,
             included,
             Environment::Live,
