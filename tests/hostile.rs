@@ -1051,3 +1051,160 @@ async fn host_and_forwarding_headers_cannot_choose_the_application() {
     })
     .await;
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conversion bombs: what the default application publishes is enough to send them
+
+/// The default application (the repository root) with its public form hash, as an outsider finds it in
+/// `static/contact.html`.
+async fn default_application(options: Options) -> (TestServer, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let html = std::fs::read_to_string(root.join("static/contact.html")).unwrap();
+    let hash = html
+        .split("name=\"hash\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let s = TestServer::start(root, options).await;
+    (s, format!("/contact-submit?hash={hash}"))
+}
+
+fn attribute_bomb(n: usize) -> Bytes {
+    let mut s = String::with_capacity(n * 12);
+    s.push_str("<r");
+    for i in 0..n {
+        s.push_str(&format!(" a{i}=\"{}\"", i % 10));
+    }
+    s.push_str("/>");
+    Bytes::from(s)
+}
+
+/// Posts `body` and checks the answer: `status`, a plain-text message naming `flag`, within 10 s.
+async fn refused(s: &TestServer, path: &str, content_type: &str, body: Bytes, flag: &str) {
+    let started = Instant::now();
+    let r = s
+        .send(Method::POST, path, &[("content-type", content_type)], body)
+        .await;
+    let took = started.elapsed();
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    assert!(
+        r.header("content-type").unwrap().starts_with("text/plain"),
+        "{:?}",
+        r.headers
+    );
+    assert!(r.text().contains(flag), "{}", r.text());
+    assert!(took < Duration::from_secs(10), "answered after {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_and_xml_body_bombs_are_refused_quickly_naming_the_limit() {
+    bounded(async {
+        let (s, path) = default_application(Options::default()).await;
+        // 8 MB of JSON: 4 Mi zeros in one array.
+        let mut zeros = String::with_capacity(8 * 1024 * 1024 + 16);
+        zeros.push_str("{\"a\":[0");
+        for _ in 1..4 * 1024 * 1024 {
+            zeros.push_str(",0");
+        }
+        zeros.push_str("]}");
+        refused(
+            &s,
+            &path,
+            "application/json",
+            Bytes::from(zeros),
+            "--max-body-nodes",
+        )
+        .await;
+        // One element with 200,000 attributes (3 MB), and with 40,000.
+        for n in [200_000, 40_000] {
+            let bomb = attribute_bomb(n);
+            refused(&s, &path, "application/xml", bomb, "--max-body-attributes").await;
+        }
+        // Deep nesting, in XML and in JSON.
+        let deep = format!("{}{}", "<a>".repeat(1000), "</a>".repeat(1000));
+        refused(&s, &path, "text/xml", Bytes::from(deep), "--max-body-depth").await;
+        let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        refused(
+            &s,
+            &path,
+            "application/json",
+            Bytes::from(deep),
+            "--max-body-depth",
+        )
+        .await;
+        // A long key repeated by an array: 1 MB of JSON that would make 2 GB of XML.
+        let key = "k".repeat(1024 * 1024);
+        let amplified = format!("{{\"{key}\":[{}0]}}", "0,".repeat(999));
+        refused(
+            &s,
+            &path,
+            "application/json",
+            Bytes::from(amplified),
+            "--max-body-xml-bytes",
+        )
+        .await;
+        // Within the limits the body reaches the transformation as before (the form still wants a name).
+        let r = s
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", "application/json")],
+                Bytes::from_static(b"{\"order\":{\"id\":7}}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.text().contains("Please enter your name"), "{}", r.text());
+        // Malformed bodies are still the endpoint's 400.
+        let r = s
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", "application/xml")],
+                Bytes::from_static(b"<order>"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        // And the server still answers at once.
+        let t = Instant::now();
+        let r = s.get("/health-check").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_xml_attribute_bomb_is_not_parsed_for_minutes() {
+    bounded(async {
+        let (s, path) = default_application(Options::default()).await;
+        let bomb = attribute_bomb(200_000);
+        let (content_type, body) = common::multipart(&[
+            ("name", None, b"Ann"),
+            ("email", None, b"ann@example.com"),
+            ("file", Some("bomb.xml"), &bomb),
+        ]);
+        let started = Instant::now();
+        let r = s
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", &content_type)],
+                body,
+            )
+            .await;
+        // The file is not read as XML (over the attribute limit); the form goes through.
+        assert!(
+            r.status.is_success() || r.status.is_redirection(),
+            "{} {}",
+            r.status,
+            r.text()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}

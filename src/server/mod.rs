@@ -553,7 +553,8 @@ async fn endpoint_request(
         Ok(Err(e)) => match e {
             InputError::TooLarge(_)
             | InputError::TooManyFields(_)
-            | InputError::FieldTooLarge(..) => {
+            | InputError::FieldTooLarge(..)
+            | InputError::Limit(_) => {
                 let mut r = text(StatusCode::PAYLOAD_TOO_LARGE, &e.to_string());
                 r.headers_mut()
                     .insert(CONNECTION, HeaderValue::from_static("close"));
