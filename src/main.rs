@@ -174,6 +174,13 @@ struct ServeArgs {
     /// Seconds allowed for reading the request body.
     #[arg(long, default_value_t = Limits::default().body_timeout.as_secs())]
     body_timeout: u64,
+    /// Seconds an open connection may go without a request in flight before it is closed.
+    #[arg(long, default_value_t = Limits::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
+    /// Most connections open at once; beyond it the oldest idle one is closed for a new one. Default: the open
+    /// files limit less an eighth of it (at least 64) kept for everything else.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
     /// Most XML nodes (elements, attributes, text) made from an XML or JSON body or an uploaded XML file (for
     /// JSON: values and keys).
     #[arg(long, default_value_t = Budget::default().max_nodes)]
@@ -379,6 +386,8 @@ fn serve(args: ServeArgs) -> ExitCode {
             max_depth: usize::from(args.max_body_depth),
             max_bytes: args.max_body_xml_bytes,
         },
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        max_connections: args.max_connections.max(1),
     };
     let timezone_name = args
         .timezone

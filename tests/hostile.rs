@@ -1055,6 +1055,8 @@ async fn host_and_forwarding_headers_cannot_choose_the_application() {
 // ---------------------------------------------------------------------------------------------------------------
 // Conversion bombs: what the default application publishes is enough to send them
 
+const BIN: &str = env!("CARGO_BIN_EXE_endpoints");
+
 /// The default application (the repository root) with its public form hash, as an outsider finds it in
 /// `static/contact.html`.
 async fn default_application(options: Options) -> (TestServer, String) {
@@ -1205,6 +1207,157 @@ async fn an_uploaded_xml_attribute_bomb_is_not_parsed_for_minutes() {
             "{:?}",
             started.elapsed()
         );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Connections that send nothing, or nothing more
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_closed_within_the_header_timeout() {
+    bounded(async {
+        let s = TestServer::fixture_with("core", small_limits(), |_| {}).await;
+        let mut c = TcpStream::connect(s.running.addr).await.unwrap();
+        let started = Instant::now();
+        let (_, closed) = read_until_close(&mut c, Duration::from_secs(10)).await;
+        assert!(closed, "a connection that sent nothing was kept for 10 s");
+        // 1 s header timeout, counted from accept.
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_that_sent_only_the_preface_is_closed() {
+    bounded(async {
+        let s = TestServer::fixture_with("core", small_limits(), |_| {}).await;
+        let mut c = TcpStream::connect(s.running.addr).await.unwrap();
+        c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let (_, closed) = read_until_close(&mut c, Duration::from_secs(10)).await;
+        assert!(
+            closed,
+            "an HTTP/2 connection with no request was kept for 10 s"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
+    bounded(async {
+        let options = Options {
+            limits: Limits {
+                header_timeout: Duration::from_secs(30),
+                idle_timeout: Duration::from_secs(1),
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let s = TestServer::fixture_with("core", options, |_| {}).await;
+        let addr = s.running.addr;
+        let plain = format!("/app/plain?foo=1&hash={}", s.hash("plain", &[]));
+        // HTTP/1.1: one request, then nothing.
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(format!("GET {plain} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let (got, closed) = read_until_close(&mut c, Duration::from_secs(15)).await;
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
+        assert!(closed, "an idle keep-alive connection was kept for 15 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // HTTP/2: one request, then nothing; the server ends the connection.
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        let conn = tokio::spawn(conn);
+        let req = Request::builder()
+            .uri(format!("http://{addr}{plain}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let started = Instant::now();
+        tokio::time::timeout(Duration::from_secs(15), conn)
+            .await
+            .expect("an idle HTTP/2 connection was kept for 15 s")
+            .unwrap()
+            .ok();
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+/// `bash -c 'ulimit -n 256; exec endpoints serve …'` on the default application.
+fn spawn_with_few_files(extra: &[&str]) -> common::Spawned {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg("ulimit -n 256 && exec \"$@\"")
+        .arg("bash")
+        .args([BIN, "serve", root, "--listen", "127.0.0.1:0", "--no-watch"])
+        .args(extra)
+        .env("ENDPOINTS_DATA_DIR", common::state_dir())
+        .env("ENDPOINTS_LOG", "info")
+        .env_remove("ENDPOINTS_CHECK_HASH")
+        .stdout(std::process::Stdio::null());
+    common::Spawned::start(cmd).unwrap_or_else(|seen| panic!("server did not start: {seen}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_answers_while_silent_connections_exceed_the_open_files_limit() {
+    bounded(async {
+        // The header timeout is long: the silent connections are not timed out, they must be shed.
+        let server = spawn_with_few_files(&["--header-timeout", "60"]);
+        let addr = server.addr;
+        let mut silent = Vec::new();
+        for _ in 0..400 {
+            silent.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for round in 0..3 {
+            let t = Instant::now();
+            let r = tokio::time::timeout(
+                Duration::from_secs(10),
+                common::send_h1(addr, Method::GET, "/health-check", &[], Bytes::new()),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("/health-check not answered within 10 s (round {round})"));
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        }
+        // Once they are gone, too.
+        drop(silent);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let r = common::send_h1(addr, Method::GET, "/health-check", &[], Bytes::new()).await;
+        assert_eq!(r.status, StatusCode::OK);
     })
     .await;
 }

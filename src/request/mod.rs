@@ -38,6 +38,12 @@ pub struct Limits {
     pub upload_memory_bytes: usize,
     /// Limits on the XML made from an XML or JSON body, or from an uploaded XML file.
     pub body_xml: Budget,
+    /// A connection with no request in flight is closed after this long without a new request.
+    pub idle_timeout: Duration,
+    /// Most connections open at once; beyond it the oldest idle connection is closed (or, when none is idle, the
+    /// new one). Keeps file descriptors in reserve for the state store, uploads, outgoing requests and
+    /// `/health-check`.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -51,6 +57,8 @@ impl Default for Limits {
             upload_dir: None,
             upload_memory_bytes: 1024 * 1024,
             body_xml: Budget::default(),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -529,6 +537,26 @@ pub fn query_input(
     input.debug = debug;
     input.verbose = verbose;
     Ok(input)
+}
+
+/// The default for [`Limits::max_connections`]: the soft limit on open files (from `/proc/self/limits`) less a
+/// reserve of an eighth of it (at least 64) for everything else; 8192 where the limit cannot be read.
+pub fn default_max_connections() -> usize {
+    match open_files_limit() {
+        Some(n) => n.saturating_sub((n / 8).max(64)).max(16),
+        None => 8192,
+    }
+}
+
+/// The soft limit on open files of this process, if it can be read.
+pub fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line["Max open files".len()..].split_whitespace().next()?;
+    match soft {
+        "unlimited" => Some(1 << 20),
+        n => n.parse().ok(),
+    }
 }
 
 /// Reads nothing but the query string (for requests whose body failed), without a field limit.
