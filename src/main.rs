@@ -371,6 +371,8 @@ fn print_diagnostics(diags: &[config::Diagnostic]) -> usize {
 
 fn serve(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format == "json");
+    // Large buffers (bodies, converted documents) are unmapped when freed instead of staying in glibc's arenas.
+    endpoints::xslt::allocator::fix_mmap_threshold();
     let hash_check = hash_check_enabled(args.app.no_hash_check);
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
