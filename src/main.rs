@@ -499,6 +499,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
         Ok::<(), std::io::Error>(())
     });
+    // A transformation still running on the blocking pool is not waited for: it cannot be interrupted, and the
+    // shutdown timeout has already passed for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
         Ok(()) => {
             tracing::info!("stopped");

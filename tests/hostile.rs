@@ -1361,3 +1361,69 @@ async fn health_check_answers_while_silent_connections_exceed_the_open_files_lim
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_a_runaway_transformation() {
+    bounded(async {
+        // A parameter transformation that would run for hours: three nested loops over 2,000 elements of the body.
+        let app = tempfile::tempdir().unwrap();
+        let dir = app.path();
+        std::fs::write(
+            dir.join("endpoints.xml"),
+            r#"<endpoint-folder><endpoint name="slow"><parameter-transformation xslt="slow.xsl"/><success status="204"/></endpoint></endpoint-folder>"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("security.xml"),
+            "<security><secret-key>k</secret-key></security>",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.join("parameter-xslt")).unwrap();
+        std::fs::write(
+            dir.join("parameter-xslt/slow.xsl"),
+            r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/">
+    <parameter-transformation-output>
+      <xsl:for-each select="//a"><xsl:for-each select="//a"><xsl:for-each select="//a">
+        <xsl:if test="false()"><x/></xsl:if>
+      </xsl:for-each></xsl:for-each></xsl:for-each>
+    </parameter-transformation-output>
+  </xsl:template>
+</xsl:stylesheet>"#,
+        )
+        .unwrap();
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["--no-watch", "--no-hash-check", "--shutdown-timeout", "1"])
+            .env("ENDPOINTS_DATA_DIR", common::state_dir())
+            .env("ENDPOINTS_LOG", "info")
+            .stdout(std::process::Stdio::null());
+        let mut server = common::Spawned::start(cmd).unwrap();
+        let body = format!("{{\"a\":[{}0]}}", "0,".repeat(1999));
+        let mut c = TcpStream::connect(server.addr).await.unwrap();
+        c.write_all(
+            format!(
+                "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        std::process::Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        let signalled = Instant::now();
+        while server.child.try_wait().unwrap().is_none() {
+            assert!(
+                signalled.elapsed() < Duration::from_secs(10),
+                "still running 10 s after SIGTERM with a 1 s shutdown timeout"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(6), "{:?}", signalled.elapsed());
+    })
+    .await;
+}
