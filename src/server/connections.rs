@@ -31,8 +31,6 @@ pub struct Tracked {
     shedding: AtomicBool,
     /// Wakes the connection's task to close it at once.
     pub shed: Notify,
-    /// Wakes the connection's task when a request ends (its deadline moves).
-    pub ended: Notify,
 }
 
 impl Tracked {
@@ -44,7 +42,6 @@ impl Tracked {
             last_end_ms: AtomicU64::new(0),
             shedding: AtomicBool::new(false),
             shed: Notify::new(),
-            ended: Notify::new(),
         }
     }
 
@@ -82,7 +79,6 @@ impl Drop for RequestGuard {
         let since = t.accepted.elapsed().as_millis() as u64;
         t.last_end_ms.fetch_max(since, Ordering::Relaxed);
         t.in_flight.fetch_sub(1, Ordering::AcqRel);
-        t.ended.notify_one();
     }
 }
 

@@ -158,6 +158,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let limits = &state.limits;
     let (header_timeout, idle_timeout) = (limits.header_timeout, limits.idle_timeout);
+    let check = header_timeout.min(idle_timeout);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -218,9 +219,14 @@ pub async fn serve(
                     // Set once the connection has been asked to close: after it, it is dropped.
                     let mut closing: Option<tokio::time::Instant> = None;
                     loop {
-                        let wake = closing
-                            .or_else(|| tracked.deadline(header_timeout, idle_timeout))
-                            .unwrap_or_else(|| tokio::time::Instant::now() + idle_timeout);
+                        // Requests do not wake this task (that would cost on every request): it looks again at
+                        // least every `check`, so a deadline that moved earlier is kept to within that.
+                        let next_look = tokio::time::Instant::now() + check;
+                        let wake = closing.unwrap_or_else(|| {
+                            tracked
+                                .deadline(header_timeout, idle_timeout)
+                                .map_or(next_look, |d| d.min(next_look))
+                        });
                         tokio::select! {
                             r = conn.as_mut() => {
                                 if let Err(e) = r {
@@ -232,8 +238,6 @@ pub async fn serve(
                                 tracing::debug!(peer = %peer, "idle connection closed to make room");
                                 break;
                             }
-                            // A request ended: the deadline moved.
-                            () = tracked.ended.notified(), if closing.is_none() => {}
                             _ = stopping.changed(), if closing.is_none() => {
                                 conn.as_mut().graceful_shutdown();
                                 closing = Some(tokio::time::Instant::now() + grace);
