@@ -9,6 +9,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use endpoints::config::{self, LoadOptions, Severity};
+use endpoints::convert::Budget;
 use endpoints::engine::{hash, Environment, Settings};
 use endpoints::request::Limits;
 use endpoints::server;
@@ -27,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve an application directory over HTTP (the default command).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load an application and print every configuration problem as path:line:column: message.
     Check {
         /// The application directory.
@@ -190,6 +191,26 @@ struct ServeArgs {
     /// Seconds allowed for reading the request body.
     #[arg(long, default_value_t = Limits::default().body_timeout.as_secs())]
     body_timeout: u64,
+    /// Seconds an open connection may go without a request in flight before it is closed.
+    #[arg(long, default_value_t = Limits::default().idle_timeout.as_secs())]
+    idle_timeout: u64,
+    /// Most connections open at once; beyond it the oldest idle one is closed for a new one. Default: the open
+    /// files limit less an eighth of it (at least 64) kept for everything else.
+    #[arg(long, default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Most XML nodes (elements, attributes, text) made from an XML or JSON body or an uploaded XML file (for
+    /// JSON: values and keys).
+    #[arg(long, default_value_t = Budget::default().max_nodes)]
+    max_body_nodes: usize,
+    /// Most attributes on one element of an XML body or uploaded XML file.
+    #[arg(long, default_value_t = Budget::default().max_attributes)]
+    max_body_attributes: usize,
+    /// Deepest nesting of elements of an XML body (of arrays and objects of a JSON body); at most 250.
+    #[arg(long, default_value_t = Budget::default().max_depth as u16, value_parser = clap::value_parser!(u16).range(1..=250))]
+    max_body_depth: u16,
+    /// Largest XML made from a body, in bytes (an XML body's root element; a JSON body converted).
+    #[arg(long, default_value_t = Budget::default().max_bytes)]
+    max_body_xml_bytes: usize,
     /// Directory for uploaded files while a request runs (default: the system's temporary directory).
     #[arg(long, env = "ENDPOINTS_UPLOAD_DIR")]
     upload_dir: Option<PathBuf>,
@@ -281,7 +302,7 @@ fn main() -> ExitCode {
         },
     };
     match command {
-        Command::Serve(args) => serve(args),
+        Command::Serve(args) => serve(*args),
         Command::Check { app_dir, app } => check(&app_dir, &app),
         Command::Hash {
             args,
@@ -369,6 +390,8 @@ fn print_diagnostics(diags: &[config::Diagnostic]) -> usize {
 
 fn serve(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format == "json");
+    // Large buffers (bodies, converted documents) are unmapped when freed instead of staying in glibc's arenas.
+    endpoints::xslt::allocator::fix_mmap_threshold();
     let hash_check = hash_check_enabled(args.app.no_hash_check);
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
@@ -378,6 +401,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         body_timeout: Duration::from_secs(args.body_timeout.max(1)),
         upload_dir: args.upload_dir.clone(),
         upload_memory_bytes: args.upload_memory_bytes,
+        body_xml: Budget {
+            max_nodes: args.max_body_nodes,
+            max_attributes: args.max_body_attributes,
+            max_depth: usize::from(args.max_body_depth),
+            max_bytes: args.max_body_xml_bytes,
+        },
+        idle_timeout: Duration::from_secs(args.idle_timeout.max(1)),
+        max_connections: args.max_connections.max(1),
     };
     let timezone_name = args
         .timezone
@@ -487,6 +518,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         }
         Ok::<(), std::io::Error>(())
     });
+    // A transformation still running on the blocking pool is not waited for: it cannot be interrupted, and the
+    // shutdown timeout has already passed for it.
+    runtime.shutdown_timeout(Duration::from_millis(100));
     match result {
         Ok(()) => {
             tracing::info!("stopped");

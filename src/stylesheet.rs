@@ -21,6 +21,10 @@ use std::sync::Arc;
 use crate::jvm::{self, JvmError, SaxonStylesheet};
 use crate::xslt::{self, OutputInfo};
 
+/// After transforming an input document of this size or more, freed memory is given back to the system (the
+/// libxml2 tree of a document is many times its size).
+const LARGE_INPUT_BYTES: usize = 1024 * 1024;
+
 /// Which engine runs the stylesheets of an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum XsltEngine {
@@ -297,7 +301,12 @@ impl Stylesheet {
                         .iter()
                         .map(|(a, b)| (a.as_str(), b.as_str()))
                         .collect();
-                    x.transform(&input, &p)
+                    let out = x.transform(&input, &p);
+                    // The tree of a large input is freed by now: give its memory back.
+                    if input.len() >= LARGE_INPUT_BYTES {
+                        crate::xslt::allocator::release_free_memory();
+                    }
+                    out
                 })
                 .await
                 .map_err(|e| TransformError::Task(e.to_string()))?

@@ -283,6 +283,7 @@ fn upload(bytes: &[u8]) -> Upload {
         content_type: "application/octet-stream".into(),
         size: bytes.len() as u64,
         data: UploadData::File(std::sync::Arc::new(f.into_temp_path())),
+        xml_budget: Default::default(),
     }
 }
 

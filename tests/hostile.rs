@@ -1,5 +1,8 @@
-//! Hostile clients over real sockets (issue 10): slowloris and slow bodies are cut off while others are served,
-//! thousands of idle connections do not stop new ones, oversized request lines and headers get 414/431, pipelined
+//! Hostile clients over real sockets: slowloris and slow bodies are cut off while others are served, thousands of
+//! idle connections do not stop new ones, connections that send nothing (or only the HTTP/2 preface) or go idle
+//! are closed, a flood of silent connections under a low open-files limit leaves `/health-check` answering, JSON
+//! and XML conversion bombs are refused at once naming their limit, a runaway transformation does not hold up a
+//! shutdown, oversized request lines and headers get 414/431, pipelined
 //! HTTP/1.1 and multiplexed HTTP/2 requests are answered correctly and in order, an aborted upload leaves no
 //! temporary file, path and query tricks never reach a file outside `static/` or another application, and `Host` /
 //! `X-Forwarded-*` headers cannot choose the application.
@@ -1779,6 +1782,381 @@ async fn malformed_values_are_client_errors_and_names_are_served_safely() {
             .filter(|l| l.contains("\"level\":\"ERROR\""))
             .collect();
         assert!(errors.is_empty(), "{errors:#?}");
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Conversion bombs: what the default application publishes is enough to send them
+
+
+/// The default application (the repository root) with its public form hash, as an outsider finds it in
+/// `static/contact.html`.
+async fn default_application(options: Options) -> (TestServer, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let html = std::fs::read_to_string(root.join("static/contact.html")).unwrap();
+    let hash = html
+        .split("name=\"hash\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let s = TestServer::start(root, options).await;
+    (s, format!("/contact-submit?hash={hash}"))
+}
+
+fn attribute_bomb(n: usize) -> Bytes {
+    let mut s = String::with_capacity(n * 12);
+    s.push_str("<r");
+    for i in 0..n {
+        s.push_str(&format!(" a{i}=\"{}\"", i % 10));
+    }
+    s.push_str("/>");
+    Bytes::from(s)
+}
+
+/// Posts `body` and checks the answer: `status`, a plain-text message naming `flag`, within 10 s.
+async fn refused(s: &TestServer, path: &str, content_type: &str, body: Bytes, flag: &str) {
+    let started = Instant::now();
+    let r = s
+        .send(Method::POST, path, &[("content-type", content_type)], body)
+        .await;
+    let took = started.elapsed();
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.text());
+    assert!(
+        r.header("content-type").unwrap().starts_with("text/plain"),
+        "{:?}",
+        r.headers
+    );
+    assert!(r.text().contains(flag), "{}", r.text());
+    assert!(took < Duration::from_secs(10), "answered after {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_and_xml_body_bombs_are_refused_quickly_naming_the_limit() {
+    bounded(async {
+        let (s, path) = default_application(Options::default()).await;
+        // 8 MB of JSON: 4 Mi zeros in one array.
+        let mut zeros = String::with_capacity(8 * 1024 * 1024 + 16);
+        zeros.push_str("{\"a\":[0");
+        for _ in 1..4 * 1024 * 1024 {
+            zeros.push_str(",0");
+        }
+        zeros.push_str("]}");
+        refused(
+            &s,
+            &path,
+            "application/json",
+            Bytes::from(zeros),
+            "--max-body-nodes",
+        )
+        .await;
+        // One element with 200,000 attributes (3 MB), and with 40,000.
+        for n in [200_000, 40_000] {
+            let bomb = attribute_bomb(n);
+            refused(&s, &path, "application/xml", bomb, "--max-body-attributes").await;
+        }
+        // Deep nesting, in XML and in JSON.
+        let deep = format!("{}{}", "<a>".repeat(1000), "</a>".repeat(1000));
+        refused(&s, &path, "text/xml", Bytes::from(deep), "--max-body-depth").await;
+        let deep = format!("{}{}", "[".repeat(1000), "]".repeat(1000));
+        refused(
+            &s,
+            &path,
+            "application/json",
+            Bytes::from(deep),
+            "--max-body-depth",
+        )
+        .await;
+        // A long key repeated by an array: 1 MB of JSON that would make 2 GB of XML.
+        let key = "k".repeat(1024 * 1024);
+        let amplified = format!("{{\"{key}\":[{}0]}}", "0,".repeat(999));
+        refused(
+            &s,
+            &path,
+            "application/json",
+            Bytes::from(amplified),
+            "--max-body-xml-bytes",
+        )
+        .await;
+        // Within the limits the body reaches the transformation as before (the form still wants a name).
+        let r = s
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", "application/json")],
+                Bytes::from_static(b"{\"order\":{\"id\":7}}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert!(r.text().contains("Please enter your name"), "{}", r.text());
+        // Malformed bodies are still the endpoint's 400.
+        let r = s
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", "application/xml")],
+                Bytes::from_static(b"<order>"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        // And the server still answers at once.
+        let t = Instant::now();
+        let r = s.get("/health-check").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_uploaded_xml_attribute_bomb_is_not_parsed_for_minutes() {
+    bounded(async {
+        let (s, path) = default_application(Options::default()).await;
+        let bomb = attribute_bomb(200_000);
+        let (content_type, body) = common::multipart(&[
+            ("name", None, b"Ann"),
+            ("email", None, b"ann@example.com"),
+            ("file", Some("bomb.xml"), &bomb),
+        ]);
+        let started = Instant::now();
+        let r = s
+            .send(
+                Method::POST,
+                &path,
+                &[("content-type", &content_type)],
+                body,
+            )
+            .await;
+        // The file is not read as XML (over the attribute limit); the form goes through.
+        assert!(
+            r.status.is_success() || r.status.is_redirection(),
+            "{} {}",
+            r.status,
+            r.text()
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Connections that send nothing, or nothing more
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_closed_within_the_header_timeout() {
+    bounded(async {
+        let s = TestServer::fixture_with("core", small_limits(), |_| {}).await;
+        let mut c = TcpStream::connect(s.running.addr).await.unwrap();
+        let started = Instant::now();
+        let (_, closed) = read_until_close(&mut c, Duration::from_secs(10)).await;
+        assert!(closed, "a connection that sent nothing was kept for 10 s");
+        // 1 s header timeout, counted from accept.
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_http2_connection_that_sent_only_the_preface_is_closed() {
+    bounded(async {
+        let s = TestServer::fixture_with("core", small_limits(), |_| {}).await;
+        let mut c = TcpStream::connect(s.running.addr).await.unwrap();
+        c.write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let (_, closed) = read_until_close(&mut c, Duration::from_secs(10)).await;
+        assert!(
+            closed,
+            "an HTTP/2 connection with no request was kept for 10 s"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_keep_alive_connections_are_closed_after_the_idle_timeout() {
+    bounded(async {
+        let options = Options {
+            limits: Limits {
+                header_timeout: Duration::from_secs(30),
+                idle_timeout: Duration::from_secs(1),
+                ..Limits::default()
+            },
+            ..Options::default()
+        };
+        let s = TestServer::fixture_with("core", options, |_| {}).await;
+        let addr = s.running.addr;
+        let plain = format!("/app/plain?foo=1&hash={}", s.hash("plain", &[]));
+        // HTTP/1.1: one request, then nothing.
+        let mut c = TcpStream::connect(addr).await.unwrap();
+        c.write_all(format!("GET {plain} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let (got, closed) = read_until_close(&mut c, Duration::from_secs(15)).await;
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
+        assert!(closed, "an idle keep-alive connection was kept for 15 s");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // HTTP/2: one request, then nothing; the server ends the connection.
+        let stream = TcpStream::connect(addr).await.unwrap();
+        let (mut sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+                .await
+                .unwrap();
+        let conn = tokio::spawn(conn);
+        let req = Request::builder()
+            .uri(format!("http://{addr}{plain}"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let resp = sender.send_request(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let started = Instant::now();
+        tokio::time::timeout(Duration::from_secs(15), conn)
+            .await
+            .expect("an idle HTTP/2 connection was kept for 15 s")
+            .unwrap()
+            .ok();
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{:?}",
+            started.elapsed()
+        );
+    })
+    .await;
+}
+
+/// `bash -c 'ulimit -n 256; exec endpoints serve …'` on the default application.
+fn spawn_with_few_files(extra: &[&str]) -> common::Spawned {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut cmd = std::process::Command::new("bash");
+    cmd.arg("-c")
+        .arg("ulimit -n 256 && exec \"$@\"")
+        .arg("bash")
+        .args([BIN, "serve", root, "--listen", "127.0.0.1:0", "--no-watch"])
+        .args(extra)
+        .env("ENDPOINTS_DATA_DIR", common::state_dir())
+        .env("ENDPOINTS_LOG", "info")
+        .env_remove("ENDPOINTS_CHECK_HASH")
+        .stdout(std::process::Stdio::null());
+    common::Spawned::start(cmd).unwrap_or_else(|seen| panic!("server did not start: {seen}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_answers_while_silent_connections_exceed_the_open_files_limit() {
+    bounded(async {
+        // The header timeout is long: the silent connections are not timed out, they must be shed.
+        let server = spawn_with_few_files(&["--header-timeout", "60"]);
+        let addr = server.addr;
+        let mut silent = Vec::new();
+        for _ in 0..400 {
+            silent.push(TcpStream::connect(addr).await.unwrap());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        for round in 0..3 {
+            let t = Instant::now();
+            let r = tokio::time::timeout(
+                Duration::from_secs(10),
+                common::send_h1(addr, Method::GET, "/health-check", &[], Bytes::new()),
+            )
+            .await
+            .unwrap_or_else(|_| panic!("/health-check not answered within 10 s (round {round})"));
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+            assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+        }
+        // Once they are gone, too.
+        drop(silent);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let r = common::send_h1(addr, Method::GET, "/health-check", &[], Bytes::new()).await;
+        assert_eq!(r.status, StatusCode::OK);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_for_a_runaway_transformation() {
+    bounded(async {
+        // A parameter transformation that would run for hours: three nested loops over 2,000 elements of the body.
+        let app = tempfile::tempdir().unwrap();
+        let dir = app.path();
+        std::fs::write(
+            dir.join("endpoints.xml"),
+            r#"<endpoint-folder><endpoint name="slow"><parameter-transformation xslt="slow.xsl"/><success status="204"/></endpoint></endpoint-folder>"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("security.xml"),
+            "<security><secret-key>k</secret-key></security>",
+        )
+        .unwrap();
+        std::fs::create_dir(dir.join("parameter-xslt")).unwrap();
+        std::fs::write(
+            dir.join("parameter-xslt/slow.xsl"),
+            r#"<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:template match="/">
+    <parameter-transformation-output>
+      <xsl:for-each select="//a"><xsl:for-each select="//a"><xsl:for-each select="//a">
+        <xsl:if test="false()"><x/></xsl:if>
+      </xsl:for-each></xsl:for-each></xsl:for-each>
+    </parameter-transformation-output>
+  </xsl:template>
+</xsl:stylesheet>"#,
+        )
+        .unwrap();
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["serve", dir.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+            .args(["--no-watch", "--no-hash-check", "--shutdown-timeout", "1"])
+            .env("ENDPOINTS_DATA_DIR", common::state_dir())
+            .env("ENDPOINTS_LOG", "info")
+            .stdout(std::process::Stdio::null());
+        let mut server = common::Spawned::start(cmd).unwrap();
+        let body = format!("{{\"a\":[{}0]}}", "0,".repeat(1999));
+        let mut c = TcpStream::connect(server.addr).await.unwrap();
+        c.write_all(
+            format!(
+                "POST /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        std::process::Command::new("kill")
+            .args(["-TERM", &server.child.id().to_string()])
+            .status()
+            .unwrap();
+        let signalled = Instant::now();
+        while server.child.try_wait().unwrap().is_none() {
+            assert!(
+                signalled.elapsed() < Duration::from_secs(10),
+                "still running 10 s after SIGTERM with a 1 s shutdown timeout"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(signalled.elapsed() < Duration::from_secs(6), "{:?}", signalled.elapsed());
     })
     .await;
 }

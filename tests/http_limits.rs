@@ -22,6 +22,7 @@ fn small_limits() -> Options {
             upload_dir: None,
             // Uploads go to files, so that the tests see partial ones removed.
             upload_memory_bytes: 0,
+            ..Limits::default()
         },
         ..Options::default()
     }

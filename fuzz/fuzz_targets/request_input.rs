@@ -55,6 +55,7 @@ fuzz_target!(|data: &[u8]| {
         header_timeout: Duration::from_secs(1),
         body_timeout: Duration::from_secs(1),
         upload_dir: Some(upload_dir().to_path_buf()),
+        ..Limits::default()
     };
     let body = Full::new(Bytes::copy_from_slice(body));
     for raw in [false, true] {

@@ -33,6 +33,8 @@
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
+use super::limits::{Budget, BudgetError};
+
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_DEPTH: usize = 256;
 
@@ -77,41 +79,60 @@ pub enum JsonToXmlError {
     /// The root element name given by the caller is not an XML name.
     #[error("'{0}' is not a valid XML element name")]
     InvalidRoot(String),
+    /// Untrusted JSON over one of its limits ([`json_to_xml_children_within`]).
+    #[error(transparent)]
+    Limit(#[from] BudgetError),
 }
 
 /// Converts `json` to the XML text of the element `<root>…</root>` (or `<root/>`), without an XML declaration.
+/// Nesting is limited to [`MAX_DEPTH`]; nothing else is (for trusted JSON: fetched from a configured URL).
 ///
 /// `{"a":"x"}` with root `response` → `<response><a>x</a></response>`.
 pub fn json_to_xml(json: &[u8], root: &str) -> Result<String, JsonToXmlError> {
-    if !is_xml_name(root) {
-        return Err(JsonToXmlError::InvalidRoot(root.to_string()));
-    }
-    let text = String::from_utf8_lossy(json);
-    let value = Parser::new(&text).parse_document()?;
-    let mut emitter = Emitter {
-        out: String::with_capacity(json.len() + json.len() / 2 + 2 * root.len() + 5),
-        text: &text,
-    };
-    let elements = emitter.value(&value, root)?;
-    if elements != 1 {
-        return Err(JsonToXmlError::TopLevelArray { elements });
-    }
-    Ok(emitter.out)
+    convert(json, root, None)
 }
 
 /// Like [`json_to_xml`] but returns only the content of the root element (elements and text), for placing under
 /// `<json>` (§7.3 step 5). `{"a":"x","n":1.50}` → `<a>x</a><n>1.50</n>`; `"s"` → `s`; `""` → empty.
 pub fn json_to_xml_children(json: &[u8], root: &str) -> Result<String, JsonToXmlError> {
-    let mut xml = json_to_xml(json, root)?;
-    // The result is `<root/>` or `<root>…</root>`.
+    Ok(children(convert(json, root, None)?, root))
+}
+
+/// [`json_to_xml_children`] for untrusted JSON (request bodies): stops with [`JsonToXmlError::Limit`] as soon as
+/// the JSON has more values and keys than `budget.max_nodes`, is nested deeper than `budget.max_depth`, or the
+/// XML grows beyond `budget.max_bytes`. One pass, writing the XML as the JSON is read: memory is the output plus
+/// one object's keys per level (for the duplicate check).
+pub fn json_to_xml_children_within(
+    json: &[u8],
+    root: &str,
+    budget: &Budget,
+) -> Result<String, JsonToXmlError> {
+    Ok(children(convert(json, root, Some(*budget))?, root))
+}
+
+fn convert(json: &[u8], root: &str, budget: Option<Budget>) -> Result<String, JsonToXmlError> {
+    if !is_xml_name(root) {
+        return Err(JsonToXmlError::InvalidRoot(root.to_string()));
+    }
+    let text = String::from_utf8_lossy(json);
+    let mut parser = Parser::new(&text, budget);
+    // Grown as needed: a body refused half-way should not have reserved room for all of it.
+    let estimate = json.len() + json.len() / 2 + 2 * root.len() + 5;
+    parser.out = String::with_capacity(estimate.min(1024 * 1024));
+    parser.document(root)?;
+    Ok(parser.out)
+}
+
+/// The content of `<root>…</root>` or `<root/>`, in place.
+fn children(mut xml: String, root: &str) -> String {
     if xml.len() == root.len() + 3 {
-        return Ok(String::new());
+        return String::new();
     }
     let open = root.len() + 2;
     let close = root.len() + 3;
     xml.truncate(xml.len() - close);
     xml.drain(..open);
-    Ok(xml)
+    xml
 }
 
 /// ASCII XML name check for the caller-supplied root (`json-request`, `response`, …).
@@ -142,10 +163,6 @@ enum Json {
 struct Member {
     /// The XML-safe element name.
     name: String,
-    /// The key was exactly `_content`.
-    content: bool,
-    /// Byte offset of the key.
-    at: usize,
     value: Json,
 }
 
@@ -171,10 +188,17 @@ enum NumKind {
 // ------------------------------------------------------------------------------------------------------------------
 // Parser (strict RFC 8259)
 
+/// Reads the JSON and writes its XML into `out` as it goes; only the values of `_content` members that are
+/// arrays or objects are parsed into a tree first (they become compact JSON text).
 struct Parser<'a> {
     text: &'a str,
     bytes: &'a [u8],
     pos: usize,
+    out: String,
+    /// `None`: trusted JSON, only [`MAX_DEPTH`] applies.
+    budget: Option<Budget>,
+    /// Values and keys read so far.
+    nodes: usize,
 }
 
 /// Where parsed string contents go: keys keep UTF-16 code units (unpaired surrogates allowed, they get sanitised),
@@ -224,22 +248,60 @@ const CONTENT_KEY: &[u16] = &[
 ];
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str) -> Self {
+    fn new(text: &'a str, budget: Option<Budget>) -> Self {
         let pos = if text.starts_with('\u{FEFF}') { 3 } else { 0 };
         Parser {
             text,
             bytes: text.as_bytes(),
             pos,
+            out: String::new(),
+            budget,
+            nodes: 0,
         }
     }
 
-    fn parse_document(&mut self) -> Result<Json, JsonToXmlError> {
-        let value = self.value(0)?;
+    /// The whole text as the element `root` (a top-level array must yield exactly one element).
+    fn document(&mut self, root: &str) -> Result<(), JsonToXmlError> {
+        let elements = self.element(0, root)?;
         self.skip_ws();
         if self.pos < self.bytes.len() {
             return Err(self.syntax("unexpected text after the JSON value"));
         }
-        Ok(value)
+        self.check_bytes()?;
+        if elements != 1 {
+            return Err(JsonToXmlError::TopLevelArray { elements });
+        }
+        Ok(())
+    }
+
+    /// An array or object is about to open `depth` levels deep.
+    fn enter(&self, depth: usize) -> Result<(), JsonToXmlError> {
+        match &self.budget {
+            Some(b) if depth > b.max_depth => Err(BudgetError::Depth(b.max_depth).into()),
+            None if depth > MAX_DEPTH => {
+                let (line, column) = line_col(self.text, self.pos);
+                Err(JsonToXmlError::TooDeep { line, column })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// One more value or key (checks the budget, also the output written so far).
+    fn count(&mut self) -> Result<(), JsonToXmlError> {
+        self.nodes += 1;
+        if let Some(b) = &self.budget {
+            if self.nodes > b.max_nodes {
+                return Err(BudgetError::Nodes(b.max_nodes).into());
+            }
+        }
+        self.check_bytes()
+    }
+
+    fn check_bytes(&self) -> Result<(), JsonToXmlError> {
+        match &self.budget {
+            Some(b) if self.out.len() > b.max_bytes => Err(BudgetError::Bytes(b.max_bytes).into()),
+            _ => Ok(()),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -269,9 +331,10 @@ impl<'a> Parser<'a> {
         self.syntax(format!("expected {what}, found {}", self.found()))
     }
 
-    /// `depth`: number of arrays/objects enclosing this value.
+    /// Parses one value into a tree (only for `_content`). `depth`: number of arrays/objects enclosing it.
     fn value(&mut self, depth: usize) -> Result<Json, JsonToXmlError> {
         self.skip_ws();
+        self.count()?;
         match self.peek() {
             Some(b'{') => self.object(depth + 1),
             Some(b'[') => self.array(depth + 1),
@@ -290,9 +353,14 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, word: &str, value: Json) -> Result<Json, JsonToXmlError> {
+        self.word(word)?;
+        Ok(value)
+    }
+
+    fn word(&mut self, word: &str) -> Result<(), JsonToXmlError> {
         if self.bytes[self.pos..].starts_with(word.as_bytes()) {
             self.pos += word.len();
-            Ok(value)
+            Ok(())
         } else {
             Err(self.expected("a JSON value"))
         }
@@ -307,6 +375,10 @@ impl<'a> Parser<'a> {
     }
 
     fn number(&mut self) -> Result<Json, JsonToXmlError> {
+        self.number_value().map(Json::Number)
+    }
+
+    fn number_value(&mut self) -> Result<Number, JsonToXmlError> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
             self.pos += 1;
@@ -333,7 +405,7 @@ impl<'a> Parser<'a> {
                 return Err(self.expected("a digit in the exponent"));
             }
         }
-        Ok(Json::Number(java_number(&self.text[start..self.pos])))
+        Ok(java_number(&self.text[start..self.pos]))
     }
 
     /// Parses a string starting at the opening quote into `out`.
@@ -429,10 +501,7 @@ impl<'a> Parser<'a> {
     }
 
     fn array(&mut self, depth: usize) -> Result<Json, JsonToXmlError> {
-        if depth > MAX_DEPTH {
-            let (line, column) = line_col(self.text, self.pos);
-            return Err(JsonToXmlError::TooDeep { line, column });
-        }
+        self.enter(depth)?;
         self.pos += 1; // [
         let mut items = Vec::new();
         self.skip_ws();
@@ -455,10 +524,7 @@ impl<'a> Parser<'a> {
     }
 
     fn object(&mut self, depth: usize) -> Result<Json, JsonToXmlError> {
-        if depth > MAX_DEPTH {
-            let (line, column) = line_col(self.text, self.pos);
-            return Err(JsonToXmlError::TooDeep { line, column });
-        }
+        self.enter(depth)?;
         self.pos += 1; // {
         let mut members = Vec::new();
         let mut seen: HashSet<Vec<u16>> = HashSet::new();
@@ -468,43 +534,291 @@ impl<'a> Parser<'a> {
             return Ok(Json::Object(members));
         }
         loop {
-            self.skip_ws();
-            if self.peek() != Some(b'"') {
-                return Err(self.expected("a string key in an object"));
-            }
-            let at = self.pos;
-            let mut key: Vec<u16> = Vec::new();
-            self.string(&mut key)?;
-            let name = sanitize_key(&key);
-            let content = key == CONTENT_KEY;
-            if seen.contains(&key) {
-                let (line, column) = line_col(self.text, at);
-                let key = String::from_utf16_lossy(&key);
-                return Err(JsonToXmlError::DuplicateKey { key, line, column });
-            }
-            seen.insert(key);
-            self.skip_ws();
-            if self.peek() != Some(b':') {
-                return Err(self.expected("':' after an object key"));
-            }
-            self.pos += 1;
+            let (name, _, _) = self.key(&mut seen)?;
             let value = self.value(depth)?;
-            members.push(Member {
-                name,
-                content,
-                at,
-                value,
-            });
-            self.skip_ws();
-            match self.peek() {
-                Some(b',') => self.pos += 1,
-                Some(b'}') => {
-                    self.pos += 1;
-                    return Ok(Json::Object(members));
-                }
-                _ => return Err(self.expected("',' or '}' in an object")),
+            members.push(Member { name, value });
+            if !self.after_member()? {
+                return Ok(Json::Object(members));
             }
         }
+    }
+
+    /// A member's key up to and including the `:`: its element name, whether it is `_content`, and where it is.
+    fn key(
+        &mut self,
+        seen: &mut HashSet<Vec<u16>>,
+    ) -> Result<(String, bool, usize), JsonToXmlError> {
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Err(self.expected("a string key in an object"));
+        }
+        self.count()?;
+        let at = self.pos;
+        let mut key: Vec<u16> = Vec::new();
+        self.string(&mut key)?;
+        let name = sanitize_key(&key);
+        let content = key == CONTENT_KEY;
+        if seen.contains(&key) {
+            let (line, column) = line_col(self.text, at);
+            let key = String::from_utf16_lossy(&key);
+            return Err(JsonToXmlError::DuplicateKey { key, line, column });
+        }
+        seen.insert(key);
+        self.skip_ws();
+        if self.peek() != Some(b':') {
+            return Err(self.expected("':' after an object key"));
+        }
+        self.pos += 1;
+        Ok((name, content, at))
+    }
+
+    /// After a member: `,` (true: another member follows) or `}` (false).
+    fn after_member(&mut self) -> Result<bool, JsonToXmlError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b'}') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(self.expected("',' or '}' in an object")),
+        }
+    }
+
+    /// At `[`: consumes it; true when the array is empty (its `]` consumed too).
+    fn open_array(&mut self) -> bool {
+        self.pos += 1;
+        self.skip_ws();
+        if self.peek() == Some(b']') {
+            self.pos += 1;
+            return true;
+        }
+        false
+    }
+
+    /// After an array item: `,` (true: another item follows) or `]` (false).
+    fn after_item(&mut self) -> Result<bool, JsonToXmlError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b',') => {
+                self.pos += 1;
+                Ok(true)
+            }
+            Some(b']') => {
+                self.pos += 1;
+                Ok(false)
+            }
+            _ => Err(self.expected("',' or ']' in an array")),
+        }
+    }
+
+    // --------------------------------------------------------------------------------------------------------------
+    // Streaming output (org.json XML.toString)
+
+    /// Reads one value and writes it under the element name `tag`; returns how many elements were written at this
+    /// level (an array writes one per item). `depth`: number of arrays/objects enclosing the value.
+    fn element(&mut self, depth: usize, tag: &str) -> Result<usize, JsonToXmlError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'[') => {
+                self.enter(depth + 1)?;
+                self.count()?;
+                let mut n = 0;
+                if !self.open_array() {
+                    loop {
+                        n += self.element(depth + 1, tag)?;
+                        if !self.after_item()? {
+                            break;
+                        }
+                    }
+                }
+                Ok(n)
+            }
+            Some(b'{') => {
+                self.enter(depth + 1)?;
+                self.count()?;
+                self.open(tag);
+                self.members(depth + 1)?;
+                self.close(tag);
+                Ok(1)
+            }
+            Some(b'"') => {
+                self.count()?;
+                let at = self.pos;
+                let mut value = String::new();
+                self.string(&mut value)?;
+                if value.is_empty() {
+                    self.empty(tag);
+                } else {
+                    self.open(tag);
+                    self.escaped(&value, at)?;
+                    self.close(tag);
+                }
+                Ok(1)
+            }
+            _ => {
+                let value = match self.peek() {
+                    Some(b't') => self.literal("true", Json::Bool(true))?,
+                    Some(b'f') => self.literal("false", Json::Bool(false))?,
+                    Some(b'n') => self.literal("null", Json::Null)?,
+                    Some(b'-' | b'0'..=b'9') => self.number()?,
+                    _ => return Err(self.expected("a JSON value")),
+                };
+                self.count()?;
+                self.open(tag);
+                self.out.push_str(scalar_text(&value));
+                self.close(tag);
+                Ok(1)
+            }
+        }
+    }
+
+    /// At `{`: the members of an object `depth` levels deep, as elements and text.
+    fn members(&mut self, depth: usize) -> Result<(), JsonToXmlError> {
+        self.pos += 1; // {
+        let mut seen: HashSet<Vec<u16>> = HashSet::new();
+        self.skip_ws();
+        if self.peek() == Some(b'}') {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            let (name, content, at) = self.key(&mut seen)?;
+            self.skip_ws();
+            if content {
+                self.content(depth)?;
+            } else if name.is_empty() {
+                // Nothing is written for an empty array, so it needs no name; anything else does.
+                let empty_array = self.peek() == Some(b'[') && {
+                    let save = self.pos;
+                    let empty = self.open_array();
+                    if !empty {
+                        self.pos = save;
+                    }
+                    empty
+                };
+                if !empty_array {
+                    let (line, column) = line_col(self.text, at);
+                    return Err(JsonToXmlError::EmptyKey { line, column });
+                }
+                self.count()?;
+            } else if self.peek() == Some(b'[') {
+                // An array member repeats its element; an array in it becomes `<name>` with `<array>` children.
+                self.enter(depth + 1)?;
+                self.count()?;
+                if !self.open_array() {
+                    loop {
+                        self.skip_ws();
+                        if self.peek() == Some(b'[') {
+                            self.open(&name);
+                            self.element(depth + 1, "array")?;
+                            self.close(&name);
+                        } else {
+                            self.element(depth + 1, &name)?;
+                        }
+                        if !self.after_item()? {
+                            break;
+                        }
+                    }
+                }
+            } else {
+                self.element(depth, &name)?;
+            }
+            if !self.after_member()? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The value of a `_content` member, as text directly inside the element (an array: its items joined with
+    /// `\n`).
+    fn content(&mut self, depth: usize) -> Result<(), JsonToXmlError> {
+        if self.peek() != Some(b'[') {
+            return self.content_text(depth);
+        }
+        self.enter(depth + 1)?;
+        self.count()?;
+        if !self.open_array() {
+            let mut first = true;
+            loop {
+                if !first {
+                    self.out.push('\n');
+                }
+                first = false;
+                self.content_text(depth + 1)?;
+                if !self.after_item()? {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One `_content` value as text: Java's `toString()` of the value, XML-escaped.
+    fn content_text(&mut self, depth: usize) -> Result<(), JsonToXmlError> {
+        self.skip_ws();
+        match self.peek() {
+            Some(b'"') => {
+                self.count()?;
+                let at = self.pos;
+                let mut value = String::new();
+                self.string(&mut value)?;
+                self.escaped(&value, at)
+            }
+            Some(b'[' | b'{') => {
+                let v = self.value(depth)?;
+                let mut json = String::new();
+                compact_json(&v, &mut json, self.text)?;
+                // The JSON text holds no character XML rejects (checked while writing it); escape the markup.
+                self.escaped(&json, 0)
+            }
+            _ => {
+                let v = self.value(depth)?;
+                self.out.push_str(scalar_text(&v));
+                Ok(())
+            }
+        }
+    }
+
+    fn open(&mut self, tag: &str) {
+        self.out.push('<');
+        self.out.push_str(tag);
+        self.out.push('>');
+    }
+
+    fn close(&mut self, tag: &str) {
+        self.out.push_str("</");
+        self.out.push_str(tag);
+        self.out.push('>');
+    }
+
+    fn empty(&mut self, tag: &str) {
+        self.out.push('<');
+        self.out.push_str(tag);
+        self.out.push_str("/>");
+    }
+
+    /// Appends `s` escaped for XML text; `at` locates the JSON string for errors.
+    fn escaped(&mut self, s: &str, at: usize) -> Result<(), JsonToXmlError> {
+        let mut flushed = 0;
+        for (i, c) in s.char_indices() {
+            let replacement = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                c if !is_xml_char(c) => return Err(invalid_char(self.text, at, u32::from(c))),
+                _ => continue,
+            };
+            self.out.push_str(&s[flushed..i]);
+            self.out.push_str(replacement);
+            flushed = i + c.len_utf8();
+            self.check_bytes()?;
+        }
+        self.out.push_str(&s[flushed..]);
+        self.check_bytes()
     }
 }
 
@@ -678,145 +992,6 @@ fn big_decimal_layout(coeff: &str, scale: i64, out: &mut String) {
             }
             out.push_str(&adjusted.to_string());
         }
-    }
-}
-
-// ------------------------------------------------------------------------------------------------------------------
-// XML output (org.json XML.toString)
-
-struct Emitter<'a> {
-    out: String,
-    text: &'a str,
-}
-
-impl Emitter<'_> {
-    /// Serialises `v` under the element name `tag`; returns how many elements were written at this level.
-    fn value(&mut self, v: &Json, tag: &str) -> Result<usize, JsonToXmlError> {
-        match v {
-            Json::Array(items) => {
-                let mut n = 0;
-                for item in items {
-                    n += self.value(item, tag)?;
-                }
-                Ok(n)
-            }
-            Json::Object(members) => {
-                self.open(tag);
-                self.members(members)?;
-                self.close(tag);
-                Ok(1)
-            }
-            Json::String { value, at } => {
-                if value.is_empty() {
-                    self.empty(tag);
-                } else {
-                    self.open(tag);
-                    self.escaped(value, *at)?;
-                    self.close(tag);
-                }
-                Ok(1)
-            }
-            scalar => {
-                self.open(tag);
-                self.out.push_str(scalar_text(scalar));
-                self.close(tag);
-                Ok(1)
-            }
-        }
-    }
-
-    fn members(&mut self, members: &[Member]) -> Result<(), JsonToXmlError> {
-        for m in members {
-            if m.content {
-                match &m.value {
-                    Json::Array(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            if i > 0 {
-                                self.out.push('\n');
-                            }
-                            self.content_text(item)?;
-                        }
-                    }
-                    v => self.content_text(v)?,
-                }
-                continue;
-            }
-            if m.name.is_empty() && !matches!(&m.value, Json::Array(items) if items.is_empty()) {
-                let (line, column) = line_col(self.text, m.at);
-                return Err(JsonToXmlError::EmptyKey { line, column });
-            }
-            match &m.value {
-                Json::Array(items) => {
-                    for item in items {
-                        if let Json::Array(_) = item {
-                            self.open(&m.name);
-                            self.value(item, "array")?;
-                            self.close(&m.name);
-                        } else {
-                            self.value(item, &m.name)?;
-                        }
-                    }
-                }
-                v => {
-                    self.value(v, &m.name)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// A `_content` value as text: Java's `toString()` of the value, XML-escaped.
-    fn content_text(&mut self, v: &Json) -> Result<(), JsonToXmlError> {
-        match v {
-            Json::String { value, at } => self.escaped(value, *at),
-            Json::Array(_) | Json::Object(_) => {
-                let mut json = String::new();
-                compact_json(v, &mut json, self.text)?;
-                // The JSON text holds no character XML rejects (checked while writing it); escape the markup.
-                self.escaped(&json, 0)
-            }
-            scalar => {
-                self.out.push_str(scalar_text(scalar));
-                Ok(())
-            }
-        }
-    }
-
-    fn open(&mut self, tag: &str) {
-        self.out.push('<');
-        self.out.push_str(tag);
-        self.out.push('>');
-    }
-
-    fn close(&mut self, tag: &str) {
-        self.out.push_str("</");
-        self.out.push_str(tag);
-        self.out.push('>');
-    }
-
-    fn empty(&mut self, tag: &str) {
-        self.out.push('<');
-        self.out.push_str(tag);
-        self.out.push_str("/>");
-    }
-
-    /// Appends `s` escaped for XML text; `at` locates the JSON string for errors.
-    fn escaped(&mut self, s: &str, at: usize) -> Result<(), JsonToXmlError> {
-        let mut flushed = 0;
-        for (i, c) in s.char_indices() {
-            let replacement = match c {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                c if !is_xml_char(c) => return Err(invalid_char(self.text, at, u32::from(c))),
-                _ => continue,
-            };
-            self.out.push_str(&s[flushed..i]);
-            self.out.push_str(replacement);
-            flushed = i + c.len_utf8();
-        }
-        self.out.push_str(&s[flushed..]);
-        Ok(())
     }
 }
 
@@ -1553,6 +1728,75 @@ mod tests {
             json_to_xml(hostile.as_bytes(), "r"),
             Err(JsonToXmlError::TooDeep { .. })
         ));
+    }
+
+    #[test]
+    fn budgets_for_untrusted_json() {
+        use JsonToXmlError::Limit;
+        let b = |nodes, depth, bytes| Budget {
+            max_nodes: nodes,
+            max_attributes: 1,
+            max_depth: depth,
+            max_bytes: bytes,
+        };
+        let within = |json: &str, budget: Budget| {
+            json_to_xml_children_within(json.as_bytes(), "json-request", &budget)
+        };
+        // {"a":[0,0,0]}: the object, the key, the array and three numbers.
+        let three = r#"{"a":[0,0,0]}"#;
+        assert_eq!(
+            within(three, b(6, 9, 999)).unwrap(),
+            "<a>0</a><a>0</a><a>0</a>"
+        );
+        assert_eq!(
+            within(three, b(5, 9, 999)),
+            Err(Limit(BudgetError::Nodes(5)))
+        );
+        // Keys count, also when they write nothing.
+        assert_eq!(
+            within(r#"{"a":[],"b":[],"c":[]}"#, b(6, 9, 999)),
+            Err(Limit(BudgetError::Nodes(6)))
+        );
+        // Inside `_content` too.
+        assert_eq!(
+            within(r#"{"_content":[[1,2,3]]}"#, b(5, 9, 999)),
+            Err(Limit(BudgetError::Nodes(5)))
+        );
+        assert_eq!(within("[[1]]", b(9, 2, 999)).unwrap(), "1");
+        assert_eq!(
+            within("[[[1]]]", b(9, 2, 999)),
+            Err(Limit(BudgetError::Depth(2)))
+        );
+        assert_eq!(
+            within(r#"{"a":{"b":{}}}"#, b(9, 2, 999)),
+            Err(Limit(BudgetError::Depth(2)))
+        );
+        // A long key repeated by an array: 29 bytes for the root, 206 per element.
+        let key = "k".repeat(100);
+        let json = format!(r#"{{"{key}":[1,2,3,4,5]}}"#);
+        assert_eq!(within(&json, b(99, 9, 1059)).unwrap().len(), 1030);
+        assert_eq!(
+            within(&json, b(99, 9, 1058)),
+            Err(Limit(BudgetError::Bytes(1058)))
+        );
+        // Escaping grows text too.
+        assert_eq!(
+            within(&format!("\"{}\"", "<".repeat(100)), b(9, 9, 300)),
+            Err(Limit(BudgetError::Bytes(300)))
+        );
+        // Within the budget, the same XML as without one; errors as without one.
+        let body = r#"{"a":[1,[2,[3]],{"b":"<&>"}],"_content":["x",{"y":"</z>"}],"c":"","d":{},"e":null,"1 2":"]]>"}"#;
+        assert_eq!(within(body, Budget::default()).unwrap(), children(body));
+        assert_eq!(
+            within(r#"{"a":1,"a":2}"#, Budget::default()),
+            Err(err(r#"{"a":1,"a":2}"#))
+        );
+        // 4 Mi zeros stop at the node limit.
+        let zeros = format!("[{}0]", "0,".repeat(4 * 1024 * 1024));
+        assert_eq!(
+            within(&zeros, Budget::default()),
+            Err(Limit(BudgetError::Nodes(Budget::default().max_nodes)))
+        );
     }
 
     #[test]

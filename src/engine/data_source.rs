@@ -81,11 +81,17 @@ pub fn file_upload_xml(u: &Upload) -> String {
     s.push_str("\">");
     if u.size <= MAX_UPLOAD_AS_XML {
         if let Ok(bytes) = u.data.read_blocking() {
-            if let Some(root) = std::str::from_utf8(&bytes)
-                .ok()
-                .and_then(root_element_source)
-            {
-                s.push_str(root);
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+                // Within the request's limits (in linear time); a file over them is not read as XML.
+                match crate::convert::limits::xml_root_within(text, &u.xml_budget) {
+                    Ok(range) => s.push_str(&text[range]),
+                    Err(crate::convert::limits::XmlBodyError::Limit(e)) => tracing::warn!(
+                        field = %u.field_name,
+                        "uploaded file not read as XML: {e}"
+                    ),
+                    Err(_) => {}
+                }
             }
         }
     }

@@ -7,7 +7,7 @@ use super::data_source::{self, Ctx};
 use super::{Call, Failure};
 use crate::config::template::escape_xml;
 use crate::config::{Endpoint, ParameterTransformation};
-use crate::request::BodyKind;
+use crate::request::{BodyDocument, BodyKind};
 
 const PREFIX: &str = "While processing result of parameter transformation: ";
 
@@ -81,28 +81,43 @@ pub async fn run(
     } else {
         BodyKind::None
     };
-    match body_kind {
-        BodyKind::Xml => {
-            let raw = input.raw_body.as_deref().unwrap_or(b"");
-            let text = std::str::from_utf8(raw).map_err(|_| {
-                Failure::bad_request("Request is not valid XML: the body is not UTF-8")
-            })?;
-            let root = parse_xml_body(text)?;
-            doc.push_str("<xml>");
-            doc.push_str(root);
-            doc.push_str("</xml>");
+    if matches!(body_kind, BodyKind::Xml | BodyKind::Json) {
+        let raw = input.raw_body.clone().unwrap_or_default();
+        // Made when the body was read; an input built by hand gets it here, within the default limits.
+        let made;
+        let body = match &input.body_document {
+            Some(d) => d,
+            None => {
+                made = crate::request::body_document_async(
+                    body_kind.clone(),
+                    raw.clone(),
+                    Default::default(),
+                )
+                .await
+                .map_err(|e| Failure::bad_request(e.to_string()))?
+                .ok_or_else(|| Failure::internal("no XML for the request body"))?;
+                &made
+            }
+        };
+        match body {
+            BodyDocument::Xml(range) => {
+                let root = raw
+                    .get(range.clone())
+                    .and_then(|r| std::str::from_utf8(r).ok())
+                    .ok_or_else(|| Failure::internal("the XML body's root is out of range"))?;
+                doc.reserve(root.len() + 4096);
+                doc.push_str("<xml>");
+                doc.push_str(root);
+                doc.push_str("</xml>");
+            }
+            BodyDocument::Json(children) => {
+                doc.reserve(children.len() + 4096);
+                doc.push_str("<json>");
+                doc.push_str(children);
+                doc.push_str("</json>");
+            }
+            BodyDocument::Invalid(message) => return Err(Failure::bad_request(message.clone())),
         }
-        BodyKind::Json => {
-            let raw = input.raw_body.as_deref().unwrap_or(b"");
-            let children =
-                crate::convert::json_to_xml_children(raw, "json-request").map_err(|e| {
-                    Failure::bad_request(format!("Cannot parse JSON from POST request: {e}"))
-                })?;
-            doc.push_str("<json>");
-            doc.push_str(&children);
-            doc.push_str("</json>");
-        }
-        _ => {}
     }
     // Where credentials (credential headers, cookie values) are in `doc`: left out of the stored copy.
     let mut hidden: Vec<std::ops::Range<usize>> = Vec::new();
@@ -200,54 +215,6 @@ fn without(doc: &str, ranges: &[std::ops::Range<usize>]) -> String {
     }
     out.push_str(&doc[at..]);
     out
-}
-
-/// The root element of an XML request body; DOCTYPEs (and so entities) are refused.
-fn parse_xml_body(text: &str) -> Result<&str, Failure> {
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let doc = roxmltree::Document::parse_with_options(
-        body,
-        roxmltree::ParsingOptions {
-            allow_dtd: false,
-            nodes_limit: 5_000_000,
-            ..Default::default()
-        },
-    )
-    .map_err(|e| match e {
-        roxmltree::Error::DtdDetected => {
-            Failure::bad_request("Request is not valid XML: DOCTYPE declarations are not allowed")
-        }
-        e => Failure::bad_request(format!("Request is not valid XML: {e}")),
-    })?;
-    check_depth(doc.root_element())?;
-    let range = doc.root_element().range();
-    Ok(&body[range])
-}
-
-/// How deeply the elements of an XML request body may nest. The body is embedded three levels deep in the
-/// parameter transformation's input, and libxml2 parses no document deeper than 256 levels.
-pub const MAX_XML_BODY_DEPTH: usize = 250;
-
-/// Refuses (400) an XML request body whose elements nest deeper than [`MAX_XML_BODY_DEPTH`].
-pub fn check_depth(root: roxmltree::Node) -> Result<(), Failure> {
-    // Depths by node id, in document order (a parent comes before its children): linear, without recursion.
-    let mut depths: Vec<usize> = Vec::new();
-    for n in root.descendants().filter(|n| n.is_element()) {
-        let parent = n.parent_element().map_or(0, |p| {
-            depths.get(p.id().get() as usize).copied().unwrap_or(0)
-        });
-        let id = n.id().get() as usize;
-        if depths.len() <= id {
-            depths.resize(id + 1, 0);
-        }
-        depths[id] = parent + 1;
-        if parent + 1 > MAX_XML_BODY_DEPTH {
-            return Err(Failure::bad_request(format!(
-                "Request is not valid XML: elements nested deeper than {MAX_XML_BODY_DEPTH} levels"
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// §7.5: `<parameter name value>` elements, or an `<error>` (400), or a broken result (400/500).

@@ -1,6 +1,10 @@
 //! Turning an HTTP request into a [`RequestInput`]: query string, `application/x-www-form-urlencoded` and
 //! `multipart/form-data` bodies (small uploads kept in memory, larger ones streamed to temporary files that are
 //! removed when the input is dropped), with a limit on everything a client can send. Knows nothing about endpoints.
+//!
+//! An XML or JSON body is turned into the XML the parameter transformation will see as soon as it is read (off
+//! the async workers when it is large), and checked against [`Limits::body_xml`] in linear time on the way: over
+//! a limit the request fails with [`InputError::Limit`] (413) before any tree is built.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -9,6 +13,8 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::HeaderMap;
+
+use crate::convert::limits::{xml_root_within, Budget, BudgetError, XmlBodyError};
 use http_body_util::{BodyExt, Limited};
 use tokio::io::AsyncWriteExt;
 
@@ -30,6 +36,14 @@ pub struct Limits {
     /// Uploaded files of one request are kept in memory while together they stay within this many bytes; the
     /// rest go to temporary files in `upload_dir`. A form body of `max_body_bytes` is held in memory anyway.
     pub upload_memory_bytes: usize,
+    /// Limits on the XML made from an XML or JSON body, or from an uploaded XML file.
+    pub body_xml: Budget,
+    /// A connection with no request in flight is closed after this long without a new request.
+    pub idle_timeout: Duration,
+    /// Most connections open at once; beyond it the oldest idle connection is closed (or, when none is idle, the
+    /// new one). Keeps file descriptors in reserve for the state store, uploads, outgoing requests and
+    /// `/health-check`.
+    pub max_connections: usize,
 }
 
 impl Default for Limits {
@@ -42,6 +56,9 @@ impl Default for Limits {
             body_timeout: Duration::from_secs(60),
             upload_dir: None,
             upload_memory_bytes: 1024 * 1024,
+            body_xml: Budget::default(),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: default_max_connections(),
         }
     }
 }
@@ -54,6 +71,8 @@ pub struct Upload {
     pub content_type: String,
     pub size: u64,
     pub data: UploadData,
+    /// The limits that apply when the file is read as XML (the request's [`Limits::body_xml`]).
+    pub xml_budget: Budget,
 }
 
 /// Where an uploaded file's bytes are.
@@ -131,6 +150,8 @@ pub struct RequestInput {
     pub content_type: Option<String>,
     /// The raw body of an XML or JSON request (read only when the endpoint accepts one).
     pub raw_body: Option<Bytes>,
+    /// What `raw_body` becomes in the parameter transformation's input (made when the body is read).
+    pub body_document: Option<BodyDocument>,
     /// The whole body as received, kept when the endpoint verifies a signature over it.
     pub signed_body: Option<Bytes>,
     pub debug: bool,
@@ -153,6 +174,69 @@ impl RequestInput {
     }
 }
 
+/// The XML an XML or JSON body becomes in the parameter transformation's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyDocument {
+    /// An XML body: the byte range of its root element in the raw body.
+    Xml(std::ops::Range<usize>),
+    /// A JSON body converted to XML: the children of `<json>`.
+    Json(String),
+    /// The body is not well-formed: the message of the 400 that the endpoint's `<error>` answers with.
+    Invalid(String),
+}
+
+/// Bodies up to this size are checked and converted where they are read; larger ones on the blocking pool.
+const INLINE_BODY_BYTES: usize = 64 * 1024;
+
+/// Checks an XML body, or converts a JSON body, within `budget` (linear time; blocking for large bodies).
+pub fn body_document(
+    kind: &BodyKind,
+    raw: &[u8],
+    budget: &Budget,
+) -> Result<Option<BodyDocument>, BudgetError> {
+    match kind {
+        BodyKind::Xml => {
+            let Ok(text) = std::str::from_utf8(raw) else {
+                return Ok(Some(BodyDocument::Invalid(
+                    "Request is not valid XML: the body is not UTF-8".to_string(),
+                )));
+            };
+            let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+            Ok(Some(match xml_root_within(&text[bom..], budget) {
+                Ok(r) => BodyDocument::Xml(r.start + bom..r.end + bom),
+                Err(XmlBodyError::Limit(e)) => return Err(e),
+                Err(e) => BodyDocument::Invalid(format!("Request is not valid XML: {e}")),
+            }))
+        }
+        BodyKind::Json => {
+            match crate::convert::json_to_xml_children_within(raw, "json-request", budget) {
+                Ok(xml) => Ok(Some(BodyDocument::Json(xml))),
+                Err(crate::convert::JsonToXmlError::Limit(e)) => Err(e),
+                Err(e) => Ok(Some(BodyDocument::Invalid(format!(
+                    "Cannot parse JSON from POST request: {e}"
+                )))),
+            }
+        }
+        _ => Ok(None),
+    }
+}
+
+/// [`body_document`] where it does not hold up an async worker: small bodies at once, large ones on the blocking
+/// pool.
+pub async fn body_document_async(
+    kind: BodyKind,
+    raw: Bytes,
+    budget: Budget,
+) -> Result<Option<BodyDocument>, InputError> {
+    if raw.len() <= INLINE_BODY_BYTES {
+        return body_document(&kind, &raw, &budget).map_err(InputError::Limit);
+    }
+    tokio::task::spawn_blocking(move || body_document(&kind, &raw, &budget))
+        .await
+        .map_err(|e| InputError::Body(e.to_string()))?
+        .map_err(InputError::Limit)
+}
+
 /// Why the input could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
@@ -173,6 +257,9 @@ pub enum InputError {
     Body(String),
     #[error("cannot store uploaded file: {0}")]
     Storage(String),
+    /// The XML made from the body is over one of [`Limits::body_xml`] (413).
+    #[error("{0}")]
+    Limit(BudgetError),
 }
 
 impl InputError {
@@ -280,7 +367,10 @@ where
             read_multipart(body, boundary, limits, &mut input, &mut debug, &mut verbose).await?;
         }
         BodyKind::Xml | BodyKind::Json if accept_raw_body => {
-            input.raw_body = Some(collect(body, limits.max_body_bytes).await?);
+            let raw = collect(body, limits.max_body_bytes).await?;
+            input.body_document =
+                body_document_async(input.body_kind(), raw.clone(), limits.body_xml).await?;
+            input.raw_body = Some(raw);
         }
         _ => {}
     }
@@ -395,6 +485,7 @@ where
                     content_type,
                     size: size as u64,
                     data,
+                    xml_budget: limits.body_xml,
                 });
             }
             None => {
@@ -455,6 +546,26 @@ pub fn query_input(
     input.debug = debug;
     input.verbose = verbose;
     Ok(input)
+}
+
+/// The default for [`Limits::max_connections`]: the soft limit on open files (from `/proc/self/limits`) less a
+/// reserve of an eighth of it (at least 64) for everything else; 8192 where the limit cannot be read.
+pub fn default_max_connections() -> usize {
+    match open_files_limit() {
+        Some(n) => n.saturating_sub((n / 8).max(64)).max(16),
+        None => 8192,
+    }
+}
+
+/// The soft limit on open files of this process, if it can be read.
+pub fn open_files_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line["Max open files".len()..].split_whitespace().next()?;
+    match soft {
+        "unlimited" => Some(1 << 20),
+        n => n.parse().ok(),
+    }
 }
 
 /// Reads nothing but the query string (for requests whose body failed), without a field limit.

@@ -20,10 +20,11 @@
 //!
 //! Layout: `ffi` (declarations), `shim.c` (variadic error callbacks and struct-field reads, built by
 //! `build.rs`), `errors` (capture), `security` (sandbox), `functions` (extension functions), `output`
-//! (`xsl:output` read with roxmltree).
+//! (`xsl:output` read with roxmltree), `allocator` (memory given back after large documents).
 
 #![deny(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 
+pub mod allocator;
 mod errors;
 mod ffi;
 mod functions;
