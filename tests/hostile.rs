@@ -1789,7 +1789,6 @@ async fn malformed_values_are_client_errors_and_names_are_served_safely() {
 // ---------------------------------------------------------------------------------------------------------------
 // Conversion bombs: what the default application publishes is enough to send them
 
-
 /// The default application (the repository root) with its public form hash, as an outsider finds it in
 /// `static/contact.html`.
 async fn default_application(options: Options) -> (TestServer, String) {
