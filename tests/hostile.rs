@@ -1,5 +1,8 @@
-//! Hostile clients over real sockets (issue 10): slowloris and slow bodies are cut off while others are served,
-//! thousands of idle connections do not stop new ones, oversized request lines and headers get 414/431, pipelined
+//! Hostile clients over real sockets: slowloris and slow bodies are cut off while others are served, thousands of
+//! idle connections do not stop new ones, connections that send nothing (or only the HTTP/2 preface) or go idle
+//! are closed, a flood of silent connections under a low open-files limit leaves `/health-check` answering, JSON
+//! and XML conversion bombs are refused at once naming their limit, a runaway transformation does not hold up a
+//! shutdown, oversized request lines and headers get 414/431, pipelined
 //! HTTP/1.1 and multiplexed HTTP/2 requests are answered correctly and in order, an aborted upload leaves no
 //! temporary file, path and query tricks never reach a file outside `static/` or another application, and `Host` /
 //! `X-Forwarded-*` headers cannot choose the application.
