@@ -63,11 +63,13 @@ CFG = {
     "log": env("ENDPOINTS_LOG", "warn"),
     # the JVM worker's workloads (xslt2, invoice-saxon, pdf, jvm-memory)
     "jvm_warmup": env("JVM_WARMUP", "10s"),
+    # FOP's JIT needs ~100 s on one core to settle (bench/README.md): the PDF rows get a longer warm-up
+    "pdf_warmup": env("PDF_WARMUP", "100s"),
     "jvm_threads": env("JVM_THREADS", ""),
     "jvm_ready": float(env("JVM_READY_TIMEOUT", "180")),
     "worker_alone": env("WORKER_ALONE", "1") == "1",
     "pdf_target": float(env("PDF_TARGET", "30")),
-    "fop_warmup": env("FOP_WARMUP", "15"),
+    "fop_warmup": env("FOP_WARMUP", "100"),
     "fop_seconds": env("FOP_SECONDS", "10"),
     "fop_jars": env("FOP_JARS", ":".join(["/usr/share/java/%s.jar" % j for j in (
         "commons-io", "xml-apis", "batik-all", "commons-logging", "xercesImpl", "xmlgraphics-commons", "xml-apis-ext",
@@ -767,11 +769,12 @@ def jvm_engine(E, app, case, extra=()):
     return s
 
 
-def jvm_warm_up(server, case, path):
-    """An unrecorded wrk run of JVM_WARMUP, so that the worker's JIT is warm as in the anchors' loops."""
-    if CFG["jvm_warmup"] in ("", "0", "0s"):
+def jvm_warm_up(server, case, path, duration):
+    """An unrecorded wrk run of JVM_WARMUP (PDF_WARMUP), so that the worker's JIT is warm as in the anchors'
+    loops."""
+    if duration in ("", "0", "0s"):
         return
-    argv = pin(CFG["load_cpus"], ["wrk", "-t1", "-c%s" % CFG["xslt_conns"], "-d%s" % CFG["jvm_warmup"],
+    argv = pin(CFG["load_cpus"], ["wrk", "-t1", "-c%s" % CFG["xslt_conns"], "-d%s" % duration,
                                   "--timeout", "10s", "http://127.0.0.1:%d%s" % (server.port, path)])
     log("warm-up %s/%s: %s" % (server.name, case, " ".join(argv[argv.index("wrk"):])))
     p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
@@ -791,10 +794,10 @@ def jvm_metrics(server):
     return (float(n.group(1)), float(t.group(1))) if n and t else None
 
 
-def jvm_wrk(E, s, case, path):
+def jvm_wrk(E, s, case, path, warmup=None):
     """The measured wrk run of a JVM case (after the warm-up); adds the mean duration of a worker call as seen by
     the engine (frame out → answer in, including the wait for a worker thread) as "call_ms"."""
-    jvm_warm_up(s, case, path)
+    jvm_warm_up(s, case, path, warmup or CFG["jvm_warmup"])
     m0 = jvm_metrics(s)
     e = wrk(s, case, path, 1, CFG["xslt_conns"])
     m1 = jvm_metrics(s)
@@ -904,9 +907,9 @@ def wstr(t):
     return blob(t.encode("utf-8"))
 
 
-def worker_alone(E, label, kind, setup, payload, threads):
+def worker_alone(E, label, kind, setup, payload, threads, warmup=None):
     """A reference row: the worker alone, pinned like the engine, driven from cpu 1 with XSLT_CONNS calls in
-    flight, JVM_WARMUP of warm-up, then WRK_DURATION."""
+    flight, JVM_WARMUP (or warmup) of warm-up, then WRK_DURATION."""
     w = WorkerAlone(E, threads)
     try:
         setup(w)
@@ -915,7 +918,7 @@ def worker_alone(E, label, kind, setup, payload, threads):
         if CFG["pin"] and CFG["load_cpus"]:
             os.sched_setaffinity(0, {int(c) for c in CFG["load_cpus"].split(",")})
         try:
-            w.run(kind, payload, secs(CFG["jvm_warmup"]), int(CFG["xslt_conns"]))
+            w.run(kind, payload, secs(warmup or CFG["jvm_warmup"]), int(CFG["xslt_conns"]))
             quiet_wait("worker alone " + label)
             b0 = sys_busy()
             n, wall, cpu = w.run(kind, payload, secs(CFG["wrk_duration"]), int(CFG["xslt_conns"]))
@@ -1094,7 +1097,7 @@ def case_pdf(E):
         if problem:
             raise BenchError("preflight of pdf on endpoints failed: GET %s: %s\n%s" % (path, problem, s.tail()))
         open(os.path.join(RAW, "engine-invoice.pdf"), "wb").write(data)
-        e = jvm_wrk(E, s, "pdf", path)
+        e = jvm_wrk(E, s, "pdf", path, CFG["pdf_warmup"])
     finally:
         stop(s)
     E.jvm_peaks = getattr(E, "jvm_peaks", []) + [("during pdf", e)]
@@ -1111,7 +1114,8 @@ def case_pdf(E):
         def setup(w):
             w.call(0x04, (1).to_bytes(8, "big") + wstr("") + wstr(os.path.join(JVM_APP, "fonts")) + wstr(static)
                    + (2).to_bytes(4, "big") + wstr(os.path.join(JVM_APP, "fonts")) + wstr(static))
-        a = worker_alone(E, label, 0x05, setup, (1).to_bytes(8, "big") + blob(fo_bytes), threads)
+        a = worker_alone(E, label, 0x05, setup, (1).to_bytes(8, "big") + blob(fo_bytes), threads,
+                         CFG["pdf_warmup"])
         row(label, "worker alone (pipe, %d thread%s)" % (threads, "" if threads == 1 else "s"), a,
             "engine %.2f× of it" % (e["rps"] / a["rps"]), "(reference)", "")
 
@@ -1195,8 +1199,9 @@ def table(bin_path):
         out.append("# workloads 5b, 9, 10: the engine's JVM worker is a child of the engine (pinned with it; its "
                    "RSS counts in RSS MB); each engine row follows an unrecorded wrk warm-up of %s. 'worker call': "
                    "mean time from the engine's frame to the worker's answer (/metrics). 'worker alone': the same "
-                   "worker classes and flags started by hand, %s calls in flight over its pipe, no engine." % (
-                       CFG["jvm_warmup"], CFG["xslt_conns"]))
+                   "worker classes and flags started by hand, %s calls in flight over its pipe, no engine. The PDF "
+                   "rows (engine, worker alone) warm up for %s." % (CFG["jvm_warmup"], CFG["xslt_conns"],
+                                                                    CFG["pdf_warmup"]))
         out.append("# FOP warm loop: bench/fop/FopWarm.java, one FopFactory, one thread, %s s warm-up, then %s s; "
                    "p50 ms = median render." % (CFG["fop_warmup"], CFG["fop_seconds"]))
     return "\n".join(out) + "\n"
