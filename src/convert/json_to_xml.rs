@@ -1,4 +1,4 @@
-//! JSON → XML (behaviour spec §7.3): JSON request bodies become the children of `<json>` in the parameter
+//! JSON → XML: JSON request bodies become the children of `<json>` in the parameter
 //! transformation input, JSON responses of `<xml-from-url>` become `<response>…</response>`.
 //!
 //! The reference parses with org.json and serialises with `XML.toString`; this module reproduces the output of
@@ -9,7 +9,7 @@
 //!   skipped (REF would turn it into text and drop the rest of the body). Bytes that are not UTF-8 become U+FFFD,
 //!   as Java's decoder does.
 //! * **Duplicate keys** in one object are an error, as in org.json (`Duplicate key "a"`).
-//! * **Member order** is the order in the document (DECISIONS.md; REF uses hash order).
+//! * **Member order** is the order in the document (the reference uses hash order, so its order cannot be relied on).
 //! * **Numbers** keep their text in Java's form: integers as written; numbers with a fraction or exponent as
 //!   `BigDecimal.toString()` (`1.50` → `1.50`, `1e3` → `1E+3`, `0.0000001` → `1E-7`); a negative zero is
 //!   `-0.0` (org.json turns it into a `Double`). An exponent outside Java's `int` range falls back the way
@@ -93,7 +93,7 @@ pub fn json_to_xml(json: &[u8], root: &str) -> Result<String, JsonToXmlError> {
 }
 
 /// Like [`json_to_xml`] but returns only the content of the root element (elements and text), for placing under
-/// `<json>` (§7.3 step 5). `{"a":"x","n":1.50}` → `<a>x</a><n>1.50</n>`; `"s"` → `s`; `""` → empty.
+/// `<json>`. `{"a":"x","n":1.50}` → `<a>x</a><n>1.50</n>`; `"s"` → `s`; `""` → empty.
 pub fn json_to_xml_children(json: &[u8], root: &str) -> Result<String, JsonToXmlError> {
     Ok(children(convert(json, root, None)?, root))
 }
@@ -854,7 +854,7 @@ fn invalid_char(text: &str, offset: usize, code: u32) -> JsonToXmlError {
     JsonToXmlError::InvalidXmlChar { code, line, column }
 }
 
-/// §7.3 step 2: an XML element name from any text (given as UTF-16 units): `_hhhh_` for every unit not allowed at
+/// An XML element name from any text (given as UTF-16 units): `_hhhh_` for every unit not allowed at
 /// its position. Also used for database column names.
 pub fn sanitize_key(key: &[u16]) -> String {
     let mut name = String::with_capacity(key.len());
@@ -1118,7 +1118,7 @@ mod tests {
         java_number(text).text
     }
 
-    // --- spec examples (§7.3, TV-16, TV-39, TV-41) ---
+    // --- examples of the reference's documented behaviour ---
 
     #[test]
     fn spec_examples() {

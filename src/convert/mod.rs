@@ -1,9 +1,10 @@
 //! Conversions between JSON and XML, pure and synchronous.
 //!
 //! * [`json_to_xml()`] / [`json_to_xml_children()`] — JSON request bodies and `<xml-from-url>` JSON responses into
-//!   XML (behaviour spec §7.3). Details and differences from the reference: [`mod@json_to_xml`].
-//! * [`xml_to_json()`] — `<convert-output-xml-to-json/>` of transformers (§8.5). Details and differences from the
+//!   XML. Details and differences from the reference: [`mod@json_to_xml`].
+//! * [`xml_to_json()`] — `<convert-output-xml-to-json/>` of transformers. Details and differences from the
 //!   reference: [`mod@xml_to_json`].
+//! * [`escape`] — the crate's one XML text escaper.
 //! * [`limits`] — budgets (nodes, attributes per element, depth, bytes) on the XML made from untrusted request
 //!   bodies, checked in linear time before any tree is built; [`json_to_xml_children_within()`] applies them while
 //!   converting.
@@ -11,10 +12,12 @@
 //! Both follow the org.json rules the reference uses; where this engine differs (strict JSON, document order,
 //! numbers kept as written, …) the module documentation of each direction says so.
 
+pub mod escape;
 pub mod json_to_xml;
 pub mod limits;
 pub mod xml_to_json;
 
+pub use escape::{escape_into, escape_xml, Escape};
 pub use json_to_xml::{
     json_to_xml, json_to_xml_children, json_to_xml_children_within, sanitize_key, JsonToXmlError,
 };

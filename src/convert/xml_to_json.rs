@@ -1,4 +1,4 @@
-//! XML → JSON (behaviour spec §8.5, `<convert-output-xml-to-json/>`): the reference re-parses the transformer
+//! XML → JSON (`<convert-output-xml-to-json/>`): the reference re-parses the transformer
 //! output with org.json `XML.toJSONObject` (text member `_content`) and prints it with `toString(2)`. This module
 //! reproduces both steps:
 //!
@@ -623,7 +623,7 @@ mod tests {
         xml_to_json(xml.as_bytes()).unwrap_err()
     }
 
-    // --- spec examples (§8.5, TV-40) ---
+    // --- examples of the reference's documented behaviour ---
 
     #[test]
     fn tv40_content_is_not_special() {

@@ -12,7 +12,7 @@
 //! may read only files under the stylesheet's application directory; writing files (`exsl:document`), creating
 //! directories and any network access are refused. Extension functions: see `functions.rs`.
 //!
-//! Threading rules that make sharing a `Stylesheet` sound (measured in `crates.md` §1(d)): after compilation
+//! Threading rules that make sharing a `Stylesheet` sound (checked with 80,000 concurrent transforms of one stylesheet): after compilation
 //! the stylesheet is only read (`xsltNewTransformContext`, `xsltApplyStylesheetUser`, `xsltSaveResultToString`);
 //! every per-run object (input document, transform context, result, security preferences) is created and freed
 //! on the calling thread within one call; the global registries (extension functions, EXSLT, handlers, entity
@@ -100,7 +100,7 @@ pub struct Stylesheet {
 // xsltNewTransformContext / xsltApplyStylesheetUser / xsltSaveResultToString, which keep all per-run state in the
 // transform context (whose dictionary is a sub-dictionary of the stylesheet's, reference-counted under libxml2's
 // lock). It is freed only in Drop, when no reference (and so no transformation) remains. Measured: 80,000
-// concurrent transforms on one stylesheet without a mismatch (crates.md §1(d)), and the thread test here.
+// concurrent transforms on one stylesheet without a mismatch, and the thread test here.
 unsafe impl Send for Stylesheet {}
 // SAFETY: see `Send`: shared use is read-only.
 unsafe impl Sync for Stylesheet {}

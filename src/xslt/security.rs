@@ -69,10 +69,15 @@ fn local_candidates(url: &[u8]) -> Option<Vec<PathBuf>> {
     let to_path = |b: &[u8]| PathBuf::from(OsStr::from_bytes(b));
     let mut out = vec![to_path(strip_file_scheme(url)?)];
     if url.contains(&b'%') {
-        let decoded = percent_decode(url);
+        let decoded = unescape(url);
         out.push(to_path(strip_file_scheme(&decoded)?));
     }
     Some(out)
+}
+
+/// `%XX` escapes decoded; a `%` not followed by two hex digits stays as it is.
+fn unescape(url: &[u8]) -> Vec<u8> {
+    percent_encoding::percent_decode(url).collect()
 }
 
 /// Mirrors `xmlFileOpen_real`: `file://localhost/p`, `file:///p` and `file:/p` mean `/p`; a plain path is
@@ -104,24 +109,6 @@ fn has_scheme(url: &[u8]) -> bool {
         }
         _ => false,
     }
-}
-
-fn percent_decode(s: &[u8]) -> Vec<u8> {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let mut out = Vec::with_capacity(s.len());
-    let mut i = 0;
-    while i < s.len() {
-        if s[i] == b'%' && i + 2 < s.len() {
-            if let (Some(h), Some(l)) = (hex(s[i + 1]), hex(s[i + 2])) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(s[i]);
-        i += 1;
-    }
-    out
 }
 
 /// The canonical form of `path` (relative paths are relative to the working directory, as for libxml2). A path
@@ -277,9 +264,9 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode(b"/a/%2e%2E/b%20c"), b"/a/../b c");
-        assert_eq!(percent_decode(b"100%"), b"100%");
-        assert_eq!(percent_decode(b"%zz%4"), b"%zz%4");
+        assert_eq!(unescape(b"/a/%2e%2E/b%20c"), b"/a/../b c");
+        assert_eq!(unescape(b"100%"), b"100%");
+        assert_eq!(unescape(b"%zz%4"), b"%zz%4");
     }
 
     #[test]

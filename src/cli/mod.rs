@@ -1,0 +1,16 @@
+//! The commands of the `endpoints` binary (not part of the library): each file one command family, all of them
+//! thin — they turn arguments into the library's options and call it.
+//!
+//! | file | owns |
+//! |---|---|
+//! | `args.rs` | clap arguments shared by the commands, and the `LoadOptions`/JVM options they configure |
+//! | `common.rs` | environment variables, printing diagnostics, the tokio runtime |
+//! | `serve.rs` | `endpoints serve` |
+//! | `log.rs` | `endpoints log` |
+//! | `inspect.rs` | `endpoints check`, `hash`, `routes` |
+
+pub mod args;
+pub mod common;
+pub mod inspect;
+pub mod log;
+pub mod serve;
