@@ -165,32 +165,44 @@ impl Metrics {
                 );
             }
         }
-        out.push_str("# HELP endpoints_last_good_load_timestamp_seconds When the running configuration was loaded.\n");
-        out.push_str("# TYPE endpoints_last_good_load_timestamp_seconds gauge\n");
-        for s in sites {
-            let _ = writeln!(
-                out,
-                "endpoints_last_good_load_timestamp_seconds{{application=\"{}\",environment=\"{}\"}} {}",
-                escape_label(s.application),
-                s.environment,
-                s.reloads.last_good.load(Ordering::Relaxed)
-            );
-        }
-        out.push_str("# HELP endpoints_configuration_generation Number of the running configuration (1 = first load).\n");
-        out.push_str("# TYPE endpoints_configuration_generation gauge\n");
-        for s in sites {
-            let _ = writeln!(
-                out,
-                "endpoints_configuration_generation{{application=\"{}\",environment=\"{}\"}} {}",
-                escape_label(s.application),
-                s.environment,
-                s.reloads.generation.load(Ordering::Relaxed)
-            );
-        }
+        render_site_gauge(
+            &mut out,
+            sites,
+            "endpoints_last_good_load_timestamp_seconds",
+            "When the running configuration was loaded.",
+            |r| &r.last_good,
+        );
+        render_site_gauge(
+            &mut out,
+            sites,
+            "endpoints_configuration_generation",
+            "Number of the running configuration (1 = first load).",
+            |r| &r.generation,
+        );
         if let Some(j) = crate::jvm::status() {
             render_jvm(&mut out, &j);
         }
         out
+    }
+}
+
+/// A gauge with one value per site, read from its reload counters.
+fn render_site_gauge(
+    out: &mut String,
+    sites: &[SiteView],
+    name: &str,
+    help: &str,
+    value: impl Fn(&ReloadCounters) -> &AtomicU64,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    for s in sites {
+        let _ = writeln!(
+            out,
+            "{name}{{application=\"{}\",environment=\"{}\"}} {}",
+            escape_label(s.application),
+            s.environment,
+            value(s.reloads).load(Ordering::Relaxed)
+        );
     }
 }
 

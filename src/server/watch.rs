@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
 use super::site::Site;
-use super::State;
+use super::state::State;
 
 /// How long the watcher waits for a burst of changes to settle…
 pub const DEBOUNCE: Duration = Duration::from_millis(100);

@@ -1,0 +1,90 @@
+//! An endpoint about to run for one request (from its URL or from a short link): the one place the server builds
+//! the engine's [`engine::Call`], and the result turned into HTTP.
+
+use std::sync::atomic::AtomicBool;
+
+use http::Response;
+
+use super::body::ResponseBody;
+use super::respond::to_http;
+use super::state::State;
+use crate::config::Application;
+use crate::engine::{self, journal::Journal, Environment, Failure};
+use crate::request::RequestInput;
+
+/// An endpoint about to run for one request.
+pub struct Prepared<'a> {
+    pub app: &'a Application,
+    /// The endpoint's index in `app.endpoints`.
+    pub index: usize,
+    pub environment: Environment,
+    /// A failure found while reading the input, answered by the endpoint's `<error>`.
+    pub input_failure: Option<Failure>,
+    /// A short link runs its endpoint without the hash or `<authentication>` check.
+    pub skip_authentication: bool,
+}
+
+/// What a run gives the access log besides the response.
+pub struct Ran {
+    pub response: Response<ResponseBody>,
+    /// Body bytes sent from memory.
+    pub bytes: u64,
+    /// The request had no `hash` and was accepted because its application accepts a missing hash.
+    pub hash_absent_accepted: bool,
+}
+
+impl<'a> Prepared<'a> {
+    /// Runs the endpoint (its request-log entry committed) and turns the result into HTTP.
+    pub async fn run(
+        self,
+        state: &State,
+        input: &RequestInput,
+        started_ms: i64,
+        request_id: &str,
+        parts: &http::request::Parts,
+    ) -> Ran {
+        let journal = Journal::new(
+            &state.store,
+            &self.app.name,
+            self.environment,
+            started_ms,
+            &state.settings,
+        );
+        let hash_absent_accepted = AtomicBool::new(false);
+        let call = self.into_call(state, input, request_id, journal, &hash_absent_accepted);
+        let result = engine::execute(call).await;
+        let (response, bytes) = to_http(result, parts, request_id).await;
+        Ran {
+            response,
+            bytes,
+            hash_absent_accepted: hash_absent_accepted.into_inner(),
+        }
+    }
+
+    /// The engine's call for this request.
+    fn into_call<'c>(
+        self,
+        state: &'c State,
+        input: &'c RequestInput,
+        request_id: &'c str,
+        journal: Journal,
+        hash_absent_accepted: &'c AtomicBool,
+    ) -> engine::Call<'c>
+    where
+        'a: 'c,
+    {
+        engine::Call {
+            app: self.app,
+            endpoint: self.index,
+            environment: self.environment,
+            input,
+            input_failure: self.input_failure,
+            request_id,
+            settings: &state.settings,
+            outbox: Default::default(),
+            journal,
+            skip_authentication: self.skip_authentication,
+            hash_absent_accepted,
+        }
+    }
+}
