@@ -16,7 +16,7 @@ use std::process::Command;
 
 use sha2::Digest as _;
 
-use super::JvmError;
+use super::error::JvmError;
 
 // The worker's Java sources, (file name, text), collected by build.rs.
 include!(concat!(env!("OUT_DIR"), "/jvm_sources.rs"));

@@ -21,7 +21,7 @@ struct Stats {
     errors: AtomicU64,
     timeouts: AtomicU64,
     restarts: AtomicU64,
-    latency: crate::server::metrics::Histogram,
+    latency: crate::server::histogram::Histogram,
 }
 
 struct Supervisor {
@@ -413,7 +413,7 @@ impl Jvm {
     }
 
     /// Durations of the calls made from requests (transformations, PDF renderings).
-    pub fn latency(&self) -> &crate::server::metrics::Histogram {
+    pub fn latency(&self) -> &crate::server::histogram::Histogram {
         &self.stats.latency
     }
 

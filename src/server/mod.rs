@@ -15,6 +15,7 @@ mod cors;
 mod endpoint;
 mod handler;
 mod health;
+pub mod histogram;
 mod listen;
 pub mod metrics;
 mod prepared;

@@ -301,9 +301,9 @@ fn with_sink(f: impl FnOnce(&mut Sink)) {
 }
 
 /// libxml2 2.9 keeps the generic and structured error handlers per thread: install ours once on each thread
-/// that calls into the library.
+/// that calls into the library. The global set-up ([`super::init`]) comes first: every entry point of the
+/// module calls it before it begins a [`Capture`].
 pub(crate) fn ensure_thread_handlers() {
-    super::init();
     if !HANDLERS_INSTALLED.with(Cell::get) {
         // SAFETY: sets this thread's libxml2 error handlers to the shim's functions, which only format the
         // message and call back into `endpoints_xslt_error`/`endpoints_xslt_structured_error` below.
@@ -474,6 +474,7 @@ mod tests {
     #[test]
     fn capture_collects_only_while_active_and_nests() {
         report("dropped".into());
+        super::super::init();
         let outer = Capture::begin();
         assert!(Capture::begin().finish().messages.is_empty());
         report("outer 1".into());
