@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
 
-use super::data_source::Ctx;
+use super::context::Ctx;
+use super::failure::Failure;
 use super::http::{self, Fetched};
-use super::Failure;
+use super::{email, files};
 use crate::config::task::{HttpTask, OutputValue, Selector, Task, TaskKind};
 use crate::config::Endpoint;
 
@@ -168,14 +169,14 @@ async fn run_one(
                 .collect();
             let save = save.clone();
             tokio::task::spawn_blocking(move || {
-                super::files::save_uploads(&save, &dir, &uploads, &params)
+                files::save_uploads(&save, &dir, &uploads, &params)
             })
             .await
             .map_err(|e| Failure::hidden(e.to_string()))??;
             Ok(Vec::new())
         }
         TaskKind::Email(email) => {
-            let messages = super::email::build_messages(
+            let messages = email::build_messages(
                 email,
                 ctx.app,
                 &task_values,

@@ -723,7 +723,7 @@ impl Prepared<'_> {
         let hash_absent_accepted = std::sync::atomic::AtomicBool::new(false);
         let result = engine::execute(engine::Call {
             app: self.app,
-            endpoint: self.index,
+            endpoint: &self.app.endpoints[self.index],
             environment: self.environment,
             input,
             input_failure: self.input_failure,
