@@ -39,10 +39,12 @@ pub fn resolve(
     for p in &endpoint.parameters {
         match value(endpoint, p, pairs) {
             Some(v) => values.push(v),
-            None => return Err(Failure::bad_request(format!(
+            None => {
+                return Err(Failure::bad_request(format!(
                 "<endpoint name='{}'>: Parameter '{}' did not have a supplied value, nor a default",
                 endpoint.name, p.name
-            ))),
+            )))
+            }
         }
     }
     values.push(request_id.to_string());

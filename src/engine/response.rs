@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use ::http::{HeaderValue, StatusCode};
 use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::failure::Failure;
 use crate::config::static_file::StaticFile;
@@ -101,6 +102,13 @@ pub fn download_filename(
     }
 }
 
+/// The bytes percent-encoded in the RFC 8187 extended value: all but ASCII letters, digits and `-._~`.
+const RFC_8187_ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// The `Content-Disposition` of a download named `name` (checked by [`valid_download_filename`]): `attachment;
 /// filename="name"` when the name is printable ASCII without `"` and `\`; otherwise an ASCII fallback in
 /// `filename` (letters with accents lose them, `"` becomes `'`, anything else `_`) followed by the exact name in
@@ -120,14 +128,7 @@ pub fn content_disposition(name: &str) -> String {
             c => fallback.push_str(ascii_for(c)),
         }
     }
-    let mut encoded = String::with_capacity(name.len() * 3);
-    for b in name.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            encoded.push(char::from(b));
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    let encoded = utf8_percent_encode(name, RFC_8187_ATTR_CHAR);
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
