@@ -377,8 +377,9 @@ mod tests {
     #[tokio::test]
     async fn json_outputs_as_the_reference_reads_them() {
         let j = |b: &str| fetched("application/json", b);
-        // (JSONPath, regex, response body, the value or the failure's text)
-        let cases: [(&str, Option<&str>, &str, Result<&str, &str>); 10] = [
+        /// JSONPath, regex, response body, and the value or the failure's text.
+        type Case<'a> = (&'a str, Option<&'a str>, &'a str, Result<&'a str, &'a str>);
+        let cases: [Case; 10] = [
             ("$.key", None, r#"{"key":"value"}"#, Ok("value")),
             ("$", None, "123", Ok("123")),
             ("$", None, "123.2", Ok("123.2")),
