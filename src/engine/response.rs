@@ -109,7 +109,7 @@ const RFC_8187_ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
-/// The `Content-Disposition` of a download named `name` (checked by [`valid_download_filename`]): `attachment;
+/// The `Content-Disposition` of a download named `name` (checked by [`download_filename`]): `attachment;
 /// filename="name"` when the name is printable ASCII without `"` and `\`; otherwise an ASCII fallback in
 /// `filename` (letters with accents lose them, `"` becomes `'`, anything else `_`) followed by the exact name in
 /// RFC 8187's `filename*=UTF-8''…` (RFC 6266).
