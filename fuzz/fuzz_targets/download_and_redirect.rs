@@ -78,7 +78,7 @@ fn run(name: &str, value: &str) -> engine::Response {
     let hash_absent_accepted = std::sync::atomic::AtomicBool::new(false);
     runtime().block_on(engine::execute(engine::Call {
         app,
-        endpoint: index,
+        endpoint: &app.endpoints[index],
         environment: Environment::Live,
         input: &input,
         input_failure: None,

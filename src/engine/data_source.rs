@@ -3,101 +3,16 @@
 //! transformer (`<transformation-input>`) or part of a parameter transformation's input.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
-use super::Failure;
+pub use super::context::{file_upload_xml, Ctx};
+use super::failure::Failure;
+use super::http::{self, Fetched};
+use super::stylesheet;
+use super::{database, journal};
 use crate::config::data_source::{Command, CommandKind, PostProcess};
 use crate::config::template::{escape_xml, Pattern};
-use crate::config::Application;
-use crate::request::Upload;
-use crate::stylesheet::Stylesheet;
-
-/// Largest uploaded file that is tried as XML for `<file-upload>` elements.
-const MAX_UPLOAD_AS_XML: u64 = 16 * 1024 * 1024;
-
-/// The values a data source can see, and how unknown placeholders are treated.
-pub struct Ctx<'a> {
-    pub app: &'a Application,
-    /// Name and value of every value visible here, in order: the parameters (including `request-id`), then the
-    /// intermediate values of tasks (the last [`Ctx::intermediate`] entries).
-    pub params: Vec<(String, String)>,
-    /// How many entries at the end of `params` are intermediate values (`<parameters/>` writes them as
-    /// `<intermediate-value>`).
-    pub intermediate: usize,
-    /// The parameter-transformation context: unknown placeholders become `""`.
-    pub unknown_empty: bool,
-    pub uploads: &'a [Upload],
-    /// The request's numbers, captures and short links.
-    pub journal: &'a super::journal::Journal,
-}
-
-impl Ctx<'_> {
-    pub fn lookup(&self, name: &str) -> Option<&str> {
-        // Later entries override earlier ones.
-        self.params
-            .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn expand(&self, p: &Pattern) -> Result<String, Failure> {
-        p.expand(&|n| self.lookup(n), self.unknown_empty)
-            .map_err(|e| Failure::internal(e.to_string()))
-    }
-
-    /// The `<parameters>` element of the `<parameters/>` command: `<parameter name value/>` for every parameter,
-    /// then `<intermediate-value name value/>` for every intermediate value, then the uploaded files.
-    pub fn parameters_xml(&self) -> String {
-        let mut s = String::from("<parameters>");
-        let split = self.params.len() - self.intermediate.min(self.params.len());
-        for (i, (n, v)) in self.params.iter().enumerate() {
-            s.push_str(if i < split {
-                "<parameter name=\""
-            } else {
-                "<intermediate-value name=\""
-            });
-            escape_xml(n, &mut s);
-            s.push_str("\" value=\"");
-            escape_xml(v, &mut s);
-            s.push_str("\"/>");
-        }
-        for u in self.uploads {
-            s.push_str(&file_upload_xml(u));
-        }
-        s.push_str("</parameters>");
-        s
-    }
-}
-
-/// `<file-upload field-name upload-filename>` with the file's root element inside when the file is XML.
-pub fn file_upload_xml(u: &Upload) -> String {
-    let mut s = String::from("<file-upload field-name=\"");
-    escape_xml(&u.field_name, &mut s);
-    s.push_str("\" upload-filename=\"");
-    escape_xml(&u.filename, &mut s);
-    s.push_str("\">");
-    if u.size <= MAX_UPLOAD_AS_XML {
-        if let Ok(bytes) = u.data.read_blocking() {
-            if let Ok(text) = std::str::from_utf8(&bytes) {
-                let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-                // Within the request's limits (in linear time); a file over them is not read as XML.
-                match crate::convert::limits::xml_root_within(text, &u.xml_budget) {
-                    Ok(range) => s.push_str(&text[range]),
-                    Err(crate::convert::limits::XmlBodyError::Limit(e)) => tracing::warn!(
-                        field = %u.field_name,
-                        "uploaded file not read as XML: {e}"
-                    ),
-                    Err(_) => {}
-                }
-            }
-        }
-    }
-    s.push_str("</file-upload>");
-    s
-}
 
 /// The source text of the root element, if `text` is a well-formed XML document without a DTD.
 pub fn root_element_source(text: &str) -> Option<&str> {
@@ -115,17 +30,6 @@ pub fn root_element_source(text: &str) -> Option<&str> {
     Some(&text[range])
 }
 
-/// Runs a stylesheet on its engine (libxslt on the blocking pool, Saxon in the JVM worker).
-pub async fn transform(
-    xslt: Arc<Stylesheet>,
-    input: String,
-    params: Vec<(String, String)>,
-) -> Result<Vec<u8>, Failure> {
-    xslt.transform(input.into_bytes(), params)
-        .await
-        .map_err(|e| Failure::hidden(format!("XSLT ({}) failed: {e}", xslt.engine_name())))
-}
-
 /// Applies `<post-process>` steps to a list of elements.
 async fn post_process(
     steps: &[PostProcess],
@@ -137,7 +41,7 @@ async fn post_process(
             input.push_str(e);
         }
         input.push_str("</data-source-post-processing-input>");
-        let out = transform(step.xslt.clone(), input, Vec::new()).await?;
+        let out = stylesheet::run(step.xslt.clone(), input, Vec::new()).await?;
         let text = String::from_utf8(out)
             .map_err(|_| Failure::hidden("post-processing output is not UTF-8"))?;
         let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
@@ -245,9 +149,7 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
         }
         CommandKind::XmlFromDatabase(q) => {
             let lookup = |n: &str| ctx.lookup(n).map(str::to_string);
-            Ok(vec![
-                super::database::run(q, &lookup, ctx.unknown_empty).await?,
-            ])
+            Ok(vec![database::run(q, &lookup, ctx.unknown_empty).await?])
         }
         CommandKind::OnDemandNumber(kind) => {
             let n = ctx.journal.number(*kind).await?;
@@ -271,7 +173,7 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
             ignore_if_error,
             options,
         } => {
-            let fetched = match super::http::fetch(spec, ctx, options).await {
+            let fetched = match http::fetch(spec, ctx, options).await {
                 Ok(f) => f,
                 Err(Ok(failure)) if *ignore_if_error => {
                     tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <xml-from-url>");
@@ -320,7 +222,7 @@ async fn request_log_xml(ctx: &Ctx<'_>) -> Result<String, Failure> {
             ..Default::default()
         })
         .await
-        .map_err(|e| super::journal::store_failure("reading the request log", &e))?;
+        .map_err(|e| journal::store_failure("reading the request log", &e))?;
     entries.reverse();
     let mut s = String::from("<request-log>");
     let text = |name: &str, v: &str, s: &mut String| {
@@ -392,7 +294,7 @@ async fn request_log_xml(ctx: &Ctx<'_>) -> Result<String, Failure> {
 }
 
 /// An upstream response as one XML element (§8.2 `<xml-from-url>`).
-fn response_to_xml(f: &super::http::Fetched) -> Result<String, String> {
+fn response_to_xml(f: &Fetched) -> Result<String, String> {
     if f.body.is_empty() {
         return Ok("<empty-response/>".to_string());
     }

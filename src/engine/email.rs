@@ -28,9 +28,10 @@ use lettre::message::{Body, Mailbox, MaybeString, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::data_source::Ctx;
+use super::context::Ctx;
+use super::failure::Failure;
+use super::ooxml;
 use super::transform::{self, Transformed};
-use super::Failure;
 use crate::config::email::{Attachment, EmailSendingConfig, EmailTask};
 use crate::config::static_file::{self, StaticFile};
 use crate::config::template::Pattern;
@@ -208,7 +209,7 @@ async fn attachment_parts(
             template, filename, ..
         } => {
             let name = filename.expand(values);
-            let bytes = super::ooxml::expand_blocking(template.clone(), ctx.params.clone()).await?;
+            let bytes = ooxml::expand_blocking(template.clone(), ctx.params.clone()).await?;
             let ct = file_content_type(crate::config::ooxml::content_type(&name));
             Ok(vec![
                 lettre::message::Attachment::new(name).body(binary_body(bytes), ct)

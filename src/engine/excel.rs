@@ -7,7 +7,7 @@
 use roxmltree::Node;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook};
 
-use super::Failure;
+use super::failure::Failure;
 use crate::config::data_source::DecimalSeparator;
 
 /// The MIME type of what this produces.

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
-use super::Failure;
+use super::failure::Failure;
 use crate::config::task::SaveUploadsTask;
 
 /// The sub-directory below `base`, refusing anything that climbs out (`..`, absolute paths, symlinks outside).

@@ -8,80 +8,17 @@
 //! * `hmac-sha256`: lowercase hex HMAC-SHA-256 under the secret key of a length-prefixed encoding ([`message`]) of
 //!   the endpoint name, the environment and each included value, so that every value is bound unambiguously.
 //!
-//! The values that are hashed ([`included_values`]) are found the same way by the engine and by `endpoints hash`.
+//! The values that are hashed are found by [`included_values`] (in `parameters.rs`), for the engine's check and for
+//! `endpoints hash` ([`expected_hashes`]) alike.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::Environment;
+pub use super::parameters::included_values;
+use super::settings::Environment;
+pub use super::settings::HashScheme as Scheme;
 use crate::config::Endpoint;
-
-/// How the request hash is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Scheme {
-    /// SHA-256 over the concatenation without separators (the reference's format).
-    #[default]
-    OpenEndpoints,
-    /// HMAC-SHA-256 over a length-prefixed encoding of each part.
-    HmacSha256,
-}
-
-impl Scheme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scheme::OpenEndpoints => "openendpoints",
-            Scheme::HmacSha256 => "hmac-sha256",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Scheme> {
-        match s.trim() {
-            "openendpoints" => Some(Scheme::OpenEndpoints),
-            "hmac-sha256" => Some(Scheme::HmacSha256),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for Scheme {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Scheme::parse(s).ok_or_else(|| {
-            format!("'{s}' is not a hash scheme: expected openendpoints or hmac-sha256")
-        })
-    }
-}
-
-/// The values an endpoint's hash covers, in `<include-in-hash>` order: all values of each parameter joined with
-/// the endpoint's separator, else its default. `Err(name)` names the first included parameter that has neither
-/// (a client cannot have hashed a value it did not send).
-pub fn included_values<'e>(
-    endpoint: &'e Endpoint,
-    pairs: &[(String, String)],
-) -> Result<Vec<String>, &'e str> {
-    let mut included = Vec::with_capacity(endpoint.include_in_hash.len());
-    for &i in &endpoint.include_in_hash {
-        let p = &endpoint.parameters[i];
-        let mut joined: Option<String> = None;
-        for (n, v) in pairs {
-            if *n == p.name {
-                match &mut joined {
-                    None => joined = Some(v.clone()),
-                    Some(s) => {
-                        s.push_str(&endpoint.separator);
-                        s.push_str(v);
-                    }
-                }
-            }
-        }
-        match joined.or_else(|| p.default.clone()) {
-            Some(v) => included.push(v),
-            None => return Err(&p.name),
-        }
-    }
-    Ok(included)
-}
 
 fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
@@ -145,24 +82,6 @@ pub fn compute_with<S: AsRef<str>>(
     }
 }
 
-/// Whether `supplied` (hex, any case) matches the `openendpoints` hash under any of `keys`.
-pub fn matches<S: AsRef<str>>(
-    supplied: &str,
-    endpoint: &str,
-    included: &[S],
-    env: Environment,
-    keys: &[Box<str>],
-) -> bool {
-    matches_with(
-        Scheme::OpenEndpoints,
-        supplied,
-        endpoint,
-        included,
-        env,
-        keys,
-    )
-}
-
 /// Whether `supplied` (hex, any case) matches the hash under `scheme` and any of `keys`. Every key is compared, in
 /// constant time.
 pub fn matches_with<S: AsRef<str>>(
@@ -182,9 +101,31 @@ pub fn matches_with<S: AsRef<str>>(
     ok.into()
 }
 
+/// The hashes a client must send to `endpoint` with the name/value `pairs` it sends (the values found by
+/// [`included_values`]), one for each of `keys`, under `scheme`: what `endpoints hash` prints. `Err(name)` names an
+/// included parameter without a value or a default.
+pub fn expected_hashes<'e>(
+    scheme: Scheme,
+    endpoint: &'e Endpoint,
+    pairs: &[(String, String)],
+    env: Environment,
+    keys: &[Box<str>],
+) -> Result<Vec<String>, &'e str> {
+    let included = included_values(endpoint, pairs)?;
+    Ok(keys
+        .iter()
+        .map(|k| compute_with(scheme, &endpoint.name, &included, env, k))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`matches_with`] in the `openendpoints` scheme for endpoint `endpoint`.
+    fn matches(supplied: &str, v: &[&str], env: Environment, keys: &[Box<str>]) -> bool {
+        matches_with(Scheme::OpenEndpoints, supplied, "endpoint", v, env, keys)
+    }
 
     #[test]
     fn reference_vectors() {
@@ -217,26 +158,18 @@ mod tests {
         let v = ["foovalue", "barvalue"];
         assert!(matches(
             "c0fe67cb66cc0c7b84ba61a03e26e1f56c91d90a1fc456096c2fbce15c12ff04",
-            "endpoint",
             &v,
             Environment::Live,
             &keys
         ));
         assert!(matches(
             "83F40769F4EEDCC2584D69C4D093837B56B033087CDE65636748171E2FB8223F",
-            "endpoint",
             &v,
             Environment::Live,
             &keys
         ));
-        assert!(!matches(
-            "83f40769",
-            "endpoint",
-            &v,
-            Environment::Live,
-            &keys
-        ));
-        assert!(!matches("", "endpoint", &v, Environment::Live, &keys));
+        assert!(!matches("83f40769", &v, Environment::Live, &keys));
+        assert!(!matches("", &v, Environment::Live, &keys));
     }
 
     #[test]
@@ -244,34 +177,19 @@ mod tests {
         let keys: Vec<Box<str>> = vec!["key1".into(), "key2".into()];
         let v = ["foovalue", "barvalue"];
         let good = "83f40769f4eedcc2584d69c4d093837b56b033087cde65636748171e2fb8223f";
-        assert!(matches(good, "endpoint", &v, Environment::Live, &keys));
+        assert!(matches(good, &v, Environment::Live, &keys));
         // One character changed at the start, the middle or the end; one missing; one more.
         for i in [0, 31, 63] {
             let mut bad = good.as_bytes().to_vec();
             bad[i] = if bad[i] == b'0' { b'1' } else { b'0' };
             let bad = String::from_utf8(bad).unwrap();
-            assert!(
-                !matches(&bad, "endpoint", &v, Environment::Live, &keys),
-                "{i}"
-            );
+            assert!(!matches(&bad, &v, Environment::Live, &keys), "{i}");
         }
-        assert!(!matches(
-            &good[..63],
-            "endpoint",
-            &v,
-            Environment::Live,
-            &keys
-        ));
-        assert!(!matches(
-            &format!("{good}0"),
-            "endpoint",
-            &v,
-            Environment::Live,
-            &keys
-        ));
+        assert!(!matches(&good[..63], &v, Environment::Live, &keys));
+        assert!(!matches(&format!("{good}0"), &v, Environment::Live, &keys));
         // Not the key itself, nor the hash under another environment.
-        assert!(!matches("key2", "endpoint", &v, Environment::Live, &keys));
-        assert!(!matches(good, "endpoint", &v, Environment::Preview, &keys));
+        assert!(!matches("key2", &v, Environment::Live, &keys));
+        assert!(!matches(good, &v, Environment::Preview, &keys));
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::Bytes;
 
-use super::data_source::Ctx;
-use super::Failure;
+use super::context::{Ctx, RunTransformer};
+use super::failure::Failure;
+use super::stylesheet;
 use crate::config::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate, XmlFill};
 use crate::config::task::HttpOptions;
 
@@ -135,7 +136,7 @@ async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<Http
             ))
         }
         Some(HttpBody::XmlXslt(s, fill)) => {
-            let out = super::data_source::transform(s.clone(), ctx.parameters_xml(), Vec::new())
+            let out = stylesheet::run(s.clone(), ctx.parameters_xml(), Vec::new())
                 .await
                 .map_err(Err)?;
             let out = if fill.upload_files || fill.expand_transformations {
@@ -155,7 +156,7 @@ async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<Http
             ))
         }
         Some(HttpBody::JsonXslt(s)) => {
-            let out = super::data_source::transform(s.clone(), ctx.parameters_xml(), Vec::new())
+            let out = stylesheet::run(s.clone(), ctx.parameters_xml(), Vec::new())
                 .await
                 .map_err(Err)?;
             Some((out, Some("application/json; charset=UTF-8")))
@@ -190,11 +191,7 @@ async fn prepare(spec: &HttpSpec, ctx: &Ctx<'_>) -> Result<Prepared, Result<Http
     if let Some(key) = &spec.signing_key {
         // Standard Webhooks: one id for every attempt of this message, signed over id.timestamp.body.
         let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-            .to_string();
+        let ts = jiff::Timestamp::now().as_second().to_string();
         let payload: &[u8] = body.as_ref().map(|(b, _)| b.as_slice()).unwrap_or(&[]);
         let mut mac =
             <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(key).expect("any key length");
@@ -303,8 +300,8 @@ async fn fill_xml(xml: String, fill: XmlFill, ctx: &Ctx<'_>) -> Result<String, F
                                 .ok_or_else(|| {
                                     Failure::hidden(format!("Transformer name='{t}' not found"))
                                 })?;
-                            let out = super::transform::run(index, ctx).await?;
-                            let e = base64::engine::general_purpose::STANDARD.encode(&out.body);
+                            let body = ctx.run_transformer(index).await?;
+                            let e = base64::engine::general_purpose::STANDARD.encode(&body);
                             transformed.push((t.to_string(), e.clone()));
                             e
                         }

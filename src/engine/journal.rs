@@ -5,7 +5,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{Environment, Failure, RequestLogMode, Settings};
+use super::failure::Failure;
+use super::settings::{Environment, RequestLogMode, Settings};
 use crate::store::{LogEntry, NumberKind, ShortLink, Store, StoreError, Tx, Writes};
 
 struct Numbers {

@@ -4,7 +4,7 @@
 use std::io::{Cursor, Write};
 use std::sync::Arc;
 
-use super::Failure;
+use super::failure::Failure;
 use crate::config::ooxml::OoxmlTemplate;
 
 /// The expanded document. `lookup` gives the values of the names that the load-time check allowed.

@@ -3,8 +3,11 @@
 
 use std::net::IpAddr;
 
-use super::data_source::{self, Ctx};
-use super::{Call, Failure};
+use super::call::Call;
+use super::context::{file_upload_xml, Ctx};
+use super::data_source;
+use super::failure::Failure;
+use super::stylesheet;
 use crate::config::template::escape_xml;
 use crate::config::{Endpoint, ParameterTransformation};
 use crate::request::{BodyDocument, BodyKind};
@@ -74,7 +77,7 @@ pub async fn run(
         doc.push_str("\"/>");
     }
     for u in &input.uploads {
-        doc.push_str(&data_source::file_upload_xml(u));
+        doc.push_str(&file_upload_xml(u));
     }
     let body_kind = if with_body {
         input.body_kind()
@@ -183,11 +186,11 @@ pub async fn run(
     doc.push_str("</parameter-transformation-input>");
 
     // Only the first endpoint's documents are logged, and only when debug capture may want them.
-    let record = with_body && super::may_record_debug(call);
+    let record = with_body && call.may_record_debug();
     if record {
         call.journal.set_pt_input(without(&doc, &hidden));
     }
-    let out = data_source::transform(pt.xslt.clone(), doc, Vec::new()).await?;
+    let out = stylesheet::run(pt.xslt.clone(), doc, Vec::new()).await?;
     if record {
         call.journal
             .set_pt_output(String::from_utf8_lossy(&out).into_owned());

@@ -8,9 +8,10 @@ use std::sync::Mutex;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
 
-use super::data_source::Ctx;
+use super::context::Ctx;
+use super::failure::Failure;
 use super::http::{self, Fetched};
-use super::Failure;
+use super::{email, files};
 use crate::config::task::{HttpTask, OutputValue, Selector, Task, TaskKind};
 use crate::config::Endpoint;
 
@@ -168,14 +169,14 @@ async fn run_one(
                 .collect();
             let save = save.clone();
             tokio::task::spawn_blocking(move || {
-                super::files::save_uploads(&save, &dir, &uploads, &params)
+                files::save_uploads(&save, &dir, &uploads, &params)
             })
             .await
             .map_err(|e| Failure::hidden(e.to_string()))??;
             Ok(Vec::new())
         }
         TaskKind::Email(email) => {
-            let messages = super::email::build_messages(
+            let messages = email::build_messages(
                 email,
                 ctx.app,
                 &task_values,
@@ -376,59 +377,52 @@ mod tests {
     #[tokio::test]
     async fn json_outputs_as_the_reference_reads_them() {
         let j = |b: &str| fetched("application/json", b);
-        assert_eq!(
-            one(json("v", "$.key", None), j(r#"{"key":"value"}"#))
-                .await
-                .unwrap(),
-            "value"
-        );
-        assert_eq!(one(json("v", "$", None), j("123")).await.unwrap(), "123");
-        assert_eq!(
-            one(json("v", "$", None), j("123.2")).await.unwrap(),
-            "123.2"
-        );
-        assert_eq!(
-            one(json("v", "$", None), j("123123123123123"))
-                .await
-                .unwrap(),
-            "123123123123123"
-        );
-        assert_eq!(
-            one(json("v", "$.b", None), j(r#"{"b":true}"#))
-                .await
-                .unwrap(),
-            "true"
-        );
-        assert_eq!(
-            one(json("v", "$", None), j("[123]")).await.unwrap_err(),
-            "JSONPath returned an array, whereas a string or number is required"
-        );
-        assert_eq!(
-            one(json("v", "$", None), j(r#"{"key":123}"#)).await.unwrap_err(),
-            "JSONPath returned a JSON object node (= key-value map), whereas a string or number is required"
-        );
-        assert_eq!(
-            one(json("v", "$.notfound", None), j("{}"))
-                .await
-                .unwrap_err(),
-            "JSONPath not found in response from 'http://host/path'"
-        );
+        /// JSONPath, regex, response body, and the value or the failure's text.
+        type Case<'a> = (&'a str, Option<&'a str>, &'a str, Result<&'a str, &'a str>);
+        let cases: [Case; 10] = [
+            ("$.key", None, r#"{"key":"value"}"#, Ok("value")),
+            ("$", None, "123", Ok("123")),
+            ("$", None, "123.2", Ok("123.2")),
+            ("$", None, "123123123123123", Ok("123123123123123")),
+            ("$.b", None, r#"{"b":true}"#, Ok("true")),
+            (
+                "$",
+                None,
+                "[123]",
+                Err("JSONPath returned an array, whereas a string or number is required"),
+            ),
+            (
+                "$",
+                None,
+                r#"{"key":123}"#,
+                Err("JSONPath returned a JSON object node (= key-value map), whereas a string or number is required"),
+            ),
+            (
+                "$.notfound",
+                None,
+                "{}",
+                Err("JSONPath not found in response from 'http://host/path'"),
+            ),
+            (
+                "$",
+                Some(r"[\w.]+"),
+                r#""!""#,
+                Err(r"URL 'http://host/path': JSONPath returned '!' which does not match regex '[\w.]+'"),
+            ),
+            ("$.id", Some(r"\d+"), r#"{"id":42}"#, Ok("42")),
+        ];
+        for (path, regex, body, expected) in cases {
+            let got = one(json("v", path, regex), j(body)).await;
+            assert_eq!(
+                got.as_deref().map_err(String::as_str),
+                expected,
+                "{path} on {body}"
+            );
+        }
         assert!(one(json("v", "$", None), j("not json"))
             .await
             .unwrap_err()
             .starts_with("Cannot parse JSON response from 'http://host/path'"));
-        assert_eq!(
-            one(json("v", "$", Some(r"[\w.]+")), j(r#""!""#))
-                .await
-                .unwrap_err(),
-            r"URL 'http://host/path': JSONPath returned '!' which does not match regex '[\w.]+'"
-        );
-        assert_eq!(
-            one(json("v", "$.id", Some(r"\d+")), j(r#"{"id":42}"#))
-                .await
-                .unwrap(),
-            "42"
-        );
         assert_eq!(
             one(xpath("v", "/a"), j("{}")).await.unwrap_err(),
             "URL 'http://host/path' returned JSON, yet output variables request XPath"

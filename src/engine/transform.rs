@@ -2,9 +2,11 @@
 //! conversion → body and content type.
 
 use bytes::Bytes;
+use futures_util::future::BoxFuture;
 
-use super::data_source::{self, Ctx};
-use super::Failure;
+use super::context::{Ctx, RunTransformer};
+use super::failure::Failure;
+use super::{data_source, excel, stylesheet};
 
 /// The body and `Content-Type` a transformer produced.
 pub struct Transformed {
@@ -27,7 +29,7 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
         Some(x) => {
             let media = x.output().media_type.clone();
             (
-                data_source::transform(x.clone(), input, t.params.clone()).await?,
+                stylesheet::run(x.clone(), input, t.params.clone()).await?,
                 media,
             )
         }
@@ -53,7 +55,7 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
         });
     }
     if let Some(sep) = t.to_excel.filter(|_| !t.to_pdf) {
-        let xlsx = tokio::task::spawn_blocking(move || super::excel::html_to_xlsx(&bytes, sep))
+        let xlsx = tokio::task::spawn_blocking(move || excel::html_to_xlsx(&bytes, sep))
             .await
             .map_err(|e| Failure::hidden(e.to_string()))??;
         return Ok(Transformed {
@@ -61,7 +63,7 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
             content_type: t
                 .content_type
                 .clone()
-                .unwrap_or_else(|| super::excel::XLSX.to_string()),
+                .unwrap_or_else(|| excel::XLSX.to_string()),
         });
     }
     if t.to_pdf {
@@ -90,4 +92,10 @@ pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
         body: Bytes::from(bytes),
         content_type: with_charset(ct),
     })
+}
+
+impl RunTransformer for Ctx<'_> {
+    fn run_transformer(&self, index: usize) -> BoxFuture<'_, Result<Bytes, Failure>> {
+        Box::pin(async move { run(index, self).await.map(|t| t.body) })
+    }
 }

@@ -1,0 +1,259 @@
+//! Rendering an action into a [`Response`]: an empty answer, an Office template, an upstream response streamed
+//! through, a transformer's output, a static file or a redirect; and the error flow ([`error_response`]), which
+//! renders the endpoint's `<error>` or answers with a short plain-text reason.
+
+use ::http::{HeaderValue, StatusCode};
+use bytes::Bytes;
+
+use super::call::Call;
+use super::context::Ctx;
+use super::failure::{Failure, FailureKind};
+use super::journal::Journal;
+use super::response::{download_filename, Response, ResponseBody};
+use super::{http, ooxml, transform};
+use crate::config::{Action, Redirect, ERROR_SCOPE};
+
+/// The longest `Location` built from a `<redirect-to>` (longer: 400).
+pub const MAX_LOCATION_BYTES: usize = 8192;
+
+/// Renders a `<success>` or `<error>` action with `values` (the endpoint's parameter values); `status` is the
+/// action's own, `default_status` the one it has without.
+pub async fn render(
+    action: &Action,
+    status: Option<StatusCode>,
+    values: &[String],
+    default_status: StatusCode,
+    ctx: &Ctx<'_>,
+) -> Result<Response, Failure> {
+    match action {
+        Action::Empty => Ok(Response::empty(status.unwrap_or(default_status))),
+        Action::Ooxml(o) => {
+            let name =
+                download_filename(&Some(o.download_filename.clone()), values)?.unwrap_or_default();
+            let bytes = ooxml::expand_blocking(o.template.clone(), ctx.params.clone()).await?;
+            Ok(Response {
+                status: status.unwrap_or(default_status),
+                content_type: Some(HeaderValue::from_static(
+                    crate::config::ooxml::content_type(&name),
+                )),
+                download_filename: Some(name),
+                location: None,
+                body: ResponseBody::Bytes(Bytes::from(bytes)),
+                success: true,
+                www_authenticate: None,
+            })
+        }
+        Action::Url(u) => {
+            let download_filename = download_filename(&u.download_filename, values)?;
+            match http::fetch_streaming(&u.spec, ctx, &u.options).await {
+                Ok(up) => {
+                    let content_type = up
+                        .response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+                    Ok(Response {
+                        status: status.unwrap_or(default_status),
+                        content_type,
+                        download_filename,
+                        location: None,
+                        body: ResponseBody::Upstream(up.response),
+                        success: true,
+                        www_authenticate: None,
+                    })
+                }
+                Err(Ok(failure)) if u.ignore_if_error => {
+                    tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <response-from-url>");
+                    Ok(Response::empty(status.unwrap_or(default_status)))
+                }
+                Err(Ok(failure)) => {
+                    Err(Failure::hidden(failure.message)
+                        .with_http_failure(failure.url, failure.status))
+                }
+                Err(Err(f)) => Err(f),
+            }
+        }
+        Action::Transformation(t) => {
+            let download_filename = download_filename(&t.download_filename, values)?;
+            let out = transform::run(t.transformer, ctx).await?;
+            Ok(Response {
+                status: status.unwrap_or(default_status),
+                content_type: Some(HeaderValue::from_str(&out.content_type).map_err(|_| {
+                    Failure::hidden(format!("invalid content type '{}'", out.content_type))
+                })?),
+                download_filename,
+                location: None,
+                body: ResponseBody::Bytes(out.body),
+                success: true,
+                www_authenticate: None,
+            })
+        }
+        Action::Static(s) => {
+            let download_filename = download_filename(&s.download_filename, values)?;
+            Ok(Response {
+                status: status.unwrap_or(default_status),
+                content_type: Some(s.file.content_type.clone()),
+                download_filename,
+                location: None,
+                body: ResponseBody::Static(s.file.clone()),
+                success: true,
+                www_authenticate: None,
+            })
+        }
+        Action::Redirect(r) => {
+            let url = redirect_target(r, values)?;
+            let mut resp = Response::empty(status.unwrap_or(StatusCode::FOUND));
+            resp.location = Some(url);
+            Ok(resp)
+        }
+        Action::Forward(_) => Err(Failure::hidden(
+            "<forward-to-endpoint> cannot be rendered here",
+        )),
+    }
+}
+
+/// The `Location` of a `<redirect-to>` expanded with `values`: at most [`MAX_LOCATION_BYTES`] and without a control
+/// character (else 400), under one of the allowlisted prefixes when there are any (else 400), and an absolute URL
+/// that is a valid header value (else 500).
+fn redirect_target(r: &Redirect, values: &[String]) -> Result<String, Failure> {
+    let url = r.url.expand(values);
+    if url.len() > MAX_LOCATION_BYTES {
+        return Err(Failure::bad_request(format!(
+            "Redirect URL is longer than {MAX_LOCATION_BYTES} bytes"
+        )));
+    }
+    if url.chars().any(char::is_control) {
+        return Err(Failure::bad_request(
+            "Redirect URL contains a control character (such as CR or LF)",
+        ));
+    }
+    if !r.whitelist.is_empty() && !r.whitelist.iter().any(|w| url.starts_with(w.as_str())) {
+        return Err(Failure::bad_request(format!(
+            "Redirect URL '{url}' is not in whitelist"
+        )));
+    }
+    if !is_absolute_url(&url) || HeaderValue::from_str(&url).is_err() {
+        return Err(Failure::internal(format!(
+            "Redirect URL '{url}' is not an absolute URL"
+        )));
+    }
+    Ok(url)
+}
+
+fn is_absolute_url(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    if !scheme_ok {
+        return false;
+    }
+    let s = scheme.to_ascii_lowercase();
+    match s.as_str() {
+        "http" | "https" | "ftp" => rest.starts_with("//") && rest.len() > 2,
+        _ => !rest.is_empty(),
+    }
+}
+
+/// The error flow: the endpoint's `<error>` rendered with `${internal-error-text}`,
+/// `${parameter-transformation-error-text}` and `${request-id}`; without one, a short plain-text reason.
+pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journal) -> Response {
+    let endpoint = call.endpoint;
+    let request_id = call.request_id;
+    if let Some(detail) = &failure.detail {
+        tracing::error!(request_id, endpoint = %endpoint.name, detail = %detail, "request failed");
+    } else {
+        tracing::debug!(request_id, endpoint = %endpoint.name, message = %failure.message, "request failed");
+    }
+    let status = failure.status();
+    let failure_status = status;
+    let public = if failure.kind == FailureKind::Internal && failure.detail.is_some() {
+        format!("{} (request id {request_id})", failure.message)
+    } else {
+        failure.message.clone()
+    };
+    let Some(error) = &endpoint.error else {
+        return Response::text(status, &public);
+    };
+    let values = [
+        failure.message.clone(),
+        failure
+            .parameter_transformation_error
+            .clone()
+            .unwrap_or_default(),
+        request_id.to_string(),
+    ];
+    if let Some(c) = &error.condition {
+        if !c.evaluate(&values, &endpoint.separator) {
+            // This <error> does not apply: the plain reason, with the failure's own status.
+            return Response::text(status, &public);
+        }
+    }
+    let status = error.status.unwrap_or(status);
+    if matches!(error.action, Action::Empty) {
+        return Response::text(status, &public);
+    }
+    let redirect_status = match error.status {
+        Some(s) if s.is_redirection() => s,
+        _ => StatusCode::FOUND,
+    };
+    let ctx = Ctx {
+        app: call.app,
+        params: ERROR_SCOPE
+            .iter()
+            .map(|n| n.to_string())
+            .zip(values.iter().cloned())
+            .collect(),
+        intermediate: 0,
+        unknown_empty: false,
+        uploads: &call.input.uploads,
+        journal,
+    };
+    let rendered = match &error.action {
+        Action::Redirect(_) => {
+            render(&error.action, Some(redirect_status), &values, status, &ctx).await
+        }
+        other => render(other, Some(status), &values, status, &ctx).await,
+    };
+    match rendered {
+        Ok(mut r) => {
+            r.success = false;
+            r
+        }
+        Err(f) => {
+            // The client still learns what went wrong with its request (400, 401, …), not that the error page
+            // broke; why it broke goes to the log.
+            tracing::warn!(
+                request_id,
+                endpoint = %endpoint.name,
+                status = failure_status.as_u16(),
+                error = %f.message,
+                detail = f.detail.as_deref().unwrap_or(""),
+                "rendering <error> failed: answering with the failure's own status and a plain-text reason"
+            );
+            Response::text(failure_status, &public)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_urls() {
+        assert!(is_absolute_url("https://shop.example/thanks?id=7"));
+        assert!(is_absolute_url("mailto:a@b.example"));
+        assert!(!is_absolute_url("/relative"));
+        assert!(!is_absolute_url("https:"));
+        assert!(!is_absolute_url("https://"));
+        assert!(!is_absolute_url("relative/path"));
+        assert!(!is_absolute_url("1http://x"));
+    }
+}
