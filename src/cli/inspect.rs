@@ -67,8 +67,14 @@ pub fn hash(args: HashArgs) -> ExitCode {
         };
         given.push((n.to_string(), v.to_string()));
     }
-    let included = match hash::included_values(endpoint, &given) {
-        Ok(v) => v,
+    let keys = if all_keys {
+        &app.secret_keys[..]
+    } else {
+        &app.secret_keys[..app.secret_keys.len().min(1)]
+    };
+    let hashes = match hash::expected_hashes(app.settings.hash_scheme, endpoint, &given, env, keys)
+    {
+        Ok(h) => h,
         Err(name) => {
             eprintln!(
                 "parameter '{name}' is part of the hash and has no default: give {name}=VALUE"
@@ -76,29 +82,15 @@ pub fn hash(args: HashArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for (n, _) in &given {
-        if !endpoint
-            .include_in_hash
-            .iter()
-            .any(|&i| endpoint.parameters[i].name == *n)
-        {
-            eprintln!("note: '{n}' is not in <include-in-hash> of '{endpoint_name}' and does not change the hash");
-        }
+    for n in endpoints::engine::parameters::not_hashed(endpoint, &given) {
+        eprintln!("note: '{n}' is not in <include-in-hash> of '{endpoint_name}' and does not change the hash");
     }
     if app.secret_keys.is_empty() {
         eprintln!("security.xml has no <secret-key>");
         return ExitCode::FAILURE;
     }
-    let keys = if all_keys {
-        &app.secret_keys[..]
-    } else {
-        &app.secret_keys[..1]
-    };
-    for k in keys {
-        println!(
-            "{}",
-            hash::compute_with(app.settings.hash_scheme, &endpoint.name, &included, env, k)
-        );
+    for h in hashes {
+        println!("{h}");
     }
     ExitCode::SUCCESS
 }

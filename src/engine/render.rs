@@ -7,7 +7,7 @@ use bytes::Bytes;
 
 use super::call::Call;
 use super::context::Ctx;
-use super::failure::{Failure, FailureKind};
+use super::failure::Failure;
 use super::journal::Journal;
 use super::response::{download_filename, Response, ResponseBody};
 use super::{http, ooxml, transform};
@@ -171,13 +171,8 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
     } else {
         tracing::debug!(request_id, endpoint = %endpoint.name, message = %failure.message, "request failed");
     }
-    let status = failure.status();
+    let (status, public) = failure.public(request_id);
     let failure_status = status;
-    let public = if failure.kind == FailureKind::Internal && failure.detail.is_some() {
-        format!("{} (request id {request_id})", failure.message)
-    } else {
-        failure.message.clone()
-    };
     let Some(error) = &endpoint.error else {
         return Response::text(status, &public);
     };

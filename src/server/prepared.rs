@@ -75,7 +75,7 @@ impl<'a> Prepared<'a> {
     {
         engine::Call {
             app: self.app,
-            endpoint: self.index,
+            endpoint: &self.app.endpoints[self.index],
             environment: self.environment,
             input,
             input_failure: self.input_failure,
