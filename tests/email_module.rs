@@ -1,4 +1,4 @@
-//! E-mail: `email-sending-configuration.xml` and EmailTask parsing, MIME building (§9.3, TV-34) and sending
+//! E-mail: `email-sending-configuration.xml` and EmailTask parsing, MIME building and sending
 //! through a real SMTP server (Debian's aiosmtpd, started here on an ephemeral loopback port, writing a Maildir
 //! that Python's `email` package then reads back).
 

@@ -13,7 +13,7 @@ const HELLO_PREVIEW: &str = "4afcbe21891e5be6762f495958659a25950a83e7c52f13594cb
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hash_vectors_tv01_to_tv09() {
     let s = TestServer::fixture("core").await;
-    // TV-01
+    // The reference's documented example hash (live)
     let r = s
         .get(&format!(
             "/app/helloworld?foo=abc&long=def&hash={HELLO_LIVE}"
@@ -21,7 +21,7 @@ async fn hash_vectors_tv01_to_tv09() {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.is_empty(), "an empty <success/> has an empty body");
-    // TV-02: preview, and the preview hash without environment is wrong
+    // preview, and the preview hash without environment is wrong
     let r = s
         .get(&format!(
             "/app/helloworld?foo=abc&long=def&environment=preview&hash={HELLO_PREVIEW}"
@@ -34,7 +34,7 @@ async fn hash_vectors_tv01_to_tv09() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    // TV-03: upper case
+    // upper case
     let r = s
         .get(&format!(
             "/app/helloworld?foo=abc&long=def&hash={}",
@@ -42,20 +42,20 @@ async fn hash_vectors_tv01_to_tv09() {
         ))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    // TV-04: the default takes part in the hash
+    // the default takes part in the hash
     let r = s
         .get(&format!("/app/helloworld?foo=abc&hash={HELLO_LIVE}"))
         .await;
     assert_eq!(r.status, StatusCode::OK);
-    // TV-05: wrong hash
+    // wrong hash
     let r = s.get("/app/helloworld?foo=abc&hash=0000").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.text(), "Hash wrong\n");
-    // TV-06 (our decision): no hash at all is refused too
+    // no hash at all is refused too (unlike the reference, which accepts it)
     let r = s.get("/app/helloworld?foo=abc").await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert_eq!(r.text(), "Hash missing\n");
-    // TV-09: supplied empty values are kept, defaults not used
+    // supplied empty values are kept, defaults not used
     let r = s
         .get("/app/helloworld?foo=&long=&hash=d65dd36ef3812d3ae85993c60a411c29ea539b9cc99424b232c32801e80fad47")
         .await;
@@ -244,7 +244,7 @@ async fn cors_tv46() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn missing_parameter_and_error_rendering() {
     let s = TestServer::fixture("core").await;
-    // TV-11 without <error>: a short plain-text reason
+    // without <error>: a short plain-text reason
     let r = s
         .get(&format!("/app/plain?hash={}", s.hash("plain", &[])))
         .await;
@@ -299,7 +299,7 @@ async fn multi_values_and_body_types_tv12_tv14() {
         ))
         .await;
     assert_eq!(r.location(), "https://echo.example/?t=bacon||cheese||onion");
-    // TV-14: query values before form values
+    // query values before form values
     let r = s
         .post_form(&format!("/app/echo-t?t=y&hash={h}"), "t=x")
         .await;

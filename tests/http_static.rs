@@ -20,7 +20,7 @@ async fn download_filename_tv24() {
     );
     let file = std::fs::read(s.app_dir.join("static/sub/spheres.png")).unwrap();
     assert_eq!(&r.body[..], &file[..]);
-    // Unlike TV-23 (a space or a non-ASCII letter → 500), any name that can be a file name is served: plain ASCII
+    // Unlike the reference (a space or a non-ASCII letter → 500), any name that can be a file name is served: plain ASCII
     // as it is, anything else with an ASCII fallback and RFC 8187's filename*.
     let r = s.get(&format!("/app/download?n=1%202&hash={h}")).await;
     assert_eq!(r.status, StatusCode::OK);

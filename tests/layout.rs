@@ -118,7 +118,8 @@ fn references(binary: bool) -> BTreeMap<Module, BTreeSet<Module>> {
         .filter_map(|f| module_of(&f, binary).map(|m| (m, f)))
         .collect();
     let modules: BTreeSet<Module> = files.keys().cloned().collect();
-    let path_re = Regex::new(r"\b(crate|super|self)\b((?:::(?:super|[A-Za-z_][A-Za-z0-9_]*))*)").unwrap();
+    let path_re =
+        Regex::new(r"\b(crate|super|self)\b((?:::(?:super|[A-Za-z_][A-Za-z0-9_]*))*)").unwrap();
     let child_re = Regex::new(r"\buse\s+([A-Za-z_][A-Za-z0-9_]*)::").unwrap();
     let ident = Regex::new(r"^[A-Za-z_][A-Za-z0-9_]*").unwrap();
     let mut edges = BTreeMap::new();
@@ -251,13 +252,10 @@ fn long_files_say_why() {
         if lines <= MAX_LINES {
             continue;
         }
-        let says_why = text
-            .lines()
-            .take_while(|l| l.starts_with("//!"))
-            .any(|l| {
-                let l = l.to_lowercase();
-                l.contains("long") && l.contains("because")
-            });
+        let says_why = text.lines().take_while(|l| l.starts_with("//!")).any(|l| {
+            let l = l.to_lowercase();
+            l.contains("long") && l.contains("because")
+        });
         if !says_why {
             problems.push(format!("{} ({lines} lines)", f.display()));
         }

@@ -209,7 +209,7 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
 /// Most entries `<request-log/>` returns (the newest ones, oldest first).
 const REQUEST_LOG_LIMIT: usize = 10_000;
 
-/// `<request-log>`: the stored entries of this application and environment, oldest first (§8.2).
+/// `<request-log>`: the stored entries of this application and environment, oldest first.
 async fn request_log_xml(ctx: &Ctx<'_>) -> Result<String, Failure> {
     let j = ctx.journal;
     let mut entries = j
@@ -293,7 +293,7 @@ async fn request_log_xml(ctx: &Ctx<'_>) -> Result<String, Failure> {
     Ok(s)
 }
 
-/// An upstream response as one XML element (§8.2 `<xml-from-url>`).
+/// An upstream response as one XML element (`<xml-from-url>`).
 fn response_to_xml(f: &Fetched) -> Result<String, String> {
     if f.body.is_empty() {
         return Ok("<empty-response/>".to_string());

@@ -1,5 +1,5 @@
-//! Running an EmailTask (§9.3): [`build_messages`] when the task runs (bodies and attachments are produced then,
-//! attachment conditions evaluated then), [`send`] at commit, after everything else succeeded (§3.2 step 10).
+//! Running an EmailTask: [`build_messages`] when the task runs (bodies and attachments are produced then,
+//! attachment conditions evaluated then), [`send`] at commit, after everything else succeeded.
 //!
 //! MIME structure of every message:
 //!

@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn reference_vectors() {
-        // §3.6 and TV-01/02
+        // The reference's documented examples: live and preview.
         assert_eq!(
             compute(
                 "helloworld",
@@ -148,12 +148,10 @@ mod tests {
             ),
             "4afcbe21891e5be6762f495958659a25950a83e7c52f13594cbebe43cfdd9bf4"
         );
-        // TV-08
         assert_eq!(
             compute::<&str>("helloworld", &[], Environment::Live, "openendpoints"),
             "d65dd36ef3812d3ae85993c60a411c29ea539b9cc99424b232c32801e80fad47"
         );
-        // TV-07
         let keys: Vec<Box<str>> = vec!["key1".into(), "key2".into()];
         let v = ["foovalue", "barvalue"];
         assert!(matches(

@@ -1,4 +1,4 @@
-//! The parameter transformation (§7): the input document built from the request, the stylesheet, and the rules
+//! The parameter transformation: the input document built from the request, the stylesheet, and the rules
 //! that turn its output into the endpoint's parameters or a 400/500.
 
 use std::net::IpAddr;
@@ -220,7 +220,7 @@ fn without(doc: &str, ranges: &[std::ops::Range<usize>]) -> String {
     out
 }
 
-/// §7.5: `<parameter name value>` elements, or an `<error>` (400), or a broken result (400/500).
+/// The transformation's result: `<parameter name value>` elements, or an `<error>` (400), or a broken result (400/500).
 pub fn interpret_output(endpoint: &Endpoint, out: &[u8]) -> Result<Vec<(String, String)>, Failure> {
     let text = std::str::from_utf8(out)
         .map_err(|_| Failure::hidden("parameter transformation output is not UTF-8"))?;
