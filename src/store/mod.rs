@@ -23,8 +23,7 @@ pub mod sqlite;
 
 pub use format::{format_entry, format_line, redact, utc_datetime};
 pub use model::{
-    period, short_link_code, BoxFuture, Expired, LogEntry, LogQuery, NumberKind, ShortLink, Store, StoreError,
-    Tx, Writes,
+    period, short_link_code, BoxFuture, Expired, LogEntry, LogQuery, NumberKind, ShortLink, Store,
+    StoreError, Tx, Writes,
 };
 pub use open::open;
-

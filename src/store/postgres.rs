@@ -25,7 +25,8 @@ const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 const MIGRATION_LOCK: i64 = 0x656e_6470_6f69_6e74; // "endpoint"
 
 /// Where the applied versions are recorded, one row per migration (the first releases wrote one row, `1`).
-const VERSION_TABLE: &str = "CREATE TABLE IF NOT EXISTS endpoints_schema (version INTEGER NOT NULL)";
+const VERSION_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS endpoints_schema (version INTEGER NOT NULL)";
 
 /// The PostgreSQL store.
 pub struct PgStore {
@@ -71,12 +72,13 @@ async fn apply_migrations(c: &Client) -> Result<(), StoreError> {
         .query_opt("SELECT max(version) FROM endpoints_schema", &[])
         .await?;
     let version: Option<i32> = row.and_then(|r| r.get(0));
-    let pending = migrations::pending(POSTGRES, version.map_or(0, i64::from)).map_err(|latest| {
-        StoreError::Other(format!(
-            "the database has schema version {}, newer than this engine's {latest}",
-            version.unwrap_or_default()
-        ))
-    })?;
+    let pending =
+        migrations::pending(POSTGRES, version.map_or(0, i64::from)).map_err(|latest| {
+            StoreError::Other(format!(
+                "the database has schema version {}, newer than this engine's {latest}",
+                version.unwrap_or_default()
+            ))
+        })?;
     for m in pending {
         c.batch_execute("BEGIN").await?;
         let applied = async {
@@ -180,20 +182,27 @@ impl Tx for PgTx {
                     c
                 }
             };
-            match write(conn.client(), &writes).await {
-                Ok(()) => {
-                    conn.client().batch_execute("COMMIT").await?;
-                    conn.release();
-                    Ok(())
-                }
-                Err(e) => {
-                    if conn.client().batch_execute("ROLLBACK").await.is_ok() {
-                        conn.release();
-                    }
-                    Err(e)
-                }
-            }
+            let result = write(conn.client(), &writes).await;
+            finish(conn, result).await
         })
+    }
+}
+
+/// Ends the transaction open on `conn`: COMMIT after success, else ROLLBACK; the connection goes back to the pool
+/// only if that worked (otherwise it is closed).
+async fn finish<T>(conn: Lease, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    match result {
+        Ok(x) => {
+            conn.client().batch_execute("COMMIT").await?;
+            conn.release();
+            Ok(x)
+        }
+        Err(e) => {
+            if conn.client().batch_execute("ROLLBACK").await.is_ok() {
+                conn.release();
+            }
+            Err(e)
+        }
     }
 }
 
@@ -247,13 +256,23 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
     for l in &w.short_links {
         c.execute(
             sql::INSERT_SHORT_LINK,
-            &[&l.code, &l.application, &l.environment, &l.endpoint, &l.created_ms, &l.expires_ms],
+            &[
+                &l.code,
+                &l.application,
+                &l.environment,
+                &l.endpoint,
+                &l.created_ms,
+                &l.expires_ms,
+            ],
         )
         .await?;
         for (i, (n, v)) in l.parameters.iter().enumerate() {
             let position = i as i32;
-            c.execute(sql::INSERT_SHORT_LINK_PARAMETER, &[&l.code, &position, n, v])
-                .await?;
+            c.execute(
+                sql::INSERT_SHORT_LINK_PARAMETER,
+                &[&l.code, &position, n, v],
+            )
+            .await?;
         }
     }
     Ok(())
@@ -401,19 +420,7 @@ impl Store for PgStore {
                 })
             }
             .await;
-            match result {
-                Ok(x) => {
-                    c.batch_execute("COMMIT").await?;
-                    conn.release();
-                    Ok(x)
-                }
-                Err(e) => {
-                    if c.batch_execute("ROLLBACK").await.is_ok() {
-                        conn.release();
-                    }
-                    Err(e)
-                }
-            }
+            finish(conn, result).await
         })
     }
 }

@@ -11,7 +11,8 @@ pub const INSERT_LOG: &str = "INSERT INTO request_log (request_id, application, 
      parameter_transformation_input, parameter_transformation_output, request_content_type, request_body) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)";
 
-pub const INSERT_NUMBERS: &str = "INSERT INTO request_numbers (request_id, application, environment, \
+pub const INSERT_NUMBERS: &str =
+    "INSERT INTO request_numbers (request_id, application, environment, \
      datetime_ms, perpetual_number, year_number, month_number) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
 /// A later capture of the same key wins.
@@ -19,7 +20,8 @@ pub const INSERT_CAPTURE: &str =
     "INSERT INTO request_log_expression_capture (request_id, key, value) VALUES ($1, $2, $3) \
      ON CONFLICT (request_id, key) DO UPDATE SET value = EXCLUDED.value";
 
-pub const INSERT_SHORT_LINK: &str = "INSERT INTO short_link_to_endpoint (code, application, environment, \
+pub const INSERT_SHORT_LINK: &str =
+    "INSERT INTO short_link_to_endpoint (code, application, environment, \
      endpoint, created_ms, expires_ms) VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// A repeated name keeps its first position and takes the last value.
@@ -27,7 +29,8 @@ pub const INSERT_SHORT_LINK_PARAMETER: &str =
     "INSERT INTO short_link_to_endpoint_parameter (code, position, name, value) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (code, name) DO UPDATE SET value = EXCLUDED.value";
 
-pub const SELECT_SHORT_LINK: &str = "SELECT application, environment, endpoint, created_ms, expires_ms \
+pub const SELECT_SHORT_LINK: &str =
+    "SELECT application, environment, endpoint, created_ms, expires_ms \
      FROM short_link_to_endpoint WHERE code = $1 AND expires_ms > $2";
 
 pub const SELECT_SHORT_LINK_PARAMETERS: &str =
@@ -80,7 +83,8 @@ pub enum Arg {
 const LOG_COLUMNS: &str = "SELECT request_id, application, environment, endpoint, datetime_ms, \
      perpetual_number, year_number, month_number, status_code, user_agent, exception_message, \
      http_request_failed_url, http_request_failed_status_code, xslt_parameter_error_message";
-const LOG_DETAIL_COLUMNS: &str = ", parameter_transformation_input, parameter_transformation_output, \
+const LOG_DETAIL_COLUMNS: &str =
+    ", parameter_transformation_input, parameter_transformation_output, \
      request_content_type, request_body";
 
 /// The request-log entries matching `q`, newest first (`tie_break`: the backend's column for entries of the same

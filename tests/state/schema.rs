@@ -12,7 +12,8 @@ use endpoints::store::{LogQuery, NumberKind, Store};
 
 use crate::{pg_url, unavailable, unique};
 
-/// The DDL the first releases ran on SQLite, kept here as it was (the test must not follow later migrations).
+/// The DDL the first releases ran on SQLite, written out here as it was: the file the upgrade starts from must not
+/// follow later edits of the migrations.
 const FIRST_SQLITE_SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS request_log (
     request_id TEXT PRIMARY KEY,
@@ -70,70 +71,12 @@ CREATE TABLE IF NOT EXISTS short_link_to_endpoint_parameter (
 );
 ";
 
-/// The DDL the first releases ran on PostgreSQL.
-const FIRST_POSTGRES_SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS endpoints_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS endpoints_number_lock (
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    PRIMARY KEY (application, environment)
-);
-CREATE TABLE IF NOT EXISTS request_log (
-    request_id TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    datetime_ms BIGINT NOT NULL,
-    status_code INTEGER NOT NULL,
-    user_agent TEXT NOT NULL,
-    exception_message TEXT,
-    http_request_failed_url TEXT,
-    http_request_failed_status_code INTEGER,
-    xslt_parameter_error_message TEXT,
-    perpetual_number BIGINT,
-    year_number BIGINT,
-    month_number BIGINT,
-    parameter_transformation_input TEXT,
-    parameter_transformation_output TEXT,
-    request_content_type TEXT,
-    request_body BYTEA
-);
-CREATE INDEX IF NOT EXISTS request_log_time ON request_log (datetime_ms);
-CREATE INDEX IF NOT EXISTS request_log_app_time ON request_log (application, environment, datetime_ms);
-CREATE TABLE IF NOT EXISTS request_numbers (
-    request_id TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    datetime_ms BIGINT NOT NULL,
-    perpetual_number BIGINT,
-    year_number BIGINT,
-    month_number BIGINT,
-    UNIQUE (application, environment, perpetual_number)
-);
-CREATE INDEX IF NOT EXISTS request_numbers_time ON request_numbers (application, environment, datetime_ms);
-CREATE TABLE IF NOT EXISTS request_log_expression_capture (
-    request_id TEXT NOT NULL REFERENCES request_log (request_id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (request_id, key)
-);
-CREATE TABLE IF NOT EXISTS short_link_to_endpoint (
-    code TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    created_ms BIGINT NOT NULL,
-    expires_ms BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS short_link_expiry ON short_link_to_endpoint (expires_ms);
-CREATE TABLE IF NOT EXISTS short_link_to_endpoint_parameter (
-    code TEXT NOT NULL REFERENCES short_link_to_endpoint (code) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (code, name)
-);
-";
+/// PostgreSQL's first DDL is its migration 1 (which recorded its version in `endpoints_schema`).
+fn first_postgres_schema() -> &'static str {
+    let first = &migrations::POSTGRES[0];
+    assert_eq!(first.version, 1);
+    first.sql
+}
 
 /// Rows as the first releases wrote them: an entry with numbers and a capture, and a short link whose parameters
 /// were written in the order b, a, c. `$n` placeholders (SQLite reads them as named parameters in order).
@@ -167,10 +110,17 @@ async fn check_first_rows(store: &Arc<dyn Store>, backend: &str) {
     assert_eq!(e[0].captures, [("Customer".to_string(), "7".to_string())]);
     let link = store.short_link("CODE", 2000).await.unwrap();
     let params = link.expect("the old short link survives").parameters;
-    let params: Vec<(&str, &str)> = params.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let params: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     assert_eq!(params, [("b", "2"), ("a", "1"), ("c", "3")], "{backend}");
     let mut tx = store.begin("shop", "live");
-    assert_eq!(tx.next_number(NumberKind::Perpetual, None).await.unwrap(), 42, "{backend}");
+    assert_eq!(
+        tx.next_number(NumberKind::Perpetual, None).await.unwrap(),
+        42,
+        "{backend}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -226,12 +176,18 @@ async fn fresh_schema() -> Option<(tokio_postgres::Client, String, String)> {
     tokio::spawn(conn);
     let schema = unique("state_schema").replace('-', "_");
     client
-        .batch_execute(&format!("CREATE SCHEMA {schema}; SET search_path TO {schema}"))
+        .batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path TO {schema}"
+        ))
         .await
         .unwrap();
     let url = pg_url();
     let sep = if url.contains('?') { '&' } else { '?' };
-    Some((client, format!("{url}{sep}options=-csearch_path%3D{schema}"), schema))
+    Some((
+        client,
+        format!("{url}{sep}options=-csearch_path%3D{schema}"),
+        schema,
+    ))
 }
 
 async fn drop_schema(client: &tokio_postgres::Client, schema: &str) {
@@ -246,9 +202,12 @@ async fn a_postgres_database_of_the_first_schema_is_taken_up_without_loss() {
     let Some((client, url, schema)) = fresh_schema().await else {
         return;
     };
-    client.batch_execute(FIRST_POSTGRES_SCHEMA).await.unwrap();
+    client.batch_execute(first_postgres_schema()).await.unwrap();
     client
-        .batch_execute("INSERT INTO endpoints_schema (version) VALUES (1)")
+        .batch_execute(
+            "CREATE TABLE endpoints_schema (version INTEGER NOT NULL); \
+             INSERT INTO endpoints_schema (version) VALUES (1)",
+        )
         .await
         .unwrap();
     for sql in FIRST_ROWS {
@@ -312,12 +271,17 @@ fn sqlite_facts(path: &Path) -> BTreeSet<Fact> {
         "",
     );
     let mut facts = BTreeSet::new();
-    for table in tables.iter().filter(|t| !BACKEND_ONLY_TABLES.contains(&t.as_str())) {
+    for table in tables
+        .iter()
+        .filter(|t| !BACKEND_ONLY_TABLES.contains(&t.as_str()))
+    {
         let mut s = conn
             .prepare("SELECT cid, name, type, \"notnull\", pk FROM pragma_table_info(?1)")
             .unwrap();
         let columns: Vec<(i64, String, String, bool, i64)> = s
-            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
@@ -344,7 +308,10 @@ fn sqlite_facts(path: &Path) -> BTreeSet<Fact> {
         for (index, unique) in indexes {
             facts.insert(Fact::Index {
                 table: table.clone(),
-                columns: strings("SELECT name FROM pragma_index_info(?1) ORDER BY seqno", &index),
+                columns: strings(
+                    "SELECT name FROM pragma_index_info(?1) ORDER BY seqno",
+                    &index,
+                ),
                 unique,
             });
         }
@@ -352,7 +319,9 @@ fn sqlite_facts(path: &Path) -> BTreeSet<Fact> {
             .prepare("SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
             .unwrap();
         let keys: Vec<(i64, String, String, String, String)> = s
-            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_map([table], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
@@ -494,7 +463,8 @@ async fn both_backends_migrate_to_the_same_logical_schema() {
     drop(SqliteStore::open(&path).unwrap());
     let lite = sqlite_facts(&path);
     assert!(
-        lite.iter().any(|f| matches!(f, Fact::Column { table, name, .. }
+        lite.iter()
+            .any(|f| matches!(f, Fact::Column { table, name, .. }
             if table == "short_link_to_endpoint_parameter" && name == "position")),
         "{lite:#?}"
     );

@@ -155,15 +155,20 @@ pub(super) fn timestamp_from_unix_micros(micros: i64) -> String {
     let mut out = String::with_capacity(26);
     push_date(&mut out, y, m, d);
     out.push('T');
-    let secs = in_day / 1_000_000;
+    push_clock(&mut out, in_day);
+    out
+}
+
+/// `HH:MM:SS[.ffffff]` of a count of microseconds.
+pub(super) fn push_clock(out: &mut String, micros: u64) {
+    let secs = micros / 1_000_000;
     push_time(
-        &mut out,
+        out,
         secs / 3600,
         (secs / 60 % 60) as u32,
         (secs % 60) as u32,
-        (in_day % 1_000_000) as u32,
+        (micros % 1_000_000) as u32,
     );
-    out
 }
 
 #[cfg(test)]

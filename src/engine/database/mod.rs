@@ -56,9 +56,9 @@ mod sqlite;
 
 use std::time::Instant;
 
-use common::OVERALL_TIMEOUT;
 use super::Failure;
 use crate::config::database::{DatabaseQuery, Target};
+use common::OVERALL_TIMEOUT;
 
 pub use common::{MAX_ROWS, POOL_SIZE, STATEMENT_TIMEOUT};
 pub use output::element_name;

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use tokio_postgres::types::{Kind, Type};
 
 use super::format::{
-    civil_from_days, format_f32, format_f64, push_date, push_fraction, push_time, timestamp_from_unix_micros,
-    PG_FLOAT4, PG_FLOAT8,
+    civil_from_days, format_f32, format_f64, push_clock, push_date, push_fraction,
+    timestamp_from_unix_micros, PG_FLOAT4, PG_FLOAT8,
 };
 use super::output::base64;
 
@@ -129,16 +129,8 @@ fn date(days: i32) -> String {
 }
 
 fn time_of_day(micros: i64) -> String {
-    let micros = micros.max(0) as u64;
-    let secs = micros / 1_000_000;
     let mut s = String::with_capacity(15);
-    push_time(
-        &mut s,
-        secs / 3600,
-        (secs / 60 % 60) as u32,
-        (secs % 60) as u32,
-        (micros % 1_000_000) as u32,
-    );
+    push_clock(&mut s, micros.max(0) as u64);
     s
 }
 
@@ -265,7 +257,8 @@ mod tests {
     #[test]
     fn uuids() {
         let raw = [
-            0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
+            0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab,
+            0xcd, 0xef,
         ];
         assert_eq!(
             value(&Type::UUID, &raw).unwrap(),

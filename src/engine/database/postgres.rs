@@ -32,7 +32,8 @@ static POOLS: Registry<Arc<str>, Pool> = Registry::new();
 fn pool(key: &Arc<str>, t: &NetTarget) -> Result<Arc<Pool>, String> {
     POOLS.get_or_try_insert(key, || {
         Ok(Pool {
-            connections: PgPool::new(config(t), POOL_SIZE, WAIT_TIMEOUT).map_err(|e| e.to_string())?,
+            connections: PgPool::new(config(t), POOL_SIZE, WAIT_TIMEOUT)
+                .map_err(|e| e.to_string())?,
             text_typed: Mutex::new(HashSet::new()),
         })
     })
@@ -137,7 +138,12 @@ impl Pool {
     }
 }
 
-async fn prepare(pool: &Pool, conn: &ClientWrapper, sql: &str, params: usize) -> Result<Statement, String> {
+async fn prepare(
+    pool: &Pool,
+    conn: &ClientWrapper,
+    sql: &str,
+    params: usize,
+) -> Result<Statement, String> {
     if conn.statement_cache.size() >= STATEMENT_CACHE {
         conn.statement_cache.clear();
     }

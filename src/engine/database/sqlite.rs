@@ -53,12 +53,7 @@ pub(super) async fn run(
     .map_err(|e| format!("the database task failed: {e}"))?
 }
 
-fn execute(
-    conn: &Connection,
-    sql: &str,
-    tag: &str,
-    values: &[String],
-) -> Result<String, String> {
+fn execute(conn: &Connection, sql: &str, tag: &str, values: &[String]) -> Result<String, String> {
     let err = |e: rusqlite::Error| match e.sqlite_error_code() {
         Some(rusqlite::ErrorCode::OperationInterrupted) => format!(
             "the statement ran longer than {} s and was interrupted",

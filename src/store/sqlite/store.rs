@@ -298,7 +298,10 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> BoxFuture<'_, Result<Option<ShortLink>, StoreError>> {
         let code = code.to_string();
-        Box::pin(self.inner.read(move |conn| read::short_link(conn, &code, now_ms)))
+        Box::pin(
+            self.inner
+                .read(move |conn| read::short_link(conn, &code, now_ms)),
+        )
     }
 
     fn entries(&self, query: LogQuery) -> BoxFuture<'_, Result<Vec<LogEntry>, StoreError>> {
@@ -335,4 +338,3 @@ impl Store for SqliteStore {
         Box::pin(self.inner.settle())
     }
 }
-

@@ -6,7 +6,6 @@ use std::time::Duration;
 use super::store::{SqliteStore, BEHIND_BATCH, BEHIND_DELAY};
 use crate::store::model::{LogEntry, LogQuery, Store, Writes};
 
-
 fn writes(request_id: &str) -> Writes {
     Writes {
         entry: LogEntry {

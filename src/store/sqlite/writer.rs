@@ -30,7 +30,6 @@ pub(super) enum Done {
     Behind(OwnedSemaphorePermit),
 }
 
-
 pub(super) fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
     while let Ok(first) = rx.recv() {
         let mut writes = Vec::new();
@@ -85,14 +84,7 @@ impl Done {
 /// Group commit: all queued requests in one transaction; if any of them fails, each is retried in a transaction
 /// of its own so that only the failing one is refused.
 fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Done)>) {
-    let together = (|| -> Result<(), StoreError> {
-        let tx = conn.transaction()?;
-        for (w, _) in &writes {
-            write(&tx, w)?;
-        }
-        tx.commit()?;
-        Ok(())
-    })();
+    let together = write_in_transaction(conn, writes.iter().map(|(w, _)| &**w));
     match together {
         Ok(()) => {
             for (w, done) in writes {
@@ -101,12 +93,7 @@ fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Done)>) {
         }
         Err(_) if writes.len() > 1 => {
             for (w, done) in writes {
-                let result = (|| -> Result<(), StoreError> {
-                    let tx = conn.transaction()?;
-                    write(&tx, &w)?;
-                    tx.commit()?;
-                    Ok(())
-                })();
+                let result = write_in_transaction(conn, [&*w]);
                 done.report(&w.entry.request_id, result);
             }
         }
@@ -116,6 +103,18 @@ fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Done)>) {
             }
         }
     }
+}
+
+fn write_in_transaction<'a>(
+    conn: &mut Connection,
+    writes: impl IntoIterator<Item = &'a Writes>,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    for w in writes {
+        write(&tx, w)?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 fn write(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
