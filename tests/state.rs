@@ -7,6 +7,8 @@
 //! application name, so tests sharing the database never see each other's numbers.
 
 mod common;
+#[path = "state/pool.rs"]
+mod pool;
 #[path = "state/schema.rs"]
 mod schema;
 

@@ -14,7 +14,7 @@ use tokio_postgres::{Client, Config, NoTls};
 #[derive(Debug, thiserror::Error)]
 pub enum PoolError {
     /// Every connection stayed in use for the whole wait.
-    #[error("no PostgreSQL connection became free within {} s (all {size} in use)", wait.as_secs())]
+    #[error("no PostgreSQL connection became free within {wait:?} (all {size} in use)")]
     Busy { wait: Duration, size: usize },
     /// Connecting failed (the message of `tokio-postgres`, which never contains the password).
     #[error("{0}")]
