@@ -11,6 +11,11 @@
 //!
 //! Numbers are also written to `request_numbers`, which is never expired (the reference computes them from the expiring log and
 //! can repeat them); retention deletes `request_log` rows, their captures and expired short links only.
+//!
+//! Files: `model` (the traits and what they carry), `open` (choosing the backend), `format` (text for people),
+//! `migrations` (the versioned schema of each backend, SQL under `migrations/`), `sql` (the statements both backends
+//! run), `pg_pool` (the PostgreSQL pool, also used by `<xml-from-database>`), `sqlite/` and `postgres` (the
+//! backends).
 
 mod format;
 pub mod migrations;

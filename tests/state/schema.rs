@@ -257,34 +257,39 @@ enum Fact {
     },
 }
 
+/// The rows of `sql` with its one argument `arg`, read by `row`.
+fn query<T>(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    arg: &str,
+    row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Vec<T> {
+    let mut s = conn.prepare(sql).unwrap();
+    s.query_map([arg], row)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn sqlite_facts(path: &Path) -> BTreeSet<Fact> {
     let conn = rusqlite::Connection::open(path).unwrap();
-    let strings = |sql: &str, arg: &str| -> Vec<String> {
-        let mut s = conn.prepare(sql).unwrap();
-        s.query_map([arg], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    };
-    let tables = strings(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name <> ?1",
-        "",
+    let tables: Vec<String> = query(
+        &conn,
+        "SELECT name FROM sqlite_master WHERE type = ?1 AND name NOT LIKE 'sqlite%'",
+        "table",
+        |r| r.get(0),
     );
     let mut facts = BTreeSet::new();
     for table in tables
         .iter()
         .filter(|t| !BACKEND_ONLY_TABLES.contains(&t.as_str()))
     {
-        let mut s = conn
-            .prepare("SELECT cid, name, type, \"notnull\", pk FROM pragma_table_info(?1)")
-            .unwrap();
-        let columns: Vec<(i64, String, String, bool, i64)> = s
-            .query_map([table], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let columns: Vec<(i64, String, String, bool, i64)> = query(
+            &conn,
+            "SELECT cid, name, type, \"notnull\", pk FROM pragma_table_info(?1)",
+            table,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        );
         for (cid, name, ty, not_null, pk) in columns {
             facts.insert(Fact::Column {
                 table: table.clone(),
@@ -297,34 +302,30 @@ fn sqlite_facts(path: &Path) -> BTreeSet<Fact> {
                 pk,
             });
         }
-        let mut s = conn
-            .prepare("SELECT name, \"unique\" FROM pragma_index_list(?1)")
-            .unwrap();
-        let indexes: Vec<(String, bool)> = s
-            .query_map([table], |r| Ok((r.get(0)?, r.get(1)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let indexes: Vec<(String, bool)> = query(
+            &conn,
+            "SELECT name, \"unique\" FROM pragma_index_list(?1)",
+            table,
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        );
         for (index, unique) in indexes {
             facts.insert(Fact::Index {
                 table: table.clone(),
-                columns: strings(
+                columns: query(
+                    &conn,
                     "SELECT name FROM pragma_index_info(?1) ORDER BY seqno",
                     &index,
+                    |r| r.get(0),
                 ),
                 unique,
             });
         }
-        let mut s = conn
-            .prepare("SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq")
-            .unwrap();
-        let keys: Vec<(i64, String, String, String, String)> = s
-            .query_map([table], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let keys: Vec<(i64, String, String, String, String)> = query(
+            &conn,
+            "SELECT id, \"table\", \"from\", \"to\", on_delete FROM pragma_foreign_key_list(?1) ORDER BY id, seq",
+            table,
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        );
         let ids: BTreeSet<i64> = keys.iter().map(|k| k.0).collect();
         for id in ids {
             let parts: Vec<_> = keys.iter().filter(|k| k.0 == id).collect();
@@ -350,39 +351,44 @@ fn sqlite_type(pg: &str) -> String {
     }
 }
 
+/// The rows of `sql` (its `$1`: the schema) whose first column, a table name, is not [`BACKEND_ONLY_TABLES`].
+async fn rows(
+    client: &tokio_postgres::Client,
+    sql: &str,
+    schema: &str,
+) -> Vec<tokio_postgres::Row> {
+    let mut rows = client.query(sql, &[&schema]).await.unwrap();
+    rows.retain(|r| !BACKEND_ONLY_TABLES.contains(&r.get::<_, &str>(0)));
+    rows
+}
+
 async fn postgres_facts(client: &tokio_postgres::Client, schema: &str) -> BTreeSet<Fact> {
-    let skip = |t: &str| BACKEND_ONLY_TABLES.contains(&t);
     let mut facts = BTreeSet::new();
-    let pk_rows = client
-        .query(
+    let pk_rows = rows(
+        client,
             "SELECT t.relname::text, a.attname::text, k.o \
              FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN pg_namespace s ON s.oid = t.relnamespace \
              CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(n, o) \
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n \
              WHERE s.nspname = $1 AND i.indisprimary",
-            &[&schema],
-        )
-        .await
-        .unwrap();
+        schema,
+    )
+    .await;
     let pk = |table: &str, column: &str| -> i64 {
         pk_rows
             .iter()
             .find(|r| r.get::<_, String>(0) == table && r.get::<_, String>(1) == column)
             .map_or(0, |r| r.get(2))
     };
-    for r in client
-        .query(
+    for r in rows(
+        client,
             "SELECT table_name::text, ordinal_position::bigint, column_name::text, data_type::text, is_nullable::text \
              FROM information_schema.columns WHERE table_schema = $1",
-            &[&schema],
-        )
-        .await
-        .unwrap()
+        schema,
+    )
+    .await
     {
         let table: String = r.get(0);
-        if skip(&table) {
-            continue;
-        }
         let name: String = r.get(2);
         facts.insert(Fact::Column {
             pk: pk(&table, &name),
@@ -399,29 +405,25 @@ async fn postgres_facts(client: &tokio_postgres::Client, schema: &str) -> BTreeS
              JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.n ORDER BY k.o)"
         )
     };
-    for r in client
-        .query(
+    for r in rows(
+        client,
             &format!(
                 "SELECT t.relname::text, i.indisunique, {} FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid \
                  JOIN pg_namespace s ON s.oid = t.relnamespace WHERE s.nspname = $1",
                 columns_of("i.indrelid", "i.indkey::int2[]")
             ),
-            &[&schema],
-        )
-        .await
-        .unwrap()
+        schema,
+    )
+    .await
     {
-        let table: String = r.get(0);
-        if !skip(&table) {
-            facts.insert(Fact::Index {
-                table,
-                unique: r.get(1),
-                columns: r.get(2),
-            });
-        }
+        facts.insert(Fact::Index {
+            table: r.get(0),
+            unique: r.get(1),
+            columns: r.get(2),
+        });
     }
-    for r in client
-        .query(
+    for r in rows(
+        client,
             &format!(
                 "SELECT t.relname::text, {}, f.relname::text, {}, c.confdeltype::text FROM pg_constraint c \
                  JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class f ON f.oid = c.confrelid \
@@ -429,15 +431,11 @@ async fn postgres_facts(client: &tokio_postgres::Client, schema: &str) -> BTreeS
                 columns_of("c.conrelid", "c.conkey"),
                 columns_of("c.confrelid", "c.confkey")
             ),
-            &[&schema],
-        )
-        .await
-        .unwrap()
+        schema,
+    )
+    .await
     {
         let table: String = r.get(0);
-        if skip(&table) {
-            continue;
-        }
         let on_delete = match r.get::<_, String>(4).as_str() {
             "c" => "CASCADE",
             "a" => "NO ACTION",
