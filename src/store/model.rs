@@ -24,7 +24,7 @@ impl From<PoolError> for StoreError {
     fn from(e: PoolError) -> Self {
         match e {
             PoolError::Connect(e) => e.into(),
-            e => StoreError::Postgres(e.to_string()),
+            e => StoreError::Other(e.to_string()),
         }
     }
 }
