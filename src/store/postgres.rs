@@ -1,161 +1,36 @@
-//! The PostgreSQL backend, for several engine processes sharing one database: a small connection pool, the schema
-//! created under an advisory lock (two instances may start at once), and the number lock as
+//! The PostgreSQL backend, for several engine processes sharing one database: a connection pool
+//! ([`super::pg_pool`]), the schema migrated under an advisory lock (two instances may start at once), and the number lock as
 //! `SELECT … FOR UPDATE` on a row per (application, environment) held by the request's open transaction.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Config};
 
-use super::{
+use super::format::redact;
+use super::migrations::{self, POSTGRES};
+use super::model::{
     BoxFuture, Expired, LogEntry, LogQuery, NumberKind, ShortLink, Store, StoreError, Tx, Writes,
 };
+use super::pg_pool::{Lease, PgPool};
+use super::sql::{self, Arg};
 
 /// Connections at most (requests holding a number lock keep one each until they commit).
 const POOL_SIZE: usize = 16;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a request waits for a free connection before it fails.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// Key of the advisory lock that serialises schema migrations.
 const MIGRATION_LOCK: i64 = 0x656e_6470_6f69_6e74; // "endpoint"
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS endpoints_schema (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS endpoints_number_lock (
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    PRIMARY KEY (application, environment)
-);
-CREATE TABLE IF NOT EXISTS request_log (
-    request_id TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    datetime_ms BIGINT NOT NULL,
-    status_code INTEGER NOT NULL,
-    user_agent TEXT NOT NULL,
-    exception_message TEXT,
-    http_request_failed_url TEXT,
-    http_request_failed_status_code INTEGER,
-    xslt_parameter_error_message TEXT,
-    perpetual_number BIGINT,
-    year_number BIGINT,
-    month_number BIGINT,
-    parameter_transformation_input TEXT,
-    parameter_transformation_output TEXT,
-    request_content_type TEXT,
-    request_body BYTEA
-);
-CREATE INDEX IF NOT EXISTS request_log_time ON request_log (datetime_ms);
-CREATE INDEX IF NOT EXISTS request_log_app_time ON request_log (application, environment, datetime_ms);
-CREATE TABLE IF NOT EXISTS request_numbers (
-    request_id TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    datetime_ms BIGINT NOT NULL,
-    perpetual_number BIGINT,
-    year_number BIGINT,
-    month_number BIGINT,
-    UNIQUE (application, environment, perpetual_number)
-);
-CREATE INDEX IF NOT EXISTS request_numbers_time ON request_numbers (application, environment, datetime_ms);
-CREATE TABLE IF NOT EXISTS request_log_expression_capture (
-    request_id TEXT NOT NULL REFERENCES request_log (request_id) ON DELETE CASCADE,
-    key TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (request_id, key)
-);
-CREATE TABLE IF NOT EXISTS short_link_to_endpoint (
-    code TEXT PRIMARY KEY,
-    application TEXT NOT NULL,
-    environment TEXT NOT NULL,
-    endpoint TEXT NOT NULL,
-    created_ms BIGINT NOT NULL,
-    expires_ms BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS short_link_expiry ON short_link_to_endpoint (expires_ms);
-CREATE TABLE IF NOT EXISTS short_link_to_endpoint_parameter (
-    code TEXT NOT NULL REFERENCES short_link_to_endpoint (code) ON DELETE CASCADE,
-    position INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    value TEXT NOT NULL,
-    PRIMARY KEY (code, name)
-);
-";
-
-const VERSION: i32 = 1;
-
-struct Pool {
-    config: Config,
-    idle: Mutex<Vec<Client>>,
-    permits: Arc<Semaphore>,
-}
-
-/// A pooled connection; back to the pool by [`Conn::release`], otherwise closed.
-struct Conn {
-    client: Option<Client>,
-    pool: Arc<Pool>,
-    _permit: OwnedSemaphorePermit,
-}
-
-impl Conn {
-    fn client(&self) -> &Client {
-        self.client
-            .as_ref()
-            .expect("connection present until released")
-    }
-
-    fn release(mut self) {
-        if let Some(c) = self.client.take() {
-            if !c.is_closed() {
-                self.pool
-                    .idle
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push(c);
-            }
-        }
-    }
-}
-
-impl Pool {
-    async fn get(self: &Arc<Self>) -> Result<Conn, StoreError> {
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| StoreError::Other(e.to_string()))?;
-        loop {
-            let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            match idle {
-                Some(c) if c.is_closed() => continue,
-                Some(c) => {
-                    return Ok(Conn {
-                        client: Some(c),
-                        pool: self.clone(),
-                        _permit: permit,
-                    })
-                }
-                None => break,
-            }
-        }
-        let (client, connection) = self.config.connect(NoTls).await?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!(error = %e, "PostgreSQL state connection ended");
-            }
-        });
-        Ok(Conn {
-            client: Some(client),
-            pool: self.clone(),
-            _permit: permit,
-        })
-    }
-}
+/// Where the applied versions are recorded, one row per migration (the first releases wrote one row, `1`).
+const VERSION_TABLE: &str =
+    "CREATE TABLE IF NOT EXISTS endpoints_schema (version INTEGER NOT NULL)";
 
 /// The PostgreSQL store.
 pub struct PgStore {
-    pool: Arc<Pool>,
+    pool: Arc<PgPool>,
     url: String,
 }
 
@@ -170,12 +45,8 @@ impl PgStore {
             config.application_name("endpoints");
         }
         let store = PgStore {
-            pool: Arc::new(Pool {
-                config,
-                idle: Mutex::new(Vec::new()),
-                permits: Arc::new(Semaphore::new(POOL_SIZE)),
-            }),
-            url: super::redact(url),
+            pool: Arc::new(PgPool::new(config, POOL_SIZE, WAIT_TIMEOUT)?),
+            url: redact(url),
         };
         store.migrate().await?;
         Ok(store)
@@ -186,30 +57,7 @@ impl PgStore {
         let c = conn.client();
         c.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
             .await?;
-        let result = async {
-            c.batch_execute(SCHEMA).await?;
-            let row = c
-                .query_opt("SELECT max(version) FROM endpoints_schema", &[])
-                .await?;
-            let version: Option<i32> = row.and_then(|r| r.get(0));
-            match version {
-                None => {
-                    c.execute(
-                        "INSERT INTO endpoints_schema (version) VALUES ($1)",
-                        &[&VERSION],
-                    )
-                    .await?;
-                }
-                Some(v) if v > VERSION => {
-                    return Err(StoreError::Other(format!(
-                        "the database has schema version {v}, newer than this engine's {VERSION}"
-                    )))
-                }
-                Some(_) => {}
-            }
-            Ok(())
-        }
-        .await;
+        let result = apply_migrations(c).await;
         c.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
             .await?;
         conn.release();
@@ -217,12 +65,50 @@ impl PgStore {
     }
 }
 
+/// Applies the migrations the database has not seen, each in a transaction that also records its version.
+async fn apply_migrations(c: &Client) -> Result<(), StoreError> {
+    c.batch_execute(VERSION_TABLE).await?;
+    let row = c
+        .query_opt("SELECT max(version) FROM endpoints_schema", &[])
+        .await?;
+    let version: Option<i32> = row.and_then(|r| r.get(0));
+    let pending =
+        migrations::pending(POSTGRES, version.map_or(0, i64::from)).map_err(|latest| {
+            StoreError::Other(format!(
+                "the database has schema version {}, newer than this engine's {latest}",
+                version.unwrap_or_default()
+            ))
+        })?;
+    for m in pending {
+        c.batch_execute("BEGIN").await?;
+        let applied = async {
+            c.batch_execute(m.sql).await?;
+            let v = m.version as i32;
+            c.execute("INSERT INTO endpoints_schema (version) VALUES ($1)", &[&v])
+                .await?;
+            Ok::<_, StoreError>(())
+        }
+        .await;
+        match applied {
+            Ok(()) => c.batch_execute("COMMIT").await?,
+            Err(e) => {
+                let _ = c.batch_execute("ROLLBACK").await;
+                return Err(StoreError::Other(format!(
+                    "schema migration {} ({}) failed: {e}",
+                    m.version, m.name
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 struct PgTx {
-    pool: Arc<Pool>,
+    pool: Arc<PgPool>,
     application: String,
     environment: String,
     /// The open transaction holding the number lock.
-    conn: Option<Conn>,
+    conn: Option<Lease>,
 }
 
 impl Drop for PgTx {
@@ -265,21 +151,17 @@ impl Tx for PgTx {
                 self.conn = Some(conn);
             }
             let c = self.conn.as_ref().expect("just set").client();
-            let col = kind.column();
             let row = match range {
                 None => {
                     c.query_one(
-                        &format!("SELECT max({col}) FROM request_numbers WHERE application = $1 AND environment = $2"),
+                        &sql::max_number(kind, false),
                         &[&self.application, &self.environment],
                     )
                     .await?
                 }
                 Some((start, end)) => {
                     c.query_one(
-                        &format!(
-                            "SELECT max({col}) FROM request_numbers WHERE application = $1 AND environment = $2 \
-                             AND datetime_ms >= $3 AND datetime_ms < $4"
-                        ),
+                        &sql::max_number(kind, true),
                         &[&self.application, &self.environment, &start, &end],
                     )
                     .await?
@@ -300,20 +182,27 @@ impl Tx for PgTx {
                     c
                 }
             };
-            match write(conn.client(), &writes).await {
-                Ok(()) => {
-                    conn.client().batch_execute("COMMIT").await?;
-                    conn.release();
-                    Ok(())
-                }
-                Err(e) => {
-                    if conn.client().batch_execute("ROLLBACK").await.is_ok() {
-                        conn.release();
-                    }
-                    Err(e)
-                }
-            }
+            let result = write(conn.client(), &writes).await;
+            finish(conn, result).await
         })
+    }
+}
+
+/// Ends the transaction open on `conn`: COMMIT after success, else ROLLBACK; the connection goes back to the pool
+/// only if that worked (otherwise it is closed).
+async fn finish<T>(conn: Lease, result: Result<T, StoreError>) -> Result<T, StoreError> {
+    match result {
+        Ok(x) => {
+            conn.client().batch_execute("COMMIT").await?;
+            conn.release();
+            Ok(x)
+        }
+        Err(e) => {
+            if conn.client().batch_execute("ROLLBACK").await.is_ok() {
+                conn.release();
+            }
+            Err(e)
+        }
     }
 }
 
@@ -322,11 +211,7 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
     let status = i32::from(e.status_code);
     let failed_status = e.http_request_failed_status_code.map(i32::from);
     c.execute(
-        "INSERT INTO request_log (request_id, application, environment, endpoint, datetime_ms, status_code, \
-         user_agent, exception_message, http_request_failed_url, http_request_failed_status_code, \
-         xslt_parameter_error_message, perpetual_number, year_number, month_number, \
-         parameter_transformation_input, parameter_transformation_output, request_content_type, request_body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+        sql::INSERT_LOG,
         &[
             &e.request_id,
             &e.application,
@@ -351,8 +236,7 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
     .await?;
     if e.numbers.iter().any(Option::is_some) {
         c.execute(
-            "INSERT INTO request_numbers (request_id, application, environment, datetime_ms, \
-             perpetual_number, year_number, month_number) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            sql::INSERT_NUMBERS,
             &[
                 &e.request_id,
                 &e.application,
@@ -366,31 +250,41 @@ async fn write(c: &Client, w: &Writes) -> Result<(), StoreError> {
         .await?;
     }
     for (k, v) in &e.captures {
-        c.execute(
-            "INSERT INTO request_log_expression_capture (request_id, key, value) VALUES ($1, $2, $3) \
-             ON CONFLICT (request_id, key) DO UPDATE SET value = EXCLUDED.value",
-            &[&e.request_id, k, v],
-        )
-        .await?;
+        c.execute(sql::INSERT_CAPTURE, &[&e.request_id, k, v])
+            .await?;
     }
     for l in &w.short_links {
         c.execute(
-            "INSERT INTO short_link_to_endpoint (code, application, environment, endpoint, created_ms, expires_ms) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&l.code, &l.application, &l.environment, &l.endpoint, &l.created_ms, &l.expires_ms],
+            sql::INSERT_SHORT_LINK,
+            &[
+                &l.code,
+                &l.application,
+                &l.environment,
+                &l.endpoint,
+                &l.created_ms,
+                &l.expires_ms,
+            ],
         )
         .await?;
         for (i, (n, v)) in l.parameters.iter().enumerate() {
             let position = i as i32;
             c.execute(
-                "INSERT INTO short_link_to_endpoint_parameter (code, position, name, value) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (code, name) DO UPDATE SET value = EXCLUDED.value",
+                sql::INSERT_SHORT_LINK_PARAMETER,
                 &[&l.code, &position, n, v],
             )
             .await?;
         }
     }
     Ok(())
+}
+
+/// A request-log query argument as PostgreSQL binds it.
+fn to_sql(arg: &Arg) -> &(dyn ToSql + Sync) {
+    match arg {
+        Arg::Text(s) => s,
+        Arg::Int(n) => n,
+        Arg::Long(n) => n,
+    }
 }
 
 impl Store for PgStore {
@@ -421,21 +315,14 @@ impl Store for PgStore {
             let conn = self.pool.get().await?;
             let c = conn.client();
             let Some(row) = c
-                .query_opt(
-                    "SELECT application, environment, endpoint, created_ms, expires_ms \
-                     FROM short_link_to_endpoint WHERE code = $1 AND expires_ms > $2",
-                    &[&code, &now_ms],
-                )
+                .query_opt(sql::SELECT_SHORT_LINK, &[&code, &now_ms])
                 .await?
             else {
                 conn.release();
                 return Ok(None);
             };
             let parameters = c
-                .query(
-                    "SELECT name, value FROM short_link_to_endpoint_parameter WHERE code = $1 ORDER BY position",
-                    &[&code],
-                )
+                .query(sql::SELECT_SHORT_LINK_PARAMETERS, &[&code])
                 .await?
                 .iter()
                 .map(|r| (r.get(0), r.get(1)))
@@ -457,49 +344,8 @@ impl Store for PgStore {
         Box::pin(async move {
             let conn = self.pool.get().await?;
             let c = conn.client();
-            let mut sql = String::from(
-                "SELECT request_id, application, environment, endpoint, datetime_ms, \
-                 perpetual_number, year_number, month_number, status_code, user_agent, exception_message, \
-                 http_request_failed_url, http_request_failed_status_code, xslt_parameter_error_message",
-            );
-            if q.details {
-                sql.push_str(", parameter_transformation_input, parameter_transformation_output, request_content_type, request_body");
-            }
-            sql.push_str(" FROM request_log WHERE TRUE");
-            let status = q.status.map(|(lo, hi)| (i32::from(lo), i32::from(hi)));
-            let limit = q.limit.min(i64::MAX as usize) as i64;
-            let mut args: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
-            if let Some(a) = &q.application {
-                args.push(a);
-                sql.push_str(&format!(" AND application = ${}", args.len()));
-            }
-            if let Some(e) = &q.environment {
-                args.push(e);
-                sql.push_str(&format!(" AND environment = ${}", args.len()));
-            }
-            if let Some(e) = &q.endpoint {
-                args.push(e);
-                sql.push_str(&format!(" AND endpoint = ${}", args.len()));
-            }
-            if let Some((lo, hi)) = &status {
-                args.push(lo);
-                sql.push_str(&format!(" AND status_code >= ${}", args.len()));
-                args.push(hi);
-                sql.push_str(&format!(" AND status_code <= ${}", args.len()));
-            }
-            if let Some(s) = &q.since_ms {
-                args.push(s);
-                sql.push_str(&format!(" AND datetime_ms >= ${}", args.len()));
-            }
-            if let Some(r) = &q.request_id {
-                args.push(r);
-                sql.push_str(&format!(" AND request_id = ${}", args.len()));
-            }
-            args.push(&limit);
-            sql.push_str(&format!(
-                " ORDER BY datetime_ms DESC, request_id DESC LIMIT ${}",
-                args.len()
-            ));
+            let (sql, args) = sql::log_query(&q, "request_id");
+            let args: Vec<&(dyn ToSql + Sync)> = args.iter().map(to_sql).collect();
             let rows = c.query(&sql, &args).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
@@ -531,10 +377,7 @@ impl Store for PgStore {
             if q.details {
                 for e in &mut out {
                     e.captures = c
-                        .query(
-                            "SELECT key, value FROM request_log_expression_capture WHERE request_id = $1",
-                            &[&e.request_id],
-                        )
+                        .query(sql::SELECT_CAPTURES, &[&e.request_id])
                         .await?
                         .iter()
                         .map(|r| (r.get(0), r.get(1)))
@@ -566,49 +409,18 @@ impl Store for PgStore {
             let c = conn.client();
             c.batch_execute("BEGIN").await?;
             let result = async {
-                c.execute(
-                    "DELETE FROM request_log_expression_capture WHERE request_id IN \
-                     (SELECT request_id FROM request_log WHERE datetime_ms < $1)",
-                    &[&log_before_ms],
-                )
-                .await?;
-                let log_entries = c
-                    .execute(
-                        "DELETE FROM request_log WHERE datetime_ms < $1",
-                        &[&log_before_ms],
-                    )
+                c.execute(sql::EXPIRE_CAPTURES, &[&log_before_ms]).await?;
+                let log_entries = c.execute(sql::EXPIRE_LOG, &[&log_before_ms]).await?;
+                c.execute(sql::EXPIRE_SHORT_LINK_PARAMETERS, &[&now_ms])
                     .await?;
-                c.execute(
-                    "DELETE FROM short_link_to_endpoint_parameter WHERE code IN \
-                     (SELECT code FROM short_link_to_endpoint WHERE expires_ms <= $1)",
-                    &[&now_ms],
-                )
-                .await?;
-                let short_links = c
-                    .execute(
-                        "DELETE FROM short_link_to_endpoint WHERE expires_ms <= $1",
-                        &[&now_ms],
-                    )
-                    .await?;
+                let short_links = c.execute(sql::EXPIRE_SHORT_LINKS, &[&now_ms]).await?;
                 Ok::<_, StoreError>(Expired {
                     log_entries,
                     short_links,
                 })
             }
             .await;
-            match result {
-                Ok(x) => {
-                    c.batch_execute("COMMIT").await?;
-                    conn.release();
-                    Ok(x)
-                }
-                Err(e) => {
-                    if c.batch_execute("ROLLBACK").await.is_ok() {
-                        conn.release();
-                    }
-                    Err(e)
-                }
-            }
+            finish(conn, result).await
         })
     }
 }

@@ -1,0 +1,128 @@
+//! Unit tests of the SQLite store: group commit with one bad request, and rows written behind.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::store::{SqliteStore, BEHIND_BATCH, BEHIND_DELAY};
+use crate::store::model::{LogEntry, LogQuery, Store, Writes};
+
+fn writes(request_id: &str) -> Writes {
+    Writes {
+        entry: LogEntry {
+            request_id: request_id.to_string(),
+            application: "a".into(),
+            environment: "live".into(),
+            endpoint: "e".into(),
+            datetime_ms: 1,
+            status_code: 200,
+            ..Default::default()
+        },
+        short_links: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_bad_request_does_not_spoil_its_batch() {
+    let store = Arc::new(SqliteStore::temporary().unwrap());
+    store
+        .begin("a", "live")
+        .commit(writes("dup"))
+        .await
+        .unwrap();
+    let mut handles = Vec::new();
+    for i in 0..40 {
+        let store = store.clone();
+        let id = if i == 17 {
+            "dup".to_string()
+        } else {
+            format!("r{i}")
+        };
+        handles.push(tokio::spawn(async move {
+            store.begin("a", "live").commit(writes(&id)).await
+        }));
+    }
+    let mut failed = 0;
+    for h in handles {
+        if h.await.unwrap().is_err() {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 1);
+    let all = store
+        .entries(LogQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 40);
+}
+
+async fn count(store: &SqliteStore) -> usize {
+    store
+        .entries(LogQuery {
+            limit: 100_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_written_behind_are_read_back_and_survive_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("endpoints.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .begin("a", "live")
+        .commit(writes("dup"))
+        .await
+        .unwrap();
+    // Queued, not yet written; reading the log writes them first. The duplicate fails alone.
+    for i in 0..10 {
+        let id = if i == 3 {
+            "dup".into()
+        } else {
+            format!("b{i}")
+        };
+        store
+            .begin("a", "live")
+            .commit_behind(writes(&id))
+            .await
+            .unwrap();
+    }
+    assert_eq!(count(&store).await, 10);
+    // More than one batch, then close: every row is in the file for the next process.
+    for i in 0..(BEHIND_BATCH + 100) {
+        store
+            .begin("a", "live")
+            .commit_behind(writes(&format!("c{i}")))
+            .await
+            .unwrap();
+    }
+    store.close().await.unwrap();
+    drop(store);
+    let reader = SqliteStore::open_reader(&path).unwrap();
+    assert_eq!(count(&reader).await, 10 + BEHIND_BATCH + 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_written_behind_are_handed_over_without_a_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("endpoints.db");
+    let store = SqliteStore::open(&path).unwrap();
+    store
+        .begin("a", "live")
+        .commit_behind(writes("one"))
+        .await
+        .unwrap();
+    // Another process (the `log` command) sees the row once the delay has passed.
+    let reader = SqliteStore::open_reader(&path).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while count(&reader).await == 0 {
+        assert!(std::time::Instant::now() < deadline, "row never written");
+        tokio::time::sleep(BEHIND_DELAY).await;
+    }
+    assert_eq!(count(&reader).await, 1);
+}

@@ -1,0 +1,188 @@
+//! The SQLite writer thread: takes the queued operations, writes all queued requests in one transaction (group
+//! commit; a failing batch is retried one request per transaction so that only the bad one is refused), runs
+//! retention, and answers barriers once everything before them is written.
+
+use std::sync::mpsc;
+
+use rusqlite::{params, Connection};
+use tokio::sync::{oneshot, OwnedSemaphorePermit};
+
+use crate::store::model::{Expired, StoreError, Writes};
+use crate::store::sql::{self, sqlite as lite};
+
+/// Operations the writer takes from its queue at once (a queued batch of rows written behind counts as one).
+const BATCH: usize = 512;
+
+pub(super) type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
+
+pub(super) enum Op {
+    Write(Box<Writes>, Reply<()>),
+    /// Rows written behind: nobody waits for them; each holds its room in the queue until written.
+    Behind(Vec<(Box<Writes>, OwnedSemaphorePermit)>),
+    Expire(i64, i64, Reply<Expired>),
+    /// Answered once everything queued before it is written.
+    Barrier(Reply<()>),
+}
+
+/// Who learns that a row was written.
+pub(super) enum Done {
+    Reply(Reply<()>),
+    Behind(OwnedSemaphorePermit),
+}
+
+pub(super) fn writer_loop(mut conn: Connection, rx: mpsc::Receiver<Op>) {
+    while let Ok(first) = rx.recv() {
+        let mut writes = Vec::new();
+        let mut expires = Vec::new();
+        let mut barriers = Vec::new();
+        let mut push = |op: Op| match op {
+            Op::Write(w, reply) => writes.push((w, Done::Reply(reply))),
+            Op::Behind(rows) => writes.extend(rows.into_iter().map(|(w, p)| (w, Done::Behind(p)))),
+            Op::Expire(before, now, reply) => expires.push((before, now, reply)),
+            Op::Barrier(reply) => barriers.push(reply),
+        };
+        push(first);
+        for _ in 1..BATCH {
+            match rx.try_recv() {
+                Ok(op) => push(op),
+                Err(_) => break,
+            }
+        }
+        if !writes.is_empty() {
+            write_batch(&mut conn, writes);
+        }
+        for (before, now, reply) in expires {
+            let result = (|| {
+                let tx = conn.transaction()?;
+                let x = expire(&tx, before, now)?;
+                tx.commit()?;
+                Ok(x)
+            })();
+            let _ = reply.send(result);
+        }
+        for reply in barriers {
+            let _ = reply.send(Ok(()));
+        }
+    }
+}
+
+impl Done {
+    fn report(self, request_id: &str, result: Result<(), StoreError>) {
+        match self {
+            Done::Reply(reply) => {
+                let _ = reply.send(result);
+            }
+            Done::Behind(_room) => {
+                if let Err(e) = result {
+                    tracing::error!(request_id, error = %e, "cannot write the request-log entry");
+                }
+            }
+        }
+    }
+}
+
+/// Group commit: all queued requests in one transaction; if any of them fails, each is retried in a transaction
+/// of its own so that only the failing one is refused.
+fn write_batch(conn: &mut Connection, writes: Vec<(Box<Writes>, Done)>) {
+    let together = write_in_transaction(conn, writes.iter().map(|(w, _)| &**w));
+    match together {
+        Ok(()) => {
+            for (w, done) in writes {
+                done.report(&w.entry.request_id, Ok(()));
+            }
+        }
+        Err(_) if writes.len() > 1 => {
+            for (w, done) in writes {
+                let result = write_in_transaction(conn, [&*w]);
+                done.report(&w.entry.request_id, result);
+            }
+        }
+        Err(e) => {
+            for (w, done) in writes {
+                done.report(&w.entry.request_id, Err(StoreError::Other(e.to_string())));
+            }
+        }
+    }
+}
+
+fn write_in_transaction<'a>(
+    conn: &mut Connection,
+    writes: impl IntoIterator<Item = &'a Writes>,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    for w in writes {
+        write(&tx, w)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn write(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
+    let e = &w.entry;
+    conn.prepare_cached(&lite(sql::INSERT_LOG))?
+        .execute(params![
+            e.request_id,
+            e.application,
+            e.environment,
+            e.endpoint,
+            e.datetime_ms,
+            e.status_code,
+            e.user_agent,
+            e.exception_message,
+            e.http_request_failed_url,
+            e.http_request_failed_status_code,
+            e.xslt_parameter_error_message,
+            e.numbers[0],
+            e.numbers[1],
+            e.numbers[2],
+            e.parameter_transformation_input,
+            e.parameter_transformation_output,
+            e.request_content_type,
+            e.request_body
+        ])?;
+    if e.numbers.iter().any(Option::is_some) {
+        conn.prepare_cached(&lite(sql::INSERT_NUMBERS))?
+            .execute(params![
+                e.request_id,
+                e.application,
+                e.environment,
+                e.datetime_ms,
+                e.numbers[0],
+                e.numbers[1],
+                e.numbers[2]
+            ])?;
+    }
+    if !e.captures.is_empty() {
+        let mut s = conn.prepare_cached(&lite(sql::INSERT_CAPTURE))?;
+        for (k, v) in &e.captures {
+            s.execute(params![e.request_id, k, v])?;
+        }
+    }
+    for l in &w.short_links {
+        conn.prepare_cached(&lite(sql::INSERT_SHORT_LINK))?
+            .execute(params![
+                l.code,
+                l.application,
+                l.environment,
+                l.endpoint,
+                l.created_ms,
+                l.expires_ms
+            ])?;
+        let mut s = conn.prepare_cached(&lite(sql::INSERT_SHORT_LINK_PARAMETER))?;
+        for (i, (n, v)) in l.parameters.iter().enumerate() {
+            s.execute(params![l.code, i as i64, n, v])?;
+        }
+    }
+    Ok(())
+}
+
+fn expire(conn: &Connection, before: i64, now: i64) -> Result<Expired, StoreError> {
+    conn.execute(&lite(sql::EXPIRE_CAPTURES), [before])?;
+    let log_entries = conn.execute(&lite(sql::EXPIRE_LOG), [before])?;
+    conn.execute(&lite(sql::EXPIRE_SHORT_LINK_PARAMETERS), [now])?;
+    let short_links = conn.execute(&lite(sql::EXPIRE_SHORT_LINKS), [now])?;
+    Ok(Expired {
+        log_entries: log_entries as u64,
+        short_links: short_links as u64,
+    })
+}
