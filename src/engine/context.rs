@@ -6,8 +6,9 @@ use futures_util::future::BoxFuture;
 
 use super::failure::Failure;
 use super::journal::Journal;
-use crate::config::template::{escape_xml, Pattern};
+use crate::config::template::Pattern;
 use crate::config::Application;
+use crate::convert::escape::escape_xml;
 use crate::request::Upload;
 
 /// Largest uploaded file that is tried as XML for `<file-upload>` elements.

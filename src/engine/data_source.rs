@@ -12,7 +12,8 @@ use super::http::{self, Fetched};
 use super::stylesheet;
 use super::{database, journal};
 use crate::config::data_source::{Command, CommandKind, PostProcess};
-use crate::config::template::{escape_xml, Pattern};
+use crate::config::template::Pattern;
+use crate::convert::escape::escape_xml;
 
 /// The source text of the root element, if `text` is a well-formed XML document without a DTD.
 pub fn root_element_source(text: &str) -> Option<&str> {

@@ -273,7 +273,7 @@ async fn fill_xml(xml: String, fill: XmlFill, ctx: &Ctx<'_>) -> Result<String, F
                         .await
                         .map_err(|e| Failure::hidden(format!("cannot read upload: {e}")))?;
                     let mut attr = String::from(" filename=\"");
-                    crate::config::template::escape_xml(&upload.filename, &mut attr);
+                    crate::convert::escape::escape_xml(&upload.filename, &mut attr);
                     attr.push('"');
                     edits.push((
                         node.range().start,

@@ -8,8 +8,8 @@ use super::context::{file_upload_xml, Ctx};
 use super::data_source;
 use super::failure::Failure;
 use super::stylesheet;
-use crate::config::template::escape_xml;
 use crate::config::{Endpoint, ParameterTransformation};
+use crate::convert::escape::escape_xml;
 use crate::request::{BodyDocument, BodyKind};
 
 const PREFIX: &str = "While processing result of parameter transformation: ";

@@ -7,7 +7,7 @@ use super::call::Call;
 use super::failure::Failure;
 use super::parameter_transformation::is_credential_header;
 use crate::config::secrets::REDACTED;
-use crate::config::template::escape_xml;
+use crate::convert::escape::escape_xml;
 use crate::request::RequestInput;
 use crate::store::LogEntry;
 

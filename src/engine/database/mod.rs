@@ -56,7 +56,7 @@ mod sqlite;
 
 use std::time::Instant;
 
-use super::Failure;
+use super::failure::Failure;
 use crate::config::database::{DatabaseQuery, Target};
 use common::OVERALL_TIMEOUT;
 

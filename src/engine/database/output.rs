@@ -1,6 +1,7 @@
 //! The `<T><row><COL>value</COL>…</row>…</T>` document every driver builds: element names from column names,
 //! escaped text, the row limit, and binary values as base64.
 
+use crate::convert::escape::{escape_into, Escape};
 use base64::Engine as _;
 
 use super::common::MAX_ROWS;
@@ -86,17 +87,7 @@ pub fn element_name(column: &str) -> String {
 
 /// Escapes element content; characters XML 1.0 forbids become U+FFFD, CR becomes `&#13;`.
 pub(super) fn push_text(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' | '\n' => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
+    escape_into(s, Escape::Text, out);
 }
 
 pub(super) fn base64(bytes: &[u8]) -> String {
