@@ -33,7 +33,7 @@ pub mod auth {
 pub mod data_source {
     pub use super::loader::command::{parse_command, parse_post_process};
     pub use super::loader::compiler::Compiler;
-    pub use super::loader::data_source::{load_data_sources, load_transformers, Dirs};
+    pub use super::loader::data_source::{load_data_sources, load_transformers};
     pub use super::loader::files::{
         read_application_xml, resolve_inside, xml_files, LEAFNAME_BLOCKED,
     };
@@ -64,7 +64,7 @@ pub mod endpoints {
 
 /// Outgoing HTTP requests: the specification and its parser.
 pub mod http_spec {
-    pub use super::loader::http_spec::{parse, CompileFn, SpecContext};
+    pub use super::loader::http_spec::{parse, SpecContext};
     pub use super::model::http_spec::*;
 }
 

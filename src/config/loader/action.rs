@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use http::StatusCode;
 use roxmltree::Node;
@@ -18,7 +17,6 @@ use crate::config::model::action::{
 };
 use crate::config::model::condition::OPERATOR_ATTRIBUTES;
 use crate::config::model::redirect::{self, Redirect};
-use crate::config::model::static_file;
 use crate::config::model::template::{Scope, Template};
 
 const UNSUPPORTED_ACTIONS: [&str; 0] = [];
@@ -72,6 +70,25 @@ impl Here<'_> {
         }
     }
 
+    /// `Ok`'s value, or the error reported at attribute `attr` of `el` as `{at}: {e}`.
+    fn or_report<T, E: std::fmt::Display>(
+        &self,
+        result: Result<T, E>,
+        el: Node,
+        attr: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<T> {
+        result
+            .map_err(|e| {
+                diags.error(
+                    self.file,
+                    xml::attr_pos(el, attr),
+                    format!("{}: {e}", self.at()),
+                )
+            })
+            .ok()
+    }
+
     /// Reports an element of `<error>` that would start a download.
     fn refuse_download_in_error(&self, pos: Pos, diags: &mut Diagnostics) {
         diags.error(
@@ -122,8 +139,7 @@ pub fn parse_action(
 ) -> Option<Action> {
     let file = ctx.file.clone();
     let file = file.as_path();
-    let (endpoint, is_error) = (site.endpoint, site.is_error);
-    let tag = if is_error {
+    let tag = if site.is_error {
         "<error>".to_string()
     } else {
         format!("<success> #{}", site.index + 1)
@@ -142,9 +158,52 @@ pub fn parse_action(
         Some("redirect-to") => &["redirect-to", "redirect-prefix-whitelist-entry"],
         Some(k) => std::slice::from_ref(ACTION_PRIORITY.iter().find(|x| **x == k).unwrap()),
     };
+    let ok = check_children(file, &children, kind, allowed, site, &tag, diags);
+    let Some(kind) = kind else {
+        return ok.then_some(Action::Empty);
+    };
+    let el = *children.iter().find(|c| xml::name(**c) == kind).unwrap();
+    if UNSUPPORTED_ACTIONS.contains(&kind) {
+        diags.error(
+            file,
+            xml::pos(el),
+            format!("<endpoint name='{}'> {tag}: <{kind}> is not supported yet (transformations and documents arrive in a later release)", site.endpoint),
+        );
+        return None;
+    }
+    let here = Here {
+        file,
+        site,
+        tag,
+        scope,
+    };
+    let action = match kind {
+        "ooxml-parameter-expansion" => parse_ooxml(&here, el, ctx, diags),
+        "response-from-url" => parse_url(&here, el, ctx, diags),
+        "response-transformation" => parse_transformation(&here, el, ctx, diags),
+        "response-from-static" => parse_static(&here, el, ctx, diags),
+        "redirect-to" => parse_redirect(&here, node, el, diags),
+        "forward-to-endpoint" => parse_forward(&here, el, diags),
+        _ => unreachable!("unsupported kinds returned above"),
+    }?;
+    ok.then_some(action)
+}
+
+/// Reports the children of a `<success>`/`<error>` that may not stand there: a second response element, or
+/// anything not `allowed` beside the response element `kind`. True when there is none.
+fn check_children(
+    file: &Path,
+    children: &[Node],
+    kind: Option<&str>,
+    allowed: &[&str],
+    site: &ActionSite,
+    tag: &str,
+    diags: &mut Diagnostics,
+) -> bool {
+    let (endpoint, is_error) = (site.endpoint, site.is_error);
     let mut ok = true;
     let mut seen_kind = 0;
-    for c in &children {
+    for c in children {
         let n = xml::name(*c);
         if Some(n) == kind {
             seen_kind += 1;
@@ -186,34 +245,7 @@ pub fn parse_action(
         };
         diags.error(file, xml::pos(*c), msg);
     }
-    let Some(kind) = kind else {
-        return ok.then_some(Action::Empty);
-    };
-    let el = *children.iter().find(|c| xml::name(**c) == kind).unwrap();
-    if UNSUPPORTED_ACTIONS.contains(&kind) {
-        diags.error(
-            file,
-            xml::pos(el),
-            format!("<endpoint name='{endpoint}'> {tag}: <{kind}> is not supported yet (transformations and documents arrive in a later release)"),
-        );
-        return None;
-    }
-    let here = Here {
-        file,
-        site,
-        tag,
-        scope,
-    };
-    let action = match kind {
-        "ooxml-parameter-expansion" => parse_ooxml(&here, el, ctx, diags),
-        "response-from-url" => parse_url(&here, el, ctx, diags),
-        "response-transformation" => parse_transformation(&here, el, ctx, diags),
-        "response-from-static" => parse_static(&here, el, ctx, diags),
-        "redirect-to" => parse_redirect(&here, node, el, diags),
-        "forward-to-endpoint" => parse_forward(&here, el, diags),
-        _ => unreachable!("unsupported kinds returned above"),
-    }?;
-    ok.then_some(action)
+    ok
 }
 
 /// `<ooxml-parameter-expansion source="…" download-filename="…"/>`: the template is read once per source.
@@ -260,24 +292,7 @@ fn parse_ooxml(
         xml::attr_pos(el, "download-filename"),
         diags,
     )?;
-    let template = match ctx.ooxml_cache.get(source) {
-        Some(t) => t.clone(),
-        None => match super::ooxml::load(ctx.ooxml_dir, source) {
-            Ok(t) => {
-                let t = Arc::new(t);
-                ctx.ooxml_cache.insert(source.to_string(), t.clone());
-                t
-            }
-            Err(e) => {
-                diags.error(
-                    file,
-                    xml::attr_pos(el, "source"),
-                    format!("{}: {e}", here.at()),
-                );
-                return None;
-            }
-        },
-    };
+    let template = here.or_report(ctx.ooxml_template(source), el, "source", diags)?;
     let ok = super::ooxml::check_parts(&template, here.scope, |e| {
         diags.error(
             file,
@@ -301,12 +316,9 @@ fn parse_url(here: &Here, el: Node, ctx: &mut Context, diags: &mut Diagnostics) 
     let mut ok = true;
     let download_filename = parse_download_filename(here, el, diags, &mut ok);
     let http_xslt = ctx.dirs.config_dir.join("http-xslt");
-    let compiler = &mut *ctx.compiler;
-    let mut compile =
-        |p: &Path, from: &Path, pos: Pos, d: &mut Diagnostics| compiler.compile(p, from, pos, d);
     let mut sctx = SpecContext {
         http_xslt_dir: &http_xslt,
-        compile: &mut compile,
+        compiler: ctx.compiler,
     };
     let spec = http_spec::parse(file, el, &[], &mut sctx, diags)?;
     for p in spec.patterns() {
@@ -396,24 +408,7 @@ fn parse_static(
         );
         return None;
     };
-    let static_file = match ctx.static_cache.get(filename) {
-        Some(f) => f.clone(),
-        None => match static_file::resolve(ctx.static_dir, filename, &mut ctx.static_budget) {
-            Ok(f) => {
-                let f = Arc::new(f);
-                ctx.static_cache.insert(filename.to_string(), f.clone());
-                f
-            }
-            Err(e) => {
-                diags.error(
-                    file,
-                    xml::attr_pos(el, "filename"),
-                    format!("{}: {e}", here.at()),
-                );
-                return None;
-            }
-        },
-    };
+    let static_file = here.or_report(ctx.static_file(filename), el, "filename", diags)?;
     ok.then_some(Action::Static(StaticResponse {
         file: static_file,
         download_filename,

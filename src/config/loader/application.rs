@@ -8,9 +8,10 @@ use std::sync::Arc;
 
 use super::compiler::Compiler;
 use super::context::Context;
-use super::data_source::{load_data_sources, load_transformers, Dirs};
+use super::data_source::{load_data_sources, load_transformers};
 use super::email_config::{load_email_config, EMAIL_CONFIG_FILE};
 use super::endpoints::is_url_name;
+use super::files::Dirs;
 use super::security::load_security;
 use super::settings::SETTINGS_FILE;
 use crate::config::error::{Diagnostic, Diagnostics, LoadError, Pos, Severity};

@@ -7,12 +7,12 @@ use std::path::Path;
 use roxmltree::Node;
 
 use super::compiler::Compiler;
-use super::data_source::Dirs;
 use super::files::read_application_xml;
+use super::files::Dirs;
 use super::http_options::{parse_http_options, HTTP_OPTION_ATTRIBUTES};
 use super::http_spec::{self, SpecContext};
 use super::xml;
-use crate::config::error::{Diagnostics, Pos};
+use crate::config::error::Diagnostics;
 use crate::config::model::data_source::{Command, CommandKind, PostProcess};
 use crate::config::model::template::Pattern;
 
@@ -215,12 +215,10 @@ fn parse_xml_from_url(
     allowed.extend(HTTP_OPTION_ATTRIBUTES);
     xml::check_attributes(file, node, &allowed, diags);
     let options = parse_http_options(file, node, diags)?;
-    let mut compile =
-        |p: &Path, from: &Path, pos: Pos, d: &mut Diagnostics| compiler.compile(p, from, pos, d);
     let http_xslt = dirs.http_xslt();
     let mut sctx = SpecContext {
         http_xslt_dir: &http_xslt,
-        compile: &mut compile,
+        compiler,
     };
     let spec = http_spec::parse(file, node, &["post-process"], &mut sctx, diags)?;
     Some(CommandKind::XmlFromUrl {

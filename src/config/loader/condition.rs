@@ -94,7 +94,7 @@ pub fn parse_condition(
 
 /// A condition that may be absent: operator attributes without `if` are reported as ignored. `Err` when the
 /// condition is broken (reported).
-pub fn parse_optional_condition(
+pub(crate) fn parse_optional_condition(
     file: &Path,
     c: Node,
     scope: &Scope,

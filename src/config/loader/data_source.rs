@@ -8,27 +8,10 @@ use roxmltree::Node;
 
 use super::command::{parse_command, parse_post_process};
 use super::compiler::Compiler;
-use super::files::xml_files;
+use super::files::{xml_files, Dirs};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::data_source::{DataSource, DecimalSeparator, Transformer};
-
-/// Paths the data sources need.
-pub struct Dirs<'a> {
-    pub config_dir: &'a Path,
-}
-
-impl Dirs<'_> {
-    pub(super) fn post_processing(&self) -> PathBuf {
-        self.config_dir.join("data-source-post-processing-xslt")
-    }
-    pub(super) fn xml_from_application(&self) -> PathBuf {
-        self.config_dir.join("xml-from-application")
-    }
-    pub(super) fn http_xslt(&self) -> PathBuf {
-        self.config_dir.join("http-xslt")
-    }
-}
 
 /// Parses every `data-sources/*.xml`.
 pub fn load_data_sources(

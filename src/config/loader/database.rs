@@ -64,59 +64,14 @@ pub fn parse_database_query(
         }
         None => DEFAULT_TAG.to_string(),
     };
-    let mut connection: Option<(ConnectionSource, String, Pos)> = None;
-    let mut sql: Option<(String, Pos)> = None;
-    let mut params = Vec::new();
-    let mut seen_connection = false;
-    for c in xml::elements(node) {
-        match xml::name(c) {
-            "post-process" => {}
-            "jdbc-connection-string" => {
-                if seen_connection {
-                    diags.error(
-                        file,
-                        xml::pos(c),
-                        format!("<{element}> has more than one <jdbc-connection-string>"),
-                    );
-                    ok = false;
-                    continue;
-                }
-                seen_connection = true;
-                connection = parse_connection(file, c, diags);
-                ok &= connection.is_some();
-            }
-            "sql" => {
-                xml::check_attributes(file, c, &[], diags);
-                if sql.is_some() {
-                    diags.error(
-                        file,
-                        xml::pos(c),
-                        format!("<{element}> has more than one <sql>"),
-                    );
-                    ok = false;
-                    continue;
-                }
-                let text = xml::text_content(c);
-                if text.trim().is_empty() {
-                    diags.error(file, xml::pos(c), "<sql> is empty");
-                    ok = false;
-                }
-                sql = Some((text, xml::text_pos(c)));
-            }
-            "param" => {
-                xml::check_attributes(file, c, &[], diags);
-                params.push(Pattern::plain(&xml::text_content(c)));
-            }
-            other => {
-                diags.error(
-                    file,
-                    xml::pos(c),
-                    format!("Unexpected element <{other}> in <{element}>; expected <jdbc-connection-string>, <sql>, <param> or <post-process>"),
-                );
-                ok = false;
-            }
-        }
-    }
+    let Children {
+        connection,
+        sql,
+        params,
+        seen_connection,
+        ok: children_ok,
+    } = read_children(file, node, &element, diags);
+    ok &= children_ok;
     if !seen_connection {
         diags.error(
             file,
@@ -170,6 +125,80 @@ pub fn parse_database_query(
         pool_key: Arc::from(url.as_str()),
         prepared_sql,
     })
+}
+
+/// The children of `<xml-from-database>`, as read.
+struct Children {
+    connection: Option<(ConnectionSource, String, Pos)>,
+    sql: Option<(String, Pos)>,
+    params: Vec<Pattern>,
+    seen_connection: bool,
+    ok: bool,
+}
+
+/// Reads `<jdbc-connection-string>`, `<sql>` and the `<param>`s (`<post-process>` is the caller's).
+fn read_children(file: &Path, node: Node, element: &str, diags: &mut Diagnostics) -> Children {
+    let mut connection: Option<(ConnectionSource, String, Pos)> = None;
+    let mut sql: Option<(String, Pos)> = None;
+    let mut params = Vec::new();
+    let mut seen_connection = false;
+    let mut ok = true;
+    for c in xml::elements(node) {
+        match xml::name(c) {
+            "post-process" => {}
+            "jdbc-connection-string" => {
+                if seen_connection {
+                    diags.error(
+                        file,
+                        xml::pos(c),
+                        format!("<{element}> has more than one <jdbc-connection-string>"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                seen_connection = true;
+                connection = parse_connection(file, c, diags);
+                ok &= connection.is_some();
+            }
+            "sql" => {
+                xml::check_attributes(file, c, &[], diags);
+                if sql.is_some() {
+                    diags.error(
+                        file,
+                        xml::pos(c),
+                        format!("<{element}> has more than one <sql>"),
+                    );
+                    ok = false;
+                    continue;
+                }
+                let text = xml::text_content(c);
+                if text.trim().is_empty() {
+                    diags.error(file, xml::pos(c), "<sql> is empty");
+                    ok = false;
+                }
+                sql = Some((text, xml::text_pos(c)));
+            }
+            "param" => {
+                xml::check_attributes(file, c, &[], diags);
+                params.push(Pattern::plain(&xml::text_content(c)));
+            }
+            other => {
+                diags.error(
+                    file,
+                    xml::pos(c),
+                    format!("Unexpected element <{other}> in <{element}>; expected <jdbc-connection-string>, <sql>, <param> or <post-process>"),
+                );
+                ok = false;
+            }
+        }
+    }
+    Children {
+        connection,
+        sql,
+        params,
+        seen_connection,
+        ok,
+    }
 }
 
 /// `<jdbc-connection-string>`: the URL as text or `from-environment-variable="VAR"` (read now). Returns where it

@@ -99,18 +99,7 @@ pub fn compile_endpoint(
                     more_than_one("error", child, diags);
                     continue;
                 }
-                let scope = Scope::new(ERROR_SCOPE);
-                let condition = parse_condition(&file, child, &scope, diags);
-                let status = parse_status(&file, child, true, diags);
-                let site = ActionSite {
-                    endpoint: &f.name,
-                    index: 0,
-                    is_error: true,
-                    by_name,
-                };
-                if let Some(action) = parse_action(child, &scope, &site, ctx, diags) {
-                    error = Some(ErrorResponse { condition, status, action });
-                }
+                error = parse_error(child, &f.name, by_name, ctx, diags);
             }
             other => diags.error(
                 &file,
@@ -123,6 +112,7 @@ pub fn compile_endpoint(
         }
     }
     if successes.last().is_none_or(|s| s.condition.is_some()) {
+        // The implicit last <success>: an empty answer.
         successes.push(Success {
             condition: None,
             status: None,
@@ -267,6 +257,32 @@ fn parse_success(
         },
         depends_on,
         inputs,
+    })
+}
+
+/// The `<error>`: its condition, status and response, in the error scope.
+fn parse_error(
+    child: Node,
+    endpoint: &str,
+    by_name: &HashMap<String, usize>,
+    ctx: &mut Context,
+    diags: &mut Diagnostics,
+) -> Option<ErrorResponse> {
+    let file = ctx.file.clone();
+    let scope = Scope::new(ERROR_SCOPE);
+    let condition = parse_condition(&file, child, &scope, diags);
+    let status = parse_status(&file, child, true, diags);
+    let site = ActionSite {
+        endpoint,
+        index: 0,
+        is_error: true,
+        by_name,
+    };
+    let action = parse_action(child, &scope, &site, ctx, diags)?;
+    Some(ErrorResponse {
+        condition,
+        status,
+        action,
     })
 }
 

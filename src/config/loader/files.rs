@@ -65,3 +65,20 @@ pub fn resolve_inside(dir: &Path, name: &str) -> Result<Option<PathBuf>, String>
         Err(_) => Ok(None),
     }
 }
+
+/// Paths the data sources need.
+pub struct Dirs<'a> {
+    pub config_dir: &'a Path,
+}
+
+impl Dirs<'_> {
+    pub fn post_processing(&self) -> PathBuf {
+        self.config_dir.join("data-source-post-processing-xslt")
+    }
+    pub fn xml_from_application(&self) -> PathBuf {
+        self.config_dir.join("xml-from-application")
+    }
+    pub fn http_xslt(&self) -> PathBuf {
+        self.config_dir.join("http-xslt")
+    }
+}

@@ -7,20 +7,17 @@ use std::sync::Arc;
 
 use roxmltree::Node;
 
+use super::compiler::Compiler;
 use super::{secret, xml};
-use crate::config::error::{Diagnostics, Pos};
+use crate::config::error::Diagnostics;
 use crate::config::model::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate, XmlFill};
 use crate::config::model::template::Pattern;
 use crate::stylesheet::Stylesheet;
 
-/// Compiles a stylesheet (path, referencing file, position there), reporting failures.
-pub type CompileFn<'a> =
-    dyn FnMut(&Path, &Path, Pos, &mut Diagnostics) -> Option<Arc<Stylesheet>> + 'a;
-
-/// What parsing the specification needs: where the body stylesheets live, and how to compile one.
+/// Where the body stylesheets live (`http-xslt/`), and what compiles them.
 pub struct SpecContext<'a> {
     pub http_xslt_dir: &'a Path,
-    pub compile: &'a mut CompileFn<'a>,
+    pub compiler: &'a mut Compiler,
 }
 
 /// Request headers that carry credentials: their values are secrets.
@@ -345,5 +342,6 @@ fn body_xslt(
         );
         return None;
     }
-    (ctx.compile)(&path, file, xml::attr_pos(node, "xslt-file"), diags)
+    ctx.compiler
+        .compile(&path, file, xml::attr_pos(node, "xslt-file"), diags)
 }

@@ -9,22 +9,23 @@ use roxmltree::Node;
 use super::context::Context;
 use super::http_options::{parse_http_options, HTTP_OPTION_ATTRIBUTES};
 use super::http_spec::{self, SpecContext};
-use super::task::Head;
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
 use crate::config::model::condition::OPERATOR_ATTRIBUTES;
 use crate::config::model::task::{HttpTask, OutputValue, Selector, TaskKind};
+use crate::config::model::template::Scope;
 use crate::xslt::Stylesheet;
 
-/// The HTTP task of `node`.
-pub(super) fn parse(
+/// The HTTP task of `node` (`label` and `pos` name it in messages; its patterns are checked against `scope`).
+pub fn parse(
     file: &Path,
     node: Node,
-    head: &Head,
+    label: &str,
+    pos: Pos,
+    scope: &Scope,
     ctx: &mut Context,
     diags: &mut Diagnostics,
 ) -> Option<TaskKind> {
-    let (label, pos) = (&head.label, head.pos);
     let mut allowed = vec!["class", "id", "if", "ignore-if-error"];
     allowed.extend(OPERATOR_ATTRIBUTES);
     allowed.extend(HTTP_OPTION_ATTRIBUTES);
@@ -33,12 +34,9 @@ pub(super) fn parse(
     let options_ok = options.is_some();
     let options = options.unwrap_or_default();
     let http_xslt = ctx.dirs.config_dir.join("http-xslt");
-    let compiler = &mut *ctx.compiler;
-    let mut compile =
-        |p: &Path, from: &Path, pos: Pos, d: &mut Diagnostics| compiler.compile(p, from, pos, d);
     let mut sctx = SpecContext {
         http_xslt_dir: &http_xslt,
-        compile: &mut compile,
+        compiler: ctx.compiler,
     };
     let spec = http_spec::parse(
         file,
@@ -52,7 +50,7 @@ pub(super) fn parse(
         diags,
     )?;
     for p in spec.patterns() {
-        if let Err(e) = p.check(&head.scope) {
+        if let Err(e) = p.check(scope) {
             diags.error(file, pos, format!("{label}: {e}"));
         }
     }

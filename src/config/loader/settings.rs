@@ -47,25 +47,14 @@ pub fn load(
 }
 
 fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
+    xml::with_root(path, "engine-settings", diags, |root, diags| {
+        read_root(path, root, diags)
+    })
+    .unwrap_or_default()
+}
+
+fn read_root(path: &Path, root: roxmltree::Node, diags: &mut Diagnostics) -> FileSettings {
     let mut out = FileSettings::default();
-    let Some(text) = xml::read_text(path, diags) else {
-        return out;
-    };
-    let Some(doc) = xml::parse(path, &text, diags) else {
-        return out;
-    };
-    let root = doc.root_element();
-    if xml::name(root) != "engine-settings" {
-        diags.error(
-            path,
-            xml::pos(root),
-            format!(
-                "Root element must be <engine-settings>, found <{}>",
-                xml::name(root)
-            ),
-        );
-        return out;
-    }
     xml::check_attributes(path, root, &[], diags);
     for child in root.children() {
         if child.is_text() && !child.text().unwrap_or("").trim().is_empty() {
@@ -158,14 +147,7 @@ mod tests {
         }
         let mut diags = Diagnostics::default();
         let s = load(dir.path(), flag, HashScheme::OpenEndpoints, &mut diags);
-        let messages = diags
-            .into_vec()
-            .iter()
-            .map(|d| {
-                d.to_string()
-                    .replace(&dir.path().display().to_string(), "DIR")
-            })
-            .collect();
+        let messages = diags.messages_in(dir.path());
         (s, messages)
     }
 

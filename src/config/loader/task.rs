@@ -23,11 +23,25 @@ const KNOWN_CLASSES: [&str; 5] = [
     "endpoints.task.CreateShortLinkToEndpointTask",
 ];
 
+/// The attributes of each kind besides `class`, `id` and the condition.
+const CAPTURE_ATTRIBUTES: [&str; 2] = ["key", "value"];
+const SHORT_LINK_ATTRIBUTES: [&str; 3] = [
+    "destination-endpoint-name",
+    "output-intermediate-value",
+    "expires-in-minutes",
+];
+const SAVE_UPLOADS_ATTRIBUTES: [&str; 4] = [
+    "base-directory",
+    "base-directory-from-environment-variable",
+    "directory",
+    "metadata-file",
+];
+
 /// What every kind's parser gets: the task's label for messages, its position and its scope.
-pub(super) struct Head {
-    pub label: String,
-    pub pos: Pos,
-    pub scope: Scope,
+struct Head {
+    label: String,
+    pos: Pos,
+    scope: Scope,
 }
 
 /// Parses one `<task>` (not yet resolved against the other participants). `scope_of` gives the scope for a set of
@@ -89,7 +103,9 @@ pub fn parse_task(
     let condition = parse_condition(file, node, &scope, diags);
     let head = Head { label, pos, scope };
     let kind = match class {
-        "endpoints.task.HttpRequestTask" => super::http_task::parse(file, node, &head, ctx, diags),
+        "endpoints.task.HttpRequestTask" => {
+            super::http_task::parse(file, node, &head.label, pos, &head.scope, ctx, diags)
+        }
         "endpoints.task.RequestLogExpressionCaptureTask" => parse_capture(file, node, &head, diags),
         "endpoints.task.CreateShortLinkToEndpointTask" => {
             parse_short_link(file, node, &head, diags)
@@ -154,7 +170,7 @@ fn parse_capture(
     diags: &mut Diagnostics,
 ) -> Option<TaskKind> {
     let label = &head.label;
-    check_task_attributes(file, node, &["key", "value"], diags);
+    check_task_attributes(file, node, &CAPTURE_ATTRIBUTES, diags);
     let (Some(key), Some(_)) = (node.attribute("key"), node.attribute("value")) else {
         diags.error(
             file,
@@ -187,16 +203,7 @@ fn parse_short_link(
     diags: &mut Diagnostics,
 ) -> Option<TaskKind> {
     let label = &head.label;
-    check_task_attributes(
-        file,
-        node,
-        &[
-            "destination-endpoint-name",
-            "output-intermediate-value",
-            "expires-in-minutes",
-        ],
-        diags,
-    );
+    check_task_attributes(file, node, &SHORT_LINK_ATTRIBUTES, diags);
     let (Some(destination), Some(output), Some(expires)) = (
         node.attribute("destination-endpoint-name"),
         node.attribute("output-intermediate-value"),
@@ -239,17 +246,7 @@ fn parse_save_uploads(
     diags: &mut Diagnostics,
 ) -> Option<TaskKind> {
     let label = &head.label;
-    check_task_attributes(
-        file,
-        node,
-        &[
-            "base-directory",
-            "base-directory-from-environment-variable",
-            "directory",
-            "metadata-file",
-        ],
-        diags,
-    );
+    check_task_attributes(file, node, &SAVE_UPLOADS_ATTRIBUTES, diags);
     let base = match (
         node.attribute("base-directory"),
         node.attribute("base-directory-from-environment-variable"),

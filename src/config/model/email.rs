@@ -83,7 +83,7 @@ pub enum Attachment {
     },
     /// `<attachment-transformation name="t" filename="pattern"/>`.
     Transformation {
-        /// Index into [`super::application::Application::transformers`].
+        /// Index into `Application::transformers`.
         transformer: usize,
         filename: Template,
         condition: Option<Condition>,
@@ -116,7 +116,7 @@ pub struct EmailTask {
     /// One or more.
     pub to: Vec<Template>,
     pub subject: Template,
-    /// `<body-transformation>`s (indices into [`super::application::Application::transformers`]), one or more, in order: the
+    /// `<body-transformation>`s (indices into `Application::transformers`), one or more, in order: the
     /// alternatives of the message body.
     pub bodies: Vec<usize>,
     pub attachments: Vec<Attachment>,

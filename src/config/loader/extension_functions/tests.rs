@@ -66,14 +66,7 @@ fn check_files(files: &[(&str, &str)]) -> Vec<String> {
     }
     let mut diags = Diagnostics::default();
     check(&dir.path().join(files[0].0), &mut diags);
-    diags
-        .into_vec()
-        .iter()
-        .map(|d| {
-            d.to_string()
-                .replace(&dir.path().display().to_string(), "DIR")
-        })
-        .collect()
+    diags.messages_in(dir.path())
 }
 
 const HEAD: &str =
@@ -162,14 +155,7 @@ fn imports_includes_definitions_and_guards() {
     std::fs::write(dir.path().join("included.xsl"), included).unwrap();
     let mut diags = Diagnostics::default();
     check(&dir.path().join("main.xsl"), &mut diags);
-    let errors: Vec<String> = diags
-        .into_vec()
-        .iter()
-        .map(|d| {
-            d.to_string()
-                .replace(&dir.path().display().to_string(), "DIR")
-        })
-        .collect();
+    let errors: Vec<String> = diags.messages_in(dir.path());
     assert_eq!(errors.len(), 2, "{errors:#?}");
     assert!(errors[0].starts_with("DIR/included.xsl:1:"), "{errors:#?}");
     assert!(errors[0].contains("z:worse()"), "{errors:#?}");
