@@ -53,6 +53,26 @@ impl Here<'_> {
         format!("<endpoint name='{}'> {}", self.site.endpoint, self.tag)
     }
 
+    /// Reports `{at}: {what}` at `pos`.
+    fn error(&self, pos: Pos, what: impl std::fmt::Display, diags: &mut Diagnostics) {
+        diags.error(self.file, pos, format!("{}: {what}", self.at()));
+    }
+
+    /// The attribute `attr` of `el`, or `None` reported as `{at}: <el> is missing the attribute 'attr'`.
+    fn required<'a>(
+        &self,
+        el: Node<'a, '_>,
+        attr: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&'a str> {
+        let value = el.attribute(attr);
+        if value.is_none() {
+            let what = format!("<{}> is missing the attribute '{attr}'", xml::name(el));
+            self.error(xml::pos(el), what, diags);
+        }
+        value
+    }
+
     /// A template compiled against the scope, reported as `{at}: {what}: …`.
     fn template(
         &self,
@@ -64,7 +84,7 @@ impl Here<'_> {
         match Template::compile(text, self.scope) {
             Ok(t) => Some(t),
             Err(e) => {
-                diags.error(self.file, pos, format!("{}: {what}: {e}", self.at()));
+                self.error(pos, format!("{what}: {e}"), diags);
                 None
             }
         }
@@ -79,13 +99,7 @@ impl Here<'_> {
         diags: &mut Diagnostics,
     ) -> Option<T> {
         result
-            .map_err(|e| {
-                diags.error(
-                    self.file,
-                    xml::attr_pos(el, attr),
-                    format!("{}: {e}", self.at()),
-                )
-            })
+            .map_err(|e| self.error(xml::attr_pos(el, attr), e, diags))
             .ok()
     }
 
@@ -264,26 +278,10 @@ fn parse_ooxml(
     if !xml::no_child_elements(file, el, "may not contain elements", diags) {
         return None;
     }
-    let Some(source) = el.attribute("source") else {
-        diags.error(
-            file,
-            xml::pos(el),
-            format!(
-                "{}: <ooxml-parameter-expansion> is missing the attribute 'source'",
-                here.at()
-            ),
-        );
-        return None;
-    };
+    let source = here.required(el, "source", diags)?;
     let Some(download) = el.attribute("download-filename") else {
-        diags.error(
-            file,
-            xml::pos(el),
-            format!(
-                "{}: <ooxml-parameter-expansion> needs a 'download-filename'",
-                here.at()
-            ),
-        );
+        let what = "<ooxml-parameter-expansion> needs a 'download-filename'";
+        here.error(xml::pos(el), what, diags);
         return None;
     };
     let download_filename = here.template(
@@ -294,11 +292,7 @@ fn parse_ooxml(
     )?;
     let template = here.or_report(ctx.ooxml_template(source), el, "source", diags)?;
     let ok = super::ooxml::check_parts(&template, here.scope, |e| {
-        diags.error(
-            file,
-            xml::attr_pos(el, "source"),
-            format!("{}: {e}", here.at()),
-        )
+        here.error(xml::attr_pos(el, "source"), e, diags)
     });
     ok.then_some(Action::Ooxml(OoxmlResponse {
         template,
@@ -323,11 +317,7 @@ fn parse_url(here: &Here, el: Node, ctx: &mut Context, diags: &mut Diagnostics) 
     let spec = http_spec::parse(file, el, &[], &mut sctx, diags)?;
     for p in spec.patterns() {
         if let Err(e) = p.check(here.scope) {
-            diags.error(
-                file,
-                xml::pos(el),
-                format!("{}: <response-from-url>: {e}", here.at()),
-            );
+            here.error(xml::pos(el), format!("<response-from-url>: {e}"), diags);
             ok = false;
         }
     }
@@ -350,23 +340,10 @@ fn parse_transformation(
 ) -> Option<Action> {
     let file = here.file;
     xml::check_attributes(file, el, &["name", "download-filename"], diags);
-    let Some(name) = el.attribute("name") else {
-        diags.error(
-            file,
-            xml::pos(el),
-            format!(
-                "{}: <response-transformation> is missing the attribute 'name'",
-                here.at()
-            ),
-        );
-        return None;
-    };
+    let name = here.required(el, "name", diags)?;
     let Some(transformer) = ctx.transformers.iter().position(|t| t.name == name) else {
-        diags.error(
-            file,
-            xml::attr_pos(el, "name"),
-            format!("{}: Transformer name='{name}' not found", here.at()),
-        );
+        let what = format!("Transformer name='{name}' not found");
+        here.error(xml::attr_pos(el, "name"), what, diags);
         return None;
     };
     let mut ok = true;
@@ -397,17 +374,7 @@ fn parse_static(
     xml::check_attributes(file, el, &["filename", "download-filename"], diags);
     let mut ok = xml::no_child_elements(file, el, "may not contain elements", diags);
     let download_filename = parse_download_filename(here, el, diags, &mut ok);
-    let Some(filename) = el.attribute("filename") else {
-        diags.error(
-            file,
-            xml::pos(el),
-            format!(
-                "{}: <response-from-static> is missing the attribute 'filename'",
-                here.at()
-            ),
-        );
-        return None;
-    };
+    let filename = here.required(el, "filename", diags)?;
     let static_file = here.or_report(ctx.static_file(filename), el, "filename", diags)?;
     ok.then_some(Action::Static(StaticResponse {
         file: static_file,
@@ -459,17 +426,7 @@ fn parse_forward(here: &Here, el: Node, diags: &mut Diagnostics) -> Option<Actio
         return None;
     }
     xml::check_attributes(file, el, &["endpoint-name"], diags);
-    let Some(target) = el.attribute("endpoint-name") else {
-        diags.error(
-            file,
-            xml::pos(el),
-            format!(
-                "{}: <forward-to-endpoint> is missing the attribute 'endpoint-name'",
-                here.at()
-            ),
-        );
-        return None;
-    };
+    let target = here.required(el, "endpoint-name", diags)?;
     let Some(&target_index) = here.site.by_name.get(target) else {
         diags.error(file, xml::attr_pos(el, "endpoint-name"), format!(
             "<endpoint name='{endpoint}'> has <forward-to-endpoint> to '{target}', but there is no endpoint called '{target}'"
@@ -527,11 +484,8 @@ fn parse_download_filename(
     match Template::compile(d, here.scope) {
         Ok(t) => Some(t),
         Err(e) => {
-            diags.error(
-                here.file,
-                pos,
-                format!("{}: <{}> download-filename: {e}", here.at(), xml::name(el)),
-            );
+            let what = format!("<{}> download-filename: {e}", xml::name(el));
+            here.error(pos, what, diags);
             *ok = false;
             None
         }
