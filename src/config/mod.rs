@@ -18,7 +18,7 @@ pub use error::{Diagnostic, Diagnostics, LoadError, Pos, Severity};
 pub use loader::application::{check, default_name, layout, load, missing_hash_list, LoadOptions};
 pub use model::action::*;
 pub use model::application::*;
-pub use model::redirect::Redirect;
+pub use model::redirect::{Redirect, RedirectError};
 
 pub use loader::{extension_functions, xml};
 pub use model::{condition, secrets, static_file, template};
@@ -35,7 +35,7 @@ pub mod data_source {
     pub use super::loader::compiler::Compiler;
     pub use super::loader::data_source::{load_data_sources, load_transformers};
     pub use super::loader::files::{
-        read_application_xml, resolve_inside, xml_files, LEAFNAME_BLOCKED,
+        read_application_xml, resolve_inside, xml_files, Dirs, LEAFNAME_BLOCKED,
     };
     pub use super::model::data_source::*;
 }
