@@ -2,7 +2,8 @@
 //! `<success>`es and `<error>` (the responses themselves are [`super::action`]'s).
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use roxmltree::Node;
 
@@ -112,18 +113,7 @@ pub fn compile_endpoint(
         }
     }
     if successes.last().is_none_or(|s| s.condition.is_some()) {
-        // The implicit last <success>: an empty answer.
-        successes.push(Success {
-            condition: None,
-            status: None,
-            action: Action::Empty,
-            origin: Origin {
-                file: file.clone(),
-                pos: xml::pos(node),
-            },
-            depends_on: Vec::new(),
-            inputs: Vec::new(),
-        });
+        successes.push(implicit_success(&file, node));
     }
     Endpoint {
         name: f.name.clone(),
@@ -139,6 +129,21 @@ pub fn compile_endpoint(
         error,
         parameter_transformation,
         tasks,
+    }
+}
+
+/// The implicit last `<success>` (when the last one has a condition): an empty answer.
+fn implicit_success(file: &Arc<PathBuf>, node: Node) -> Success {
+    Success {
+        condition: None,
+        status: None,
+        action: Action::Empty,
+        origin: Origin {
+            file: file.clone(),
+            pos: xml::pos(node),
+        },
+        depends_on: Vec::new(),
+        inputs: Vec::new(),
     }
 }
 
