@@ -131,3 +131,14 @@ impl Diagnostics {
 #[derive(Debug, thiserror::Error)]
 #[error("{} configuration error(s), first: {}", .0.iter().filter(|d| d.severity == Severity::Error).count(), .0.iter().find(|d| d.severity == Severity::Error).map(|d| d.to_string()).unwrap_or_default())]
 pub struct LoadError(pub Vec<Diagnostic>);
+
+#[cfg(test)]
+impl Diagnostics {
+    /// Every diagnostic as displayed, with `dir` written as `DIR` (for tests on temporary directories).
+    pub fn messages_in(self, dir: &Path) -> Vec<String> {
+        self.into_vec()
+            .iter()
+            .map(|d| d.to_string().replace(&dir.display().to_string(), "DIR"))
+            .collect()
+    }
+}

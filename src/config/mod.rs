@@ -2,356 +2,92 @@
 //!
 //! Every mistake a user can make in the XML is found here, with file, line and column, and never at request time.
 //! `endpoints check DIR` runs exactly this path and prints every diagnostic.
+//!
+//! - [`model`]: the compiled, immutable types the request path reads (no XML in there).
+//! - [`loader`]: the parsers, one file per file kind or element family, building the model.
+//! - [`error`]: the diagnostics both speak of.
+//!
+//! The modules below `error` keep the paths the rest of the crate uses (`config::task::Task`,
+//! `config::email::parse_email_task`, …): each gathers the model types and the parser functions of one area.
 
-pub mod auth;
-pub mod condition;
-pub mod data_source;
-pub mod database;
-pub mod email;
-pub mod endpoints;
 pub mod error;
-pub mod extension_functions;
-pub mod http_spec;
+pub mod loader;
 pub mod model;
-pub mod ooxml;
-pub mod secrets;
-pub mod settings;
-pub mod static_file;
-pub mod task;
-pub mod template;
-pub mod xml;
-
-use std::collections::HashMap;
-use std::path::Path;
-use std::sync::Arc;
 
 pub use error::{Diagnostic, Diagnostics, LoadError, Pos, Severity};
-pub use model::*;
+pub use loader::application::{check, default_name, layout, load, missing_hash_list, LoadOptions};
+pub use model::action::*;
+pub use model::application::*;
+pub use model::redirect::{Redirect, RedirectError};
 
-/// What the loader needs to know about how the application will be served.
-#[derive(Debug, Clone)]
-pub struct LoadOptions {
-    /// Application name used in `/{application}/{endpoint}` URLs; defaults to the directory's name.
-    pub name: Option<String>,
-    /// When hash checking is off, `security.xml` may be absent.
-    pub hash_check: bool,
-    /// Which engine runs the stylesheets (the server's `--xslt-engine`).
-    pub xslt_engine: crate::stylesheet::XsltEngine,
-    /// `--accept-missing-hash` / `ENDPOINTS_ACCEPT_MISSING_HASH=true`: requests without a `hash` are accepted, unless
-    /// the application's `engine-settings.xml` says otherwise.
-    pub accept_missing_hash: bool,
-    /// `--hash-scheme` / `ENDPOINTS_HASH_SCHEME`: how request hashes are computed, unless the application's
-    /// `engine-settings.xml` says otherwise.
-    pub hash_scheme: settings::HashScheme,
+pub use loader::{extension_functions, xml};
+pub use model::{condition, secrets, static_file, template};
+
+/// `<authentication>`: its methods and their parser.
+pub mod auth {
+    pub use super::loader::auth::parse;
+    pub use super::model::auth::*;
 }
 
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            name: None,
-            hash_check: true,
-            xslt_engine: Default::default(),
-            accept_missing_hash: false,
-            hash_scheme: Default::default(),
-        }
-    }
-}
-
-/// Finds where the application's files are: `DIR/endpoints.xml` (the OpenEndpoints layout) or
-/// `DIR/endpoints/endpoints.xml` with `static/` and `ooxml-responses/` beside `endpoints/`.
-pub fn layout(dir: &Path) -> Result<Layout, Diagnostic> {
-    let root = dir.to_path_buf();
-    if dir.join("endpoints.xml").is_file() {
-        return Ok(Layout {
-            config_dir: root.clone(),
-            static_dir: root.join("static"),
-            ooxml_dir: root.join("ooxml-responses"),
-            root,
-        });
-    }
-    let split = dir.join("endpoints");
-    if split.join("endpoints.xml").is_file() {
-        return Ok(Layout {
-            config_dir: split,
-            static_dir: root.join("static"),
-            ooxml_dir: root.join("ooxml-responses"),
-            root,
-        });
-    }
-    Err(Diagnostic {
-        severity: Severity::Error,
-        file: dir.to_path_buf(),
-        line: 0,
-        column: 0,
-        message: format!(
-            "no application here: neither {} nor {} exists",
-            dir.join("endpoints.xml").display(),
-            split.join("endpoints.xml").display()
-        ),
-    })
-}
-
-/// The application name a directory gets when none is given: its last path component, reduced to `[\w-]`.
-pub fn default_name(dir: &Path) -> String {
-    let base = dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
-    let cleaned: String = base
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '_' || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if cleaned.is_empty() {
-        "endpoints".to_string()
-    } else {
-        cleaned
-    }
-}
-
-/// Loads and checks an application. On success the warnings are in [`Application::warnings`].
-pub fn load(dir: &Path, options: &LoadOptions) -> Result<Application, LoadError> {
-    let mut diags = Diagnostics::default();
-    let app = load_into(dir, options, &mut diags);
-    match app {
-        Some(mut app) if !diags.has_errors() => {
-            app.warnings = diags.into_vec();
-            Ok(app)
-        }
-        _ => Err(LoadError(diags.into_vec())),
-    }
-}
-
-/// Every diagnostic (errors and warnings) of loading `dir`.
-pub fn check(dir: &Path, options: &LoadOptions) -> Vec<Diagnostic> {
-    let mut diags = Diagnostics::default();
-    let _ = load_into(dir, options, &mut diags);
-    diags.into_vec()
-}
-
-fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Option<Application> {
-    let layout = match layout(dir) {
-        Ok(l) => l,
-        Err(d) => {
-            diags.error(&d.file, Pos::default(), d.message);
-            return None;
-        }
+/// Data sources and transformers: the compiled types, their loaders and the stylesheet compiler.
+pub mod data_source {
+    pub use super::loader::command::{parse_command, parse_post_process};
+    pub use super::loader::compiler::Compiler;
+    pub use super::loader::data_source::{load_data_sources, load_transformers};
+    pub use super::loader::files::{
+        read_application_xml, resolve_inside, xml_files, Dirs, LEAFNAME_BLOCKED,
     };
-    let name = options.name.clone().unwrap_or_else(|| default_name(dir));
-    if !endpoints::is_url_name(&name) {
-        diags.error(
-            dir,
-            Pos::default(),
-            format!("application name '{name}' cannot be used in URLs: only letters, digits, '_' and '-'"),
-        );
-    }
-    // First: later steps (compiling stylesheets) will depend on these settings.
-    let app_settings = settings::load(
-        &layout.config_dir,
-        options.accept_missing_hash,
-        options.hash_scheme,
-        diags,
-    );
-    check_other_files(&layout, diags);
-
-    let secret_keys = load_security(&layout.security_xml(), options.hash_check, diags);
-
-    crate::xslt::init();
-    let dirs = data_source::Dirs {
-        config_dir: &layout.config_dir,
-    };
-    // The application's engine-settings.xml wins over the server's --xslt-engine.
-    let xslt_engine = app_settings.xslt_engine.unwrap_or(options.xslt_engine);
-    let mut compiler = data_source::Compiler::new(&layout, xslt_engine);
-    let data_sources = data_source::load_data_sources(&dirs, &mut compiler, diags);
-    let transformers = data_source::load_transformers(&dirs, &data_sources, &mut compiler, diags);
-    let email_path = layout.config_dir.join(email::EMAIL_CONFIG_FILE);
-    let email_config = if email_path.exists() {
-        email::load_email_config(&email_path, diags)
-    } else {
-        None
-    };
-
-    let file = Arc::new(layout.endpoints_xml());
-    let text = xml::read_text(&file, diags)?;
-    let mut ctx = endpoints::Context {
-        file: file.clone(),
-        static_dir: &layout.static_dir,
-        static_cache: HashMap::new(),
-        static_budget: static_file::CACHE_TOTAL_MAX_BYTES,
-        data_sources: &data_sources,
-        transformers: &transformers,
-        email: email_config.as_ref(),
-        email_path: &email_path,
-        ooxml_cache: HashMap::new(),
-        ooxml_dir: &layout.ooxml_dir,
-        compiler: &mut compiler,
-        dirs: &dirs,
-    };
-    let list = endpoints::parse(&text, &mut ctx, diags);
-    let by_name = list
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (Box::<str>::from(e.name.as_str()), i))
-        .rev() // the first of duplicate names wins
-        .collect();
-    let mut held = diags.take_secrets();
-    held.extend(secret_keys.iter().map(|k| k.to_string()));
-    let app = Application {
-        name,
-        layout,
-        endpoints: list,
-        by_name,
-        data_sources,
-        transformers,
-        email: email_config,
-        secrets: secrets::Secrets::new(held),
-        secret_keys,
-        settings: app_settings,
-        warnings: Vec::new(),
-    };
-    if options.hash_check {
-        warn_missing_hash_accepted(&app, diags);
-    }
-    Some(app)
+    pub use super::model::data_source::*;
 }
 
-/// Names the endpoints that accept requests without a hash, where the setting was made.
-fn warn_missing_hash_accepted(app: &Application, diags: &mut Diagnostics) {
-    let names = app.accepting_missing_hash();
-    if names.is_empty() {
-        return;
-    }
-    let (file, pos, why) = match app.settings.missing_hash_source {
-        settings::SettingSource::File(pos) => (
-            app.layout.config_dir.join(settings::SETTINGS_FILE),
-            pos,
-            "<missing-hash>accept</missing-hash>",
-        ),
-        _ => (
-            app.layout.endpoints_xml(),
-            Pos::default(),
-            "--accept-missing-hash / ENDPOINTS_ACCEPT_MISSING_HASH",
-        ),
-    };
-    diags.warning(
-        &file,
-        pos,
-        format!(
-            "{why}: requests without a hash are accepted unauthenticated (as OpenEndpoints does) by {}; a wrong hash is still refused",
-            missing_hash_list(&names)
-        ),
-    );
+/// `<xml-from-database>`: the query, its JDBC target and their parsers.
+pub mod database {
+    pub use super::loader::database::parse_database_query;
+    pub use super::loader::jdbc::parse_jdbc_url;
+    pub use super::loader::sql::{scan_placeholders, Dialect};
+    pub use super::model::database::*;
 }
 
-/// "2 endpoints: 'a', 'b'" — at most 50 names, then how many more.
-pub fn missing_hash_list(names: &[&str]) -> String {
-    const SHOWN: usize = 50;
-    let mut s = format!(
-        "{} endpoint{}: ",
-        names.len(),
-        if names.len() == 1 { "" } else { "s" }
-    );
-    let shown: Vec<String> = names.iter().take(SHOWN).map(|n| format!("'{n}'")).collect();
-    s.push_str(&shown.join(", "));
-    if names.len() > SHOWN {
-        s.push_str(&format!(" and {} more", names.len() - SHOWN));
-    }
-    s
+/// E-mail: the sending configuration, EmailTasks and their parsers.
+pub mod email {
+    pub use super::loader::email_config::{load_email_config, EMAIL_CONFIG_FILE};
+    pub use super::loader::email_task::parse_email_task;
+    pub use super::model::email::*;
 }
 
-/// Files and folders that later features use: reported, never silently ignored.
-fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
-    let cfg = &layout.config_dir;
-    if cfg.join("smtp.xml").exists() {
-        diags.error(
-            &cfg.join("smtp.xml"),
-            Pos::default(),
-            "Legacy 'smtp.xml' exists, rename to 'email-sending-configuration.xml'",
-        );
-    }
-    if cfg.join("secrets.xml").exists() {
-        diags.error(
-            &cfg.join("secrets.xml"),
-            Pos::default(),
-            "secrets.xml is not supported yet: its secrets could not be resolved",
-        );
-    }
-    for (f, what) in [("aws-s3-configuration.xml", "AWS S3 features")] {
-        if cfg.join(f).exists() {
-            diags.warning(
-                &cfg.join(f),
-                Pos::default(),
-                format!("{f} is not used yet ({what} are not supported yet); ignored"),
-            );
-        }
-    }
+/// `endpoints.xml`: its parser and the helpers shared by the parsers of its parts.
+pub mod endpoints {
+    pub use super::loader::condition::parse_condition;
+    pub use super::loader::context::{check_data_source_patterns, Context};
+    pub use super::loader::endpoints::{is_url_name, parse, RESERVED_PATHS};
 }
 
-fn load_security(path: &Path, required: bool, diags: &mut Diagnostics) -> Vec<Box<str>> {
-    if !path.exists() {
-        if required {
-            diags.error(
-                path,
-                Pos::default(),
-                "security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
-            );
-        }
-        return Vec::new();
-    }
-    let Some(text) = xml::read_text(path, diags) else {
-        return Vec::new();
+/// Outgoing HTTP requests: the specification and its parser.
+pub mod http_spec {
+    pub use super::loader::http_spec::{parse, SpecContext};
+    pub use super::model::http_spec::*;
+}
+
+/// Office templates: the loaded template and how it is read.
+pub mod ooxml {
+    pub use super::loader::ooxml::*;
+    pub use super::model::ooxml::*;
+}
+
+/// `engine-settings.xml`: the settings and their loader.
+pub mod settings {
+    pub use super::loader::settings::{load, SETTINGS_FILE};
+    pub use super::model::settings::*;
+}
+
+/// `<task>`s: the compiled tasks, their parsers and their dependency graph.
+pub mod task {
+    pub use super::loader::http_options::{parse_http_options, HTTP_OPTION_ATTRIBUTES};
+    #[cfg(test)]
+    pub(crate) use super::loader::http_task::xpath_stylesheet;
+    pub use super::loader::task::parse_task;
+    pub use super::loader::task_graph::{
+        check_cycles, declared, ordinal, resolve_dependencies, Declared,
     };
-    let Some(doc) = xml::parse(path, &text, diags) else {
-        return Vec::new();
-    };
-    let root = doc.root_element();
-    if xml::name(root) != "security" {
-        diags.error(
-            path,
-            xml::pos(root),
-            format!(
-                "Root element must be <security>, found <{}>",
-                xml::name(root)
-            ),
-        );
-        return Vec::new();
-    }
-    let mut keys = Vec::new();
-    for c in xml::elements(root) {
-        if xml::name(c) != "secret-key" {
-            diags.error(
-                path,
-                xml::pos(c),
-                format!(
-                    "Unexpected element <{}> in <security>; expected <secret-key>",
-                    xml::name(c)
-                ),
-            );
-            continue;
-        }
-        let key = xml::text_content(c);
-        if key.trim() != key {
-            diags.warning(
-                path,
-                xml::pos(c),
-                "this <secret-key> has white space around it, which is part of the key",
-            );
-        }
-        keys.push(Box::from(key.as_str()));
-    }
-    if keys.is_empty() && required {
-        diags.error(
-            path,
-            xml::pos(root),
-            "At least one <secret-key> must be present",
-        );
-    }
-    keys
+    pub use super::model::task::*;
 }

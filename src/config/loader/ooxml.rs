@@ -3,24 +3,16 @@
 //! (its text moves into the run where it starts, keeping that run's formatting), then compiled into an XML pattern.
 //! Every other entry is copied byte-for-byte at request time.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use bytes::Bytes;
 
-use super::template::{escape_xml, Pattern};
+use super::files::resolve_inside;
+use crate::config::model::ooxml::OoxmlTemplate;
+use crate::config::model::template::{escape_xml, Pattern, Scope};
 
 /// Largest template read.
 pub const MAX_TEMPLATE_BYTES: u64 = 32 * 1024 * 1024;
-
-#[derive(Debug)]
-pub struct OoxmlTemplate {
-    pub source: String,
-    pub path: PathBuf,
-    /// The whole file.
-    pub bytes: Bytes,
-    /// Entries whose text is expanded, with their prepared pattern.
-    pub parts: Vec<(String, Pattern)>,
-}
 
 /// Whether an entry's text may hold placeholders: body, headers, footers, notes, slides, shared and sheet strings.
 pub fn is_text_part(name: &str) -> bool {
@@ -38,20 +30,6 @@ pub fn is_text_part(name: &str) -> bool {
         || numbered("ppt/notesSlides/notesSlide")
         || name == "xl/sharedStrings.xml"
         || numbered("xl/worksheets/sheet")
-}
-
-/// The MIME type for a download file name.
-pub fn content_type(download_filename: &str) -> &'static str {
-    let lower = download_filename.to_ascii_lowercase();
-    if lower.ends_with(".docx") {
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-    } else if lower.ends_with(".xlsx") {
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    } else if lower.ends_with(".pptx") {
-        "application/vnd.openxmlformats-officedocument.presentationml.presentation"
-    } else {
-        "application/octet-stream"
-    }
 }
 
 /// Joins placeholders split across the text elements of one paragraph (`w:p`, `a:p`) or string item (`si`, `is`)
@@ -157,7 +135,7 @@ pub fn merge_split_placeholders(xml: &str) -> Result<String, String> {
 /// Reads and prepares `ooxml-responses/<source>`.
 pub fn load(dir: &Path, source: &str) -> Result<OoxmlTemplate, String> {
     let not_found = || format!("File '{source}' cannot be found in 'ooxml-responses' directory");
-    let path = super::data_source::resolve_inside(dir, source)
+    let path = resolve_inside(dir, source)
         .map_err(|_| format!("File '{source}' is outside the 'ooxml-responses' directory"))?
         .ok_or_else(not_found)?;
     let len = std::fs::metadata(&path).map_err(|_| not_found())?.len();
@@ -194,9 +172,30 @@ pub fn load(dir: &Path, source: &str) -> Result<OoxmlTemplate, String> {
     })
 }
 
+/// Checks every text part's placeholders against `scope`; each unknown one is passed to `report` as
+/// `template 'source', part 'name' contains ${x} but it is not available; …`. True when there is none.
+pub fn check_parts(
+    template: &OoxmlTemplate,
+    scope: &Scope,
+    mut report: impl FnMut(String),
+) -> bool {
+    let mut ok = true;
+    for (part, pattern) in &template.parts {
+        if let Err(e) = pattern.check(scope) {
+            report(format!(
+                "template '{}', part '{part}' contains ${{{}}} but it is not available; {}",
+                template.source, e.name, e.available
+            ));
+            ok = false;
+        }
+    }
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::model::ooxml::content_type;
 
     #[test]
     fn split_placeholders_are_joined_into_the_first_run() {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
-use super::error::{Diagnostics, Pos};
+use crate::config::error::{Diagnostics, Pos};
 
 /// The largest configuration file we read.
 pub const MAX_CONFIG_FILE_BYTES: u64 = 16 * 1024 * 1024;
@@ -177,4 +177,92 @@ pub fn parse_bool(value: &str) -> Option<bool> {
     } else {
         None
     }
+}
+
+/// Reads and parses `path`, handing its root element to `f`; `None` (reported) when the file cannot be read or is
+/// not well-formed.
+pub fn with_document<T>(
+    path: &Path,
+    diags: &mut Diagnostics,
+    f: impl FnOnce(Node, &mut Diagnostics) -> T,
+) -> Option<T> {
+    let text = read_text(path, diags)?;
+    let doc = parse(path, &text, diags)?;
+    Some(f(doc.root_element(), diags))
+}
+
+/// [`with_document`] for a file whose root element must be `<root>`: another root is reported (`Root element
+/// must be <root>, found <other>`) and `f` is not called.
+pub fn with_root<T>(
+    path: &Path,
+    root: &str,
+    diags: &mut Diagnostics,
+    f: impl FnOnce(Node, &mut Diagnostics) -> T,
+) -> Option<T> {
+    with_document(path, diags, |r, diags| {
+        if name(r) != root {
+            diags.error(
+                path,
+                pos(r),
+                format!("Root element must be <{root}>, found <{}>", name(r)),
+            );
+            return None;
+        }
+        Some(f(r, diags))
+    })
+    .flatten()
+}
+
+/// The attribute `attr`, or `None` reported as `<tag> is missing the attribute 'attr'` at the element.
+pub fn required_attribute<'a>(
+    path: &Path,
+    node: Node<'a, '_>,
+    attr: &str,
+    diags: &mut Diagnostics,
+) -> Option<&'a str> {
+    let value = node.attribute(attr);
+    if value.is_none() {
+        diags.error(
+            path,
+            pos(node),
+            format!("<{}> is missing the attribute '{attr}'", name(node)),
+        );
+    }
+    value
+}
+
+/// A boolean attribute ([`parse_bool`]); `default` when absent or not a boolean.
+pub fn bool_attribute(node: Node, attr: &str, default: bool) -> bool {
+    node.attribute(attr).and_then(parse_bool).unwrap_or(default)
+}
+
+/// Reports the first child element of an element that may hold none: `<tag> {says}, found <child>`. True when
+/// there is none.
+pub fn no_child_elements(path: &Path, node: Node, says: &str, diags: &mut Diagnostics) -> bool {
+    match elements(node).next() {
+        Some(c) => {
+            diags.error(
+                path,
+                pos(c),
+                format!("<{}> {says}, found <{}>", name(node), name(c)),
+            );
+            false
+        }
+        None => true,
+    }
+}
+
+/// A whole number attribute: `None` when absent, `Some(Err(value))` when it is not a whole number from `min` to
+/// `max` (white space around it is allowed).
+pub fn number_attribute<'a>(
+    node: Node<'a, '_>,
+    attr: &str,
+    min: u64,
+    max: u64,
+) -> Option<Result<u64, &'a str>> {
+    let v = node.attribute(attr)?;
+    Some(match v.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(v),
+    })
 }

@@ -32,17 +32,8 @@ pub const CONDITION_ATTRIBUTES: [&str; 9] = [
     "le",
 ];
 
-/// The operator attributes, in the order the reference gives them precedence.
-pub const OPERATOR_ATTRIBUTES: [&str; 8] = [
-    "equals",
-    "notequals",
-    "isempty",
-    "hasmultiple",
-    "gt",
-    "ge",
-    "lt",
-    "le",
-];
+/// The operator attributes, in the order the reference gives them precedence: all but `if`.
+pub const OPERATOR_ATTRIBUTES: &[&str] = CONDITION_ATTRIBUTES.split_at(1).1;
 
 #[derive(Debug, Clone)]
 pub struct Condition {
@@ -249,8 +240,8 @@ impl PartialOrd for Decimal {
 
 #[cfg(test)]
 mod tests {
+    use super::super::template::Scope;
     use super::*;
-    use crate::config::template::Scope;
 
     fn cond(op: Operator, right: &str) -> Condition {
         let scope = Scope::new(["foo"]);

@@ -82,37 +82,43 @@ fn is_line_terminator(c: char) -> bool {
 
 /// Splits `text` into literal pieces and placeholder names, following the reference's lazy `\$\{(.+?)}` rule.
 pub fn split_placeholders(text: &str) -> Vec<(bool, &str)> {
+    split_with(text, |name_start| {
+        // The name is at least one character (which may itself be '}'), then up to the next '}'.
+        let first = text[name_start..].chars().next()?;
+        if is_line_terminator(first) {
+            return None;
+        }
+        let after_first = name_start + first.len_utf8();
+        for (off, c) in text[after_first..].char_indices() {
+            if c == '}' {
+                return Some(after_first + off);
+            }
+            if is_line_terminator(c) {
+                return None;
+            }
+        }
+        None
+    })
+}
+
+/// Splits `text` into literal runs (`false`) and placeholder names (`true`): at each `${`, `name_end` gets the
+/// index where a name would start and gives the index of its closing `}`, or `None` when no placeholder starts
+/// there (the `${` is literal).
+fn split_with(text: &str, name_end: impl Fn(usize) -> Option<usize>) -> Vec<(bool, &str)> {
     let mut out = Vec::new();
     let bytes = text.as_bytes();
     let mut literal_start = 0;
     let mut i = 0;
     while i + 1 < bytes.len() {
         if bytes[i] == b'$' && bytes[i + 1] == b'{' {
-            // The name is at least one character (which may itself be '}'), then up to the next '}'.
-            let name_start = i + 2;
-            if let Some(first) = text[name_start..].chars().next() {
-                if !is_line_terminator(first) {
-                    let after_first = name_start + first.len_utf8();
-                    let mut end = None;
-                    for (off, c) in text[after_first..].char_indices() {
-                        if c == '}' {
-                            end = Some(after_first + off);
-                            break;
-                        }
-                        if is_line_terminator(c) {
-                            break;
-                        }
-                    }
-                    if let Some(end) = end {
-                        if literal_start < i {
-                            out.push((false, &text[literal_start..i]));
-                        }
-                        out.push((true, &text[name_start..end]));
-                        i = end + 1;
-                        literal_start = i;
-                        continue;
-                    }
+            if let Some(end) = name_end(i + 2) {
+                if literal_start < i {
+                    out.push((false, &text[literal_start..i]));
                 }
+                out.push((true, &text[i + 2..end]));
+                i = end + 1;
+                literal_start = i;
+                continue;
             }
         }
         i += 1;
@@ -281,31 +287,10 @@ fn is_word_name(name: &str) -> bool {
 
 /// Splits on `${name}` where name is `[\w-]+` (the XML-expansion rule).
 fn split_word_placeholders(text: &str) -> Vec<(bool, &str)> {
-    let mut out = Vec::new();
-    let mut literal_start = 0;
-    let mut i = 0;
-    let b = text.as_bytes();
-    while i + 1 < b.len() {
-        if b[i] == b'$' && b[i + 1] == b'{' {
-            if let Some(close) = text[i + 2..].find('}') {
-                let name = &text[i + 2..i + 2 + close];
-                if is_word_name(name) {
-                    if literal_start < i {
-                        out.push((false, &text[literal_start..i]));
-                    }
-                    out.push((true, name));
-                    i = i + 2 + close + 1;
-                    literal_start = i;
-                    continue;
-                }
-            }
-        }
-        i += 1;
-    }
-    if literal_start < text.len() {
-        out.push((false, &text[literal_start..]));
-    }
-    out
+    split_with(text, |start| {
+        let end = start + text[start..].find('}')?;
+        is_word_name(&text[start..end]).then_some(end)
+    })
 }
 
 /// Escapes text for XML element content and attribute values.

@@ -1,60 +1,15 @@
-//! `engine-settings.xml`: per-application switches of this engine, beside `endpoints.xml`.
-//!
-//! ```xml
-//! <engine-settings>
-//!     <missing-hash>accept</missing-hash>   <!-- refuse (default) | accept -->
-//!     <xslt-engine>auto</xslt-engine>       <!-- auto (default) | saxon -->
-//!     <hash-scheme>openendpoints</hash-scheme>  <!-- openendpoints (default) | hmac-sha256 -->
-//! </engine-settings>
-//! ```
-//!
-//! The file is optional and so is each element, which may appear at most once. Anything else is a load error with
-//! its position. Documented in `docs/engine-settings.md`.
+//! Reads `engine-settings.xml` (optional) and applies the server's flags where the file says nothing.
 
 use std::path::Path;
 
-use super::error::{Diagnostics, Pos};
 use super::xml;
+use crate::config::error::{Diagnostics, Pos};
+use crate::config::model::settings::{
+    AppSettings, HashScheme, MissingHash, SettingSource, XsltEngine,
+};
 
 /// The file's name, in the directory holding `endpoints.xml`.
 pub const SETTINGS_FILE: &str = "engine-settings.xml";
-
-/// What happens to a request that carries no `hash` parameter at all, on an endpoint checked by the hash.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum MissingHash {
-    /// 401 `Hash missing` (the default).
-    #[default]
-    Refuse,
-    /// Accepted without a hash check, as OpenEndpoints accepts it. A hash that is present must still be right.
-    Accept,
-}
-
-pub use crate::engine::hash::Scheme as HashScheme;
-pub use crate::stylesheet::XsltEngine;
-
-/// Where the application's [`MissingHash`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SettingSource {
-    /// Neither the file nor the server said anything.
-    #[default]
-    Default,
-    /// `<missing-hash>` in `engine-settings.xml`, at this position.
-    File(Pos),
-    /// The server's `--accept-missing-hash` / `ENDPOINTS_ACCEPT_MISSING_HASH=true`.
-    ServerFlag,
-}
-
-/// The application's settings, with the server's flag already applied.
-#[derive(Debug, Clone, Default)]
-pub struct AppSettings {
-    pub missing_hash: MissingHash,
-    /// `None`: not given in the file.
-    pub xslt_engine: Option<XsltEngine>,
-    /// Where `missing_hash` came from.
-    pub missing_hash_source: SettingSource,
-    /// How request hashes are computed: the file's `<hash-scheme>`, else the server's `--hash-scheme`.
-    pub hash_scheme: HashScheme,
-}
 
 /// What the file says, before the server's flag is applied.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -92,25 +47,14 @@ pub fn load(
 }
 
 fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
+    xml::with_root(path, "engine-settings", diags, |root, diags| {
+        read_root(path, root, diags)
+    })
+    .unwrap_or_default()
+}
+
+fn read_root(path: &Path, root: roxmltree::Node, diags: &mut Diagnostics) -> FileSettings {
     let mut out = FileSettings::default();
-    let Some(text) = xml::read_text(path, diags) else {
-        return out;
-    };
-    let Some(doc) = xml::parse(path, &text, diags) else {
-        return out;
-    };
-    let root = doc.root_element();
-    if xml::name(root) != "engine-settings" {
-        diags.error(
-            path,
-            xml::pos(root),
-            format!(
-                "Root element must be <engine-settings>, found <{}>",
-                xml::name(root)
-            ),
-        );
-        return out;
-    }
     xml::check_attributes(path, root, &[], diags);
     for child in root.children() {
         if child.is_text() && !child.text().unwrap_or("").trim().is_empty() {
@@ -203,14 +147,7 @@ mod tests {
         }
         let mut diags = Diagnostics::default();
         let s = load(dir.path(), flag, HashScheme::OpenEndpoints, &mut diags);
-        let messages = diags
-            .into_vec()
-            .iter()
-            .map(|d| {
-                d.to_string()
-                    .replace(&dir.path().display().to_string(), "DIR")
-            })
-            .collect();
+        let messages = diags.messages_in(dir.path());
         (s, messages)
     }
 

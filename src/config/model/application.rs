@@ -1,4 +1,5 @@
-//! The compiled, immutable form of an application: what the request path reads.
+//! The compiled, immutable form of an application and its endpoints: what the request path reads. The
+//! responses a `<success>`/`<error>` gives are in [`super::action`], the other compiled parts beside them.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -6,11 +7,10 @@ use std::sync::Arc;
 
 use http::StatusCode;
 
+use super::action::Action;
 use super::condition::Condition;
 use super::data_source::{Command, DataSource, Transformer};
-use super::error::{Diagnostic, Pos};
-use super::static_file::StaticFile;
-use super::template::Template;
+use crate::config::error::{Diagnostic, Pos};
 
 /// Where an application's files live.
 #[derive(Debug, Clone)]
@@ -149,71 +149,4 @@ pub struct ErrorResponse {
     pub condition: Option<Condition>,
     pub status: Option<StatusCode>,
     pub action: Action,
-}
-
-#[derive(Debug)]
-pub enum Action {
-    Empty,
-    Static(StaticResponse),
-    Transformation(TransformationResponse),
-    Url(Box<UrlResponse>),
-    Ooxml(OoxmlResponse),
-    Redirect(Redirect),
-    Forward(Forward),
-}
-
-impl Action {
-    /// Whether rendering it reads the request's data-source context (parameters for transformations, URL and
-    /// OOXML templates); the others need only the expanded values.
-    pub fn reads_data_sources(&self) -> bool {
-        matches!(
-            self,
-            Action::Transformation(_) | Action::Url(_) | Action::Ooxml(_)
-        )
-    }
-}
-
-#[derive(Debug)]
-pub struct StaticResponse {
-    pub file: Arc<StaticFile>,
-    pub download_filename: Option<Template>,
-}
-
-/// `<response-transformation name="…" download-filename="…"/>`.
-#[derive(Debug)]
-pub struct TransformationResponse {
-    /// Index into [`Application::transformers`].
-    pub transformer: usize,
-    pub download_filename: Option<Template>,
-}
-
-/// `<ooxml-parameter-expansion source="…" download-filename="…"/>`.
-#[derive(Debug)]
-pub struct OoxmlResponse {
-    pub template: Arc<super::ooxml::OoxmlTemplate>,
-    pub download_filename: Template,
-}
-
-/// `<response-from-url>`: the upstream body is streamed to the client.
-#[derive(Debug)]
-pub struct UrlResponse {
-    pub spec: super::http_spec::HttpSpec,
-    pub options: super::task::HttpOptions,
-    pub ignore_if_error: bool,
-    pub download_filename: Option<Template>,
-}
-
-#[derive(Debug)]
-pub struct Redirect {
-    pub url: Template,
-    pub whitelist: Vec<String>,
-}
-
-#[derive(Debug)]
-pub struct Forward {
-    pub target: String,
-    /// Index of the target in [`Application::endpoints`].
-    pub target_index: usize,
-    /// `None`: forward every parameter of the current context.
-    pub input_parameters: Option<Vec<(String, Template)>>,
 }
