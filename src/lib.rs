@@ -13,17 +13,24 @@
 //!    success/error action; numbers, captures and short links gathered in an [`engine::journal::Journal`]) → the
 //!    request-log entry committed → a response. Nothing on this path parses configuration.
 //!
+//! ## Layout: one home per concern
+//!
 //! | module | owns |
 //! |---|---|
-//! | [`config`] | reading and checking the application directory; templates and conditions compiled once |
-//! | [`convert`] | JSON → XML for request bodies and fetched JSON, XML → JSON for transformer output |
-//! | [`request`] | turning an HTTP request into a [`request::RequestInput`] |
-//! | [`engine`] | executing one endpoint for one request; the one place failures become HTTP statuses |
-//! | [`server`] | hyper service, routing, limits, timeouts, static file serving, CORS, access log, `/shortlink/` |
-//! | [`store`] | request log, gapless on-demand numbers, short links: one `Store` trait, SQLite and PostgreSQL backends |
+//! | [`config`] | the configuration path: [`config::model`] holds the compiled, immutable types the request path reads (templates pre-split, conditions compiled, a redirect's checks), [`config::loader`] the XML parsers that build them (one file per file kind or element family) and every load-time check |
+//! | [`request`] | an HTTP request → [`request::RequestInput`]: `limits`, `input`, `read` (query and body), `multipart`, `body_document` (an XML/JSON body as XML, within its budget) |
+//! | [`engine`] | one endpoint for one request: `flow` (execute → run → choose the success → `render`), `authenticate` (hash or `<authentication>`), `parameters` (parameter values and the hashed values, shared with `endpoints hash`), `failure` (the one place a failure becomes a status and a public text), what a request runs (`task`, `transform`, `data_source`, `http`, `database`, `email`, …) and the shared types (`call`, `context`, `response`, `settings`, `journal`) |
+//! | [`server`] | the HTTP front door as a pipeline: `listen` (accept, timeouts) → `handler` (dispatch, headers, access log) → `health`, `cors`, `short_link` or `endpoint` → `prepared` (the engine's call) → `respond`; `state` finds the site, `static_http` serves files, `watch` reloads |
+//! | [`store`] | request log, gapless numbers, short links: one `Store` trait; `sqlite/` and `postgres` backends; versioned `migrations` per backend; `pg_pool`, the one PostgreSQL pool (also for `<xml-from-database>`) |
+//! | [`convert`] | JSON → XML, XML → JSON, body budgets, and [`convert::escape`], the one XML text escaper |
 //! | [`stylesheet`] | a compiled stylesheet on whichever engine runs it: libxslt for XSLT 1.0, Saxon-HE for 2.0/3.0 |
-//! | [`jvm`] | the supervised JVM worker hosting Saxon-HE and Apache FOP (PDF), kept warm; its Java source is in `jvm/` |
-//! | [`xslt`] | the only `unsafe`: libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |
+//! | [`jvm`] | the supervised JVM worker hosting Saxon-HE and Apache FOP (PDF), kept warm: `supervisor`, `process`, `handles`, `protocol`, `launch`; its Java source is in `jvm/` |
+//! | [`xslt`] | the only `unsafe` (the compiler holds it: `deny(unsafe_code)` here, one `allow` on this module): libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |
+//!
+//! The `endpoints` binary (`src/main.rs`, `src/cli/`) is a thin layer over this library: one file per command
+//! family. Two rules hold the layout and are checked by `tests/layout.rs`: no import circles between files (shared
+//! items live in a leaf module that both sides import; a `mod.rs` only declares and re-exports), and no source file
+//! over 600 lines unless its first lines say why.
 
 #![deny(unsafe_code)]
 

@@ -72,7 +72,7 @@ impl Diagnostics {
     /// Notes a configured secret (a key, password, token or signing secret), so that the loaded application can
     /// remove it from everything it stores. A value with `${…}` placeholders is noted by its literal parts.
     pub fn secret(&mut self, value: &str) {
-        for part in super::secrets::literal_parts(value) {
+        for part in super::model::secrets::literal_parts(value) {
             if !part.is_empty() && !self.secrets.contains(&part) {
                 self.secrets.push(part);
             }

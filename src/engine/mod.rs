@@ -42,6 +42,6 @@ pub mod transform;
 pub use call::Call;
 pub use failure::{Failure, FailureKind};
 pub use flow::execute;
-pub use render::{error_response, MAX_LOCATION_BYTES};
+pub use render::error_response;
 pub use response::{content_disposition, Response, ResponseBody, MAX_DOWNLOAD_FILENAME_BYTES};
 pub use settings::{Clock, Environment, HashScheme, RequestLogMode, Settings};

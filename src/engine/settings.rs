@@ -2,6 +2,7 @@
 //! ([`RequestLogMode`]), how request hashes are computed ([`HashScheme`]) and the engine-wide [`Settings`] from the
 //! command line and environment.
 
+pub use crate::config::model::settings::HashScheme;
 use std::sync::Arc;
 
 /// `live` (default) or `preview`; part of the hash.
@@ -73,42 +74,6 @@ impl RequestLogMode {
             "off" => Some(RequestLogMode::Off),
             _ => None,
         }
-    }
-}
-
-/// How the request hash is computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum HashScheme {
-    /// SHA-256 over the concatenation without separators (the reference's format).
-    #[default]
-    OpenEndpoints,
-    /// HMAC-SHA-256 over a length-prefixed encoding of each part.
-    HmacSha256,
-}
-
-impl HashScheme {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            HashScheme::OpenEndpoints => "openendpoints",
-            HashScheme::HmacSha256 => "hmac-sha256",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<HashScheme> {
-        match s.trim() {
-            "openendpoints" => Some(HashScheme::OpenEndpoints),
-            "hmac-sha256" => Some(HashScheme::HmacSha256),
-            _ => None,
-        }
-    }
-}
-
-impl std::str::FromStr for HashScheme {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        HashScheme::parse(s).ok_or_else(|| {
-            format!("'{s}' is not a hash scheme: expected openendpoints or hmac-sha256")
-        })
     }
 }
 

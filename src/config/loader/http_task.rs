@@ -162,7 +162,7 @@ pub(crate) fn xpath_stylesheet(
     sandbox: &crate::stylesheet::Sandbox,
 ) -> Result<Stylesheet, String> {
     let mut escaped = String::new();
-    crate::config::model::template::escape_xml(xpath, &mut escaped);
+    crate::convert::escape::escape_xml(xpath, &mut escaped);
     let xsl = format!(
         "<xsl:stylesheet version=\"1.0\" xmlns:xsl=\"http://www.w3.org/1999/XSL/Transform\"><xsl:output method=\"text\" encoding=\"UTF-8\"/><xsl:template match=\"/\"><xsl:value-of select=\"{escaped}\"/></xsl:template></xsl:stylesheet>"
     );

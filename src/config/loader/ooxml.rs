@@ -9,7 +9,8 @@ use bytes::Bytes;
 
 use super::files::resolve_inside;
 use crate::config::model::ooxml::OoxmlTemplate;
-use crate::config::model::template::{escape_xml, Pattern, Scope};
+use crate::config::model::template::{Pattern, Scope};
+use crate::convert::escape::escape_xml;
 
 /// Largest template read.
 pub const MAX_TEMPLATE_BYTES: u64 = 32 * 1024 * 1024;

@@ -6,6 +6,7 @@
 //! Each secret is looked for in the forms in which it may appear in stored text: as written, XML-escaped,
 //! percent-encoded (as in a form body or URL) and JSON-escaped. Every occurrence becomes [`REDACTED`].
 
+use crate::convert::escape::{escape_into, Escape};
 use std::borrow::Cow;
 
 /// What a removed secret is replaced by.
@@ -30,16 +31,7 @@ impl std::fmt::Debug for Secrets {
 fn forms(secret: &str, out: &mut Vec<String>) {
     out.push(secret.to_string());
     let mut xml = String::new();
-    for c in secret.chars() {
-        match c {
-            '&' => xml.push_str("&amp;"),
-            '<' => xml.push_str("&lt;"),
-            '>' => xml.push_str("&gt;"),
-            '"' => xml.push_str("&quot;"),
-            '\'' => xml.push_str("&apos;"),
-            c => xml.push(c),
-        }
-    }
+    escape_into(secret, Escape::AnyQuotes, &mut xml);
     out.push(xml.replace("&apos;", "'"));
     out.push(xml.replace("&quot;", "\""));
     out.push(xml);

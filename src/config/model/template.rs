@@ -5,6 +5,7 @@
 //! no line terminator inside. Every placeholder is resolved at load against the names available where the pattern
 //! is used (a [`Scope`]); at request time expansion is a walk over the segments with values looked up by index.
 
+use crate::convert::escape::escape_xml;
 use std::fmt;
 
 /// The names a pattern may refer to, in slot order. At request time the values are passed as a slice in the same
@@ -291,19 +292,6 @@ fn split_word_placeholders(text: &str) -> Vec<(bool, &str)> {
         let end = start + text[start..].find('}')?;
         is_word_name(&text[start..end]).then_some(end)
     })
-}
-
-/// Escapes text for XML element content and attribute values.
-pub fn escape_xml(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
 }
 
 impl Pattern {

@@ -1,4 +1,4 @@
-//! Tests of [`super`].
+//! Tests of [`super`]. Long because they are the conversion's examples, one per rule, and read best together.
 
 use super::*;
 
