@@ -109,7 +109,7 @@ pub fn period(kind: NumberKind, now_ms: i64, tz: &jiff::tz::TimeZone) -> Option<
     Some((start, end))
 }
 
-/// One request-log entry (§10.1): the never-expiring ids and numbers, the expiring details, and the captures.
+/// One request-log entry: the never-expiring ids and numbers, the expiring details, and the captures.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LogEntry {
     pub request_id: String,
@@ -237,7 +237,7 @@ pub trait Store: Send + Sync + 'static {
     }
 }
 
-/// Twelve characters from the 53 symbols of §9.5 (A–Z a–z 0–9 without O 0 I l 1 S 5 2 Z).
+/// Twelve characters from the 53 symbols the reference uses (A–Z a–z 0–9 without O 0 I l 1 S 5 2 Z).
 pub fn short_link_code() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRTUVWXYabcdefghijkmnopqrstuvwxyz346789";
     debug_assert_eq!(ALPHABET.len(), 53);

@@ -2,7 +2,7 @@
 <!--
   Parameter validation for the `validate` endpoint of the benchmark application (workload 6 of bench/run.sh).
 
-  The shared anchors' params.xsl (../shared/bench/fixtures/params.xsl), adapted to the engine's documents:
+  The anchor harness's parameter check, adapted to the engine's documents:
   In:  <parameter-transformation-input><input-from-request><parameter name="..." value="..."/>...
        (the hash is among the parameters and is skipped)
   Out: <parameter-transformation-output> with the parameters when every check passes, else one <error> listing the

@@ -1,4 +1,4 @@
-//! Parses `email-sending-configuration.xml` (§9.3): how mail leaves the engine, shared by every EmailTask.
+//! Parses `email-sending-configuration.xml`: how mail leaves the engine, shared by every EmailTask.
 
 use std::path::Path;
 
@@ -40,7 +40,7 @@ const ENGINE_HEADERS: [&str; 11] = [
 /// The single-valued children read so far, with their positions, in [`CONFIG_CHILDREN`] order.
 type Singles = [Option<(Pattern, Pos)>; 5];
 
-/// Parses `email-sending-configuration.xml` (§9.3). Every problem is reported with its position; `None` when the
+/// Parses `email-sending-configuration.xml`. Every problem is reported with its position; `None` when the
 /// file cannot be used.
 pub fn load_email_config(path: &Path, diags: &mut Diagnostics) -> Option<EmailSendingConfig> {
     xml::with_root(path, "email-sending-configuration", diags, |root, diags| {

@@ -1,4 +1,4 @@
-//! Parses a `<task class="endpoints.task.EmailTask">` (§9.3): `<from>`, `<to>`s, `<subject>`, the
+//! Parses a `<task class="endpoints.task.EmailTask">`: `<from>`, `<to>`s, `<subject>`, the
 //! `<body-transformation>`s and the attachments, each compiled against the task's scope.
 
 use std::path::Path;
@@ -51,7 +51,7 @@ struct Parts {
     attachments: Vec<Attachment>,
 }
 
-/// Parses the children of a `<task class="endpoints.task.EmailTask">` element (§9.3). The task's own attributes
+/// Parses the children of a `<task class="endpoints.task.EmailTask">` element. The task's own attributes
 /// and its `<after>` / `<input-intermediate-value>` children are the caller's. Every template and condition is
 /// compiled against `scope` (the endpoint's parameters, `request-id`, then the task's input intermediate values).
 #[allow(clippy::too_many_arguments)]

@@ -10,7 +10,7 @@ use crate::config::model::action::Action;
 use crate::config::model::application::Endpoint;
 use crate::config::model::task::TaskKind;
 
-/// Request-log capture keys must be unique along every forward chain (§1.5); different branches may share a key.
+/// Request-log capture keys must be unique along every forward chain; different branches may share a key.
 pub fn check_capture_keys(
     file: &Path,
     found: &[Found],

@@ -1,5 +1,5 @@
 //! The dependency graph of an endpoint's tasks and `<success>`es: `<after task-id>` and
-//! `<input-intermediate-value>` resolved into task indices, and cycles reported (§1.4).
+//! `<input-intermediate-value>` resolved into task indices, and cycles reported.
 
 use std::path::Path;
 

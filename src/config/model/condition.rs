@@ -268,7 +268,6 @@ mod tests {
 
     #[test]
     fn condition_test_vectors() {
-        // TV-19
         assert!(eval(Operator::Equals, "bar", "bar"));
         assert!(!eval(Operator::Equals, "bar", "DIFFERENT"));
         assert!(eval(Operator::Equals, "bar", "bar||baz"));
@@ -283,7 +282,6 @@ mod tests {
         assert!(!eval(Operator::Gt, "12||34", "15||51"));
         assert!(!eval(Operator::Gt, "12||34", "||51"));
         assert!(!eval(Operator::Gt, "12||34", "foo||51"));
-        // TV-20
         assert!(!eval(Operator::HasMultiple(true), "", "a||"));
         assert!(eval(Operator::Equals, "a", "a||"));
         assert!(eval(Operator::IsEmpty(true), "", "||"));

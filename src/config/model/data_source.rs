@@ -41,7 +41,7 @@ pub enum CommandKind {
         id: Option<Pattern>,
     },
     XmlFromDatabase(Box<super::database::DatabaseQuery>),
-    /// `<on-demand-incrementing-number type="…"/>` (§10.2).
+    /// `<on-demand-incrementing-number type="…"/>`.
     OnDemandNumber(crate::store::NumberKind),
     /// `<request-log/>`: the stored entries of this application and environment.
     RequestLog,

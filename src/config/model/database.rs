@@ -1,4 +1,4 @@
-//! `<xml-from-database tag="T"?>` (behaviour spec §8.2): the JDBC URL, the SQL and its `<param>`s, checked at load.
+//! `<xml-from-database tag="T"?>`: the JDBC URL, the SQL and its `<param>`s, checked at load.
 //!
 //! ```xml
 //! <xml-from-database tag="customers">

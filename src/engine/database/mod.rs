@@ -1,4 +1,4 @@
-//! Running `<xml-from-database>` (behaviour spec §8.2) against PostgreSQL, SQLite or MySQL/MariaDB.
+//! Running `<xml-from-database>` against PostgreSQL, SQLite or MySQL/MariaDB.
 //!
 //! The result is `<T><row><COL>value</COL>…</row>…</T>` (`<T/>` without rows):
 //!
