@@ -7,9 +7,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use endpoints::config::database::{
-    parse_database_query, ConnectionSource, DatabaseKind, DatabaseQuery, Target,
-};
+use endpoints::config::loader::database::parse_database_query;
+use endpoints::config::model::database::{ConnectionSource, DatabaseKind, DatabaseQuery, Target};
 use endpoints::config::Diagnostics;
 use endpoints::engine::database::run;
 use endpoints::engine::{Failure, FailureKind};

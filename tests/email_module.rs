@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 
 use std::time::{Duration, Instant};
 
-use endpoints::config::email::{
-    load_email_config, parse_email_task, EmailSendingConfig, EmailTask,
-};
+use endpoints::config::loader::email_config::load_email_config;
+use endpoints::config::loader::email_task::parse_email_task;
+use endpoints::config::model::email::{EmailSendingConfig, EmailTask};
 use endpoints::config::template::Scope;
 use endpoints::config::{self, Application, Diagnostics, LoadOptions};
 use endpoints::engine::data_source::Ctx;

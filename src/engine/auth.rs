@@ -1,4 +1,4 @@
-//! Checking `<authentication>` (see `config::auth`): HTTP Basic, bearer tokens, and HMAC signatures over the raw
+//! Checking `<authentication>` (see `config::model::auth`): HTTP Basic, bearer tokens, and HMAC signatures over the raw
 //! body (Standard Webhooks with a replay window and duplicate-id rejection, GitHub's `X-Hub-Signature-256`). Every
 //! comparison is constant-time.
 
@@ -12,7 +12,7 @@ use http::HeaderMap;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::auth::Method;
+use crate::config::model::auth::Method;
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())

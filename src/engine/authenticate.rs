@@ -9,7 +9,7 @@ use super::call::Call;
 use super::failure::Failure;
 use super::hash;
 use super::parameters::included_values;
-use crate::config::settings::MissingHash;
+use crate::config::model::settings::MissingHash;
 use crate::config::Endpoint;
 
 /// Whether the hash covers values that the parameter transformation produces: then it is checked after the

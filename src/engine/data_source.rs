@@ -11,7 +11,7 @@ use super::failure::Failure;
 use super::http::{self, Fetched};
 use super::stylesheet;
 use super::{database, journal};
-use crate::config::data_source::{Command, CommandKind, PostProcess};
+use crate::config::model::data_source::{Command, CommandKind, PostProcess};
 use crate::config::template::Pattern;
 use crate::convert::escape::escape_xml;
 
@@ -125,7 +125,7 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                     let name = ctx.expand(file)?;
                     let dir = ctx.app.layout.config_dir.join("xml-from-application");
                     let found = tokio::task::spawn_blocking(move || {
-                        crate::config::data_source::read_application_xml(&dir, &name)
+                        crate::config::loader::files::read_application_xml(&dir, &name)
                             .map(|p| (p, name))
                     })
                     .await
@@ -139,7 +139,7 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                             )))
                         }
                         // The name came from the request (a fixed one is checked at load).
-                        Err(e) if e == crate::config::data_source::LEAFNAME_BLOCKED => {
+                        Err(e) if e == crate::config::loader::files::LEAFNAME_BLOCKED => {
                             return Err(Failure::bad_request(e))
                         }
                         Err(e) => return Err(Failure::internal(e)),

@@ -32,7 +32,7 @@ use super::context::Ctx;
 use super::failure::Failure;
 use super::ooxml;
 use super::transform::{self, Transformed};
-use crate::config::email::{Attachment, EmailSendingConfig, EmailTask};
+use crate::config::model::email::{Attachment, EmailSendingConfig, EmailTask};
 use crate::config::static_file::{self, StaticFile};
 use crate::config::template::Pattern;
 use crate::config::Application;
@@ -210,7 +210,7 @@ async fn attachment_parts(
         } => {
             let name = filename.expand(values);
             let bytes = ooxml::expand_blocking(template.clone(), ctx.params.clone()).await?;
-            let ct = file_content_type(crate::config::ooxml::content_type(&name));
+            let ct = file_content_type(crate::config::model::ooxml::content_type(&name));
             Ok(vec![
                 lettre::message::Attachment::new(name).body(binary_body(bytes), ct)
             ])

@@ -8,7 +8,7 @@ use roxmltree::Node;
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder, Workbook};
 
 use super::failure::Failure;
-use crate::config::data_source::DecimalSeparator;
+use crate::config::model::data_source::DecimalSeparator;
 
 /// The MIME type of what this produces.
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use super::failure::Failure;
-use crate::config::task::SaveUploadsTask;
+use crate::config::model::task::SaveUploadsTask;
 
 /// The sub-directory below `base`, refusing anything that climbs out (`..`, absolute paths, symlinks outside).
 fn target_dir(base: &Path, sub: &str) -> Result<PathBuf, Failure> {

@@ -9,8 +9,8 @@ use bytes::Bytes;
 use super::context::{Ctx, RunTransformer};
 use super::failure::Failure;
 use super::stylesheet;
-use crate::config::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate, XmlFill};
-use crate::config::task::HttpOptions;
+use crate::config::model::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate, XmlFill};
+use crate::config::model::task::HttpOptions;
 
 /// Largest response body read from an upstream server.
 pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;

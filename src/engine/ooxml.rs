@@ -5,7 +5,7 @@ use std::io::{Cursor, Write};
 use std::sync::Arc;
 
 use super::failure::Failure;
-use crate::config::ooxml::OoxmlTemplate;
+use crate::config::model::ooxml::OoxmlTemplate;
 
 /// The expanded document. `lookup` gives the values of the names that the load-time check allowed.
 pub fn expand(

@@ -31,7 +31,7 @@ pub async fn render(
             Ok(Response {
                 status: status.unwrap_or(default_status),
                 content_type: Some(HeaderValue::from_static(
-                    crate::config::ooxml::content_type(&name),
+                    crate::config::model::ooxml::content_type(&name),
                 )),
                 download_filename: Some(name),
                 location: None,

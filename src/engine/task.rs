@@ -12,7 +12,7 @@ use super::context::Ctx;
 use super::failure::Failure;
 use super::http::{self, Fetched};
 use super::{email, files};
-use crate::config::task::{HttpTask, OutputValue, Selector, Task, TaskKind};
+use crate::config::model::task::{HttpTask, OutputValue, Selector, Task, TaskKind};
 use crate::config::Endpoint;
 
 /// Which tasks are done, and the intermediate values they produced.
@@ -352,7 +352,9 @@ mod tests {
             name: name.to_string(),
             selector: Selector::XPath(
                 path.to_string(),
-                Arc::new(crate::config::task::xpath_stylesheet(path, &sandbox).unwrap()),
+                Arc::new(
+                    crate::config::loader::http_task::xpath_stylesheet(path, &sandbox).unwrap(),
+                ),
             ),
             regex: None,
         }

@@ -52,7 +52,7 @@ impl State {
             hash_check: state.settings.check_hash,
             // Reloads keep what the server said about a missing hash.
             accept_missing_hash: app.settings.missing_hash_source
-                == crate::config::settings::SettingSource::ServerFlag,
+                == crate::config::model::settings::SettingSource::ServerFlag,
             // A scheme named by the file wins again on reload; one from the server is kept.
             hash_scheme: app.settings.hash_scheme,
             ..LoadOptions::default()

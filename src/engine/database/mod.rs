@@ -57,7 +57,7 @@ mod sqlite;
 use std::time::Instant;
 
 use super::failure::Failure;
-use crate::config::database::{DatabaseQuery, Target};
+use crate::config::model::database::{DatabaseQuery, Target};
 use common::OVERALL_TIMEOUT;
 
 pub use common::{MAX_ROWS, POOL_SIZE, STATEMENT_TIMEOUT};

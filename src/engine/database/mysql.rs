@@ -12,7 +12,7 @@ use ::mysql::{Column, Conn, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts
 use super::common::{Registry, CONNECT_TIMEOUT, POOL_SIZE, STATEMENT_TIMEOUT};
 use super::format::{format_f32, format_f64, push_date, push_time, MYSQL_FLOAT};
 use super::output::{base64, XmlOut};
-use crate::config::database::{DatabaseQuery, NetTarget};
+use crate::config::model::database::{DatabaseQuery, NetTarget};
 
 /// The pool is made on first use, once the server's flavour (which timeout variable) is known.
 struct Entry {

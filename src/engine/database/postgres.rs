@@ -15,7 +15,7 @@ use tokio_postgres::{Config, Statement};
 use super::common::{Registry, CONNECT_TIMEOUT, POOL_SIZE, STATEMENT_TIMEOUT, WAIT_TIMEOUT};
 use super::output::XmlOut;
 use super::pg_value::value;
-use crate::config::database::{DatabaseQuery, NetTarget};
+use crate::config::model::database::{DatabaseQuery, NetTarget};
 use crate::store::pg_pool::{PgPool, PoolError};
 
 /// Prepared statements kept per connection.

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OpenFlags};
 use super::common::{Registry, POOL_SIZE, STATEMENT_TIMEOUT};
 use super::format::{format_f64, SQLITE_FLOAT};
 use super::output::{base64, XmlOut};
-use crate::config::database::DatabaseQuery;
+use crate::config::model::database::DatabaseQuery;
 
 type Idle = Mutex<Vec<Connection>>;
 
