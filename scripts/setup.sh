@@ -20,6 +20,7 @@ PACKAGES=(
   libxml2-dev
   libxslt1-dev
   xsltproc:xsltproc
+  libxml2-utils:xmllint
   curl:curl
   python3-aiosmtpd
   default-jdk-headless:javac
