@@ -84,7 +84,11 @@ fn xmllint_available(test: &str) -> bool {
     if std::env::var("CI").is_ok_and(|v| v == "true") {
         panic!("{test}: {msg}");
     }
-    eprintln!("\n!!!!!!!!!! SKIPPED {test}: {msg} !!!!!!!!!!\n");
+    // Written to the stderr handle itself, which the test harness does not capture, so the skip shows.
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("\n!!!!!!!!!! SKIPPED {test}: {msg} !!!!!!!!!!\n\n").as_bytes(),
+    );
     false
 }
 
