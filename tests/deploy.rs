@@ -1187,3 +1187,37 @@ fn systemd_unit_environment_and_command_serve_reload_and_stop() {
         "the server exited with {status} after SIGTERM"
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// docs/deploy.md
+
+#[test]
+fn deploy_guide_names_only_settings_the_binary_has() {
+    let text = std::fs::read_to_string(Path::new(REPO).join("docs/deploy.md")).unwrap();
+    let mut names = BTreeSet::new();
+    for (i, _) in text.match_indices("ENDPOINTS_") {
+        let name: String = text[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        names.insert(name);
+    }
+    assert!(names.len() >= 8, "docs/deploy.md names only {names:?}");
+    for name in &names {
+        assert_env_accepted(name, "docs/deploy.md");
+    }
+    // The flags of the settings table (its first column).
+    let mut flags = 0;
+    for row in text.lines().filter(|l| l.starts_with("| `--")) {
+        let flag = row[3..].split([' ', '`']).next().unwrap();
+        flags += 1;
+        assert_flags_accepted(
+            &["serve".to_string(), flag.to_string()],
+            "docs/deploy.md's table",
+        );
+    }
+    assert!(
+        flags >= 6,
+        "docs/deploy.md's settings table has {flags} flags"
+    );
+}
