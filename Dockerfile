@@ -25,7 +25,7 @@ FROM debian:bookworm-slim
 ARG WITH_JVM=0
 RUN jvm=; if [ "$WITH_JVM" = 1 ]; then jvm="default-jdk-headless libsaxonhe-java fop"; mkdir -p /usr/share/man/man1; fi \
  && apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates tzdata libxml2 libxslt1.1 $jvm \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates tzdata libxml2 libxslt1.1 $jvm \
  && rm -rf /var/lib/apt/lists/*
 RUN groupadd --gid 10001 endpoints \
  && useradd --uid 10001 --gid endpoints --no-create-home --home-dir /var/lib/endpoints --shell /usr/sbin/nologin endpoints \

@@ -686,85 +686,119 @@ fn run_setup_step(step: &Instruction, root: &Path) {
     );
 }
 
+/// A scratch root prepared as the image is: the setup step run (when the test runs as root, which `useradd` needs),
+/// the application copied to `ENDPOINTS_APP_DIR` by `copy_app`.
+struct Image {
+    d: Dockerfile,
+    root: tempfile::TempDir,
+    /// USER's uid and gid when the server runs as them (the test runs as root).
+    user: Option<(u32, u32)>,
+}
+
+impl Image {
+    fn prepare(copy_app: impl FnOnce(&Path)) -> Image {
+        let d = Dockerfile::load();
+        let root = scratch_root();
+        let user = d.one("USER").args.clone();
+        let (uid, gid): (u32, u32) = {
+            let (u, g) = user.split_once(':').unwrap_or((&user, &user));
+            (u.parse().unwrap(), g.parse().unwrap())
+        };
+        let data_dir = d.env_value("ENDPOINTS_DATA_DIR");
+        let app_dir = d.env_value("ENDPOINTS_APP_DIR");
+        let as_image_user = is_root();
+        if as_image_user {
+            run_setup_step(d.run_step("useradd"), root.path());
+            let passwd = std::fs::read_to_string(under(root.path(), "/etc/passwd")).unwrap();
+            let entry = passwd
+                .lines()
+                .find(|l| l.split(':').nth(2) == Some(&uid.to_string()))
+                .unwrap_or_else(|| {
+                    panic!("the setup step creates no user with USER's uid {uid}:\n{passwd}")
+                });
+            let fields: Vec<&str> = entry.split(':').collect();
+            assert_eq!(fields[3], gid.to_string(), "{entry}");
+            assert_eq!(fields[6], "/usr/sbin/nologin", "{entry}");
+            let meta = std::fs::metadata(under(root.path(), &data_dir)).unwrap();
+            assert_eq!(
+                (meta.uid(), meta.gid()),
+                (uid, gid),
+                "{data_dir} belongs to the image's user"
+            );
+            assert_eq!(meta.mode() & 0o777, 0o750, "{data_dir}'s mode");
+            assert!(
+                under(root.path(), &app_dir).is_dir(),
+                "the setup step creates {app_dir}"
+            );
+        } else {
+            eprintln!("not root: the setup step is not run, and the server runs as this user");
+            std::fs::create_dir_all(under(root.path(), &data_dir)).unwrap();
+        }
+        copy_app(&under(root.path(), &app_dir));
+        Image {
+            d,
+            root,
+            user: as_image_user.then_some((uid, gid)),
+        }
+    }
+
+    /// `path` of the image (an absolute path) in the scratch root.
+    fn path(&self, path: &str) -> PathBuf {
+        under(self.root.path(), path)
+    }
+
+    /// The image's command line with its environment (paths under the scratch root, an ephemeral port), as USER
+    /// when the test runs as root, plus `extra_env`.
+    fn start(&self, extra_env: &[(&str, &str)]) -> common::Spawned {
+        let command = self.d.command_line();
+        let mut cmd = match self.user {
+            Some((uid, gid)) => {
+                let mut c = Command::new("setpriv");
+                c.args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={gid}"),
+                    "--clear-groups",
+                ])
+                .arg(binary_for_others(self.root.path()));
+                c
+            }
+            None => Command::new(BIN),
+        };
+        cmd.args(&command[1..])
+            .env_clear()
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .stdout(Stdio::null());
+        for (name, value) in self.d.env() {
+            let value = if name == "ENDPOINTS_LISTEN" {
+                "127.0.0.1:0".to_string()
+            } else if value.starts_with('/') {
+                self.path(&value).to_str().unwrap().to_string()
+            } else {
+                value
+            };
+            cmd.env(name, value);
+        }
+        for (name, value) in extra_env {
+            cmd.env(name, value);
+        }
+        common::Spawned::start(cmd)
+            .unwrap_or_else(|seen| panic!("the image's command did not start the server:\n{seen}"))
+    }
+}
+
 #[test]
 fn dockerfile_setup_environment_and_command_serve_the_default_application_and_pass_the_healthcheck()
 {
-    let d = Dockerfile::load();
-    let root = scratch_root();
-    let root = root.path();
-    let user = d.one("USER").args.clone();
-    let (uid, gid): (u32, u32) = {
-        let (u, g) = user.split_once(':').unwrap_or((&user, &user));
-        (u.parse().unwrap(), g.parse().unwrap())
-    };
-    let data_dir = d.env_value("ENDPOINTS_DATA_DIR");
-    let app_dir = d.env_value("ENDPOINTS_APP_DIR");
-
-    let as_image_user = is_root();
-    if as_image_user {
-        run_setup_step(d.run_step("useradd"), root);
-        let passwd = std::fs::read_to_string(under(root, "/etc/passwd")).unwrap();
-        let entry = passwd
-            .lines()
-            .find(|l| l.split(':').nth(2) == Some(&uid.to_string()))
-            .unwrap_or_else(|| {
-                panic!("the setup step creates no user with USER's uid {uid}:\n{passwd}")
-            });
-        let fields: Vec<&str> = entry.split(':').collect();
-        assert_eq!(fields[3], gid.to_string(), "{entry}");
-        assert_eq!(fields[6], "/usr/sbin/nologin", "{entry}");
-        let meta = std::fs::metadata(under(root, &data_dir)).unwrap();
-        assert_eq!(
-            (meta.uid(), meta.gid()),
-            (uid, gid),
-            "{data_dir} belongs to the image's user"
-        );
-        assert_eq!(meta.mode() & 0o777, 0o750, "{data_dir}'s mode");
-        assert!(
-            under(root, &app_dir).is_dir(),
-            "the setup step creates {app_dir}"
-        );
-    } else {
-        eprintln!("not root: the setup step is not run, and the server runs as this user");
-        std::fs::create_dir_all(under(root, &data_dir)).unwrap();
-    }
-    copy_default_application(&under(root, &app_dir));
-
-    // The image's environment (paths under the scratch root, an ephemeral port) and command line.
-    let command = d.command_line();
-    let mut cmd = if as_image_user {
-        let mut c = Command::new("setpriv");
-        c.args([
-            &format!("--reuid={uid}"),
-            &format!("--regid={gid}"),
-            "--clear-groups",
-        ])
-        .arg(binary_for_others(root));
-        c
-    } else {
-        Command::new(BIN)
-    };
-    cmd.args(&command[1..])
-        .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .stdout(Stdio::null());
-    for (name, value) in d.env() {
-        let value = if name == "ENDPOINTS_LISTEN" {
-            "127.0.0.1:0".to_string()
-        } else if value.starts_with('/') {
-            under(root, &value).to_str().unwrap().to_string()
-        } else {
-            value
-        };
-        cmd.env(name, value);
-    }
-    let mut server = common::Spawned::start(cmd)
-        .unwrap_or_else(|seen| panic!("the image's command did not start the server:\n{seen}"));
+    let image = Image::prepare(copy_default_application);
+    let d = &image.d;
+    let mut server = image.start(&[]);
     healthy_generation(server.addr);
-    let db = under(root, &data_dir).join("endpoints.db");
+    let db = image
+        .path(&d.env_value("ENDPOINTS_DATA_DIR"))
+        .join("endpoints.db");
     let meta =
         std::fs::metadata(&db).unwrap_or_else(|e| panic!("no state file {}: {e}", db.display()));
-    if as_image_user {
+    if let Some((uid, _)) = image.user {
         assert_eq!(
             meta.uid(),
             uid,
@@ -785,7 +819,7 @@ fn dockerfile_setup_environment_and_command_serve_the_default_application_and_pa
     );
 
     // SIGTERM drains and exits 0, within --shutdown-timeout.
-    let grace: u64 = flag_value(&command, "--shutdown-timeout")
+    let grace: u64 = flag_value(&d.command_line(), "--shutdown-timeout")
         .unwrap()
         .parse()
         .unwrap();
@@ -806,6 +840,66 @@ fn dockerfile_setup_environment_and_command_serve_the_default_application_and_pa
         !status.success(),
         "HEALTHCHECK passed with no server listening"
     );
+}
+
+/// The JVM variant's set-up: the image's user compiles and runs the JVM worker with the image's environment (the
+/// compiled worker cached in the state volume, no home directory). Needs Java, Saxon-HE and FOP installed here, as
+/// `WITH_JVM=1` installs them in the image; skipped loudly without them (a failure under CI=true).
+#[test]
+fn dockerfile_environment_runs_the_jvm_worker_as_the_image_user() {
+    let present = ["/usr/share/java/Saxon-HE.jar", "/usr/share/java/fop.jar"]
+        .iter()
+        .all(|j| Path::new(j).is_file())
+        && Command::new("javac").arg("-version").output().is_ok();
+    if !present {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "javac, Saxon-HE and FOP are required under CI=true (scripts/setup.sh installs them)"
+        );
+        eprintln!("\n**********\nSKIPPED: javac, Saxon-HE or FOP is not installed (scripts/setup.sh installs them)\n**********\n");
+        return;
+    }
+    let fixture = Path::new(REPO).join("tests/apps/jvm");
+    let image = Image::prepare(|app| {
+        common::copy_dir(&fixture, app);
+        let mut stack = vec![app.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                if e.path().is_dir() {
+                    stack.push(e.path());
+                }
+            }
+        }
+    });
+    let hash = Command::new(BIN)
+        .args(["hash", fixture.to_str().unwrap(), "hello"])
+        .output()
+        .unwrap();
+    assert!(hash.status.success());
+    let hash = String::from_utf8(hash.stdout).unwrap();
+    let server = image.start(&[]);
+    let (status, body) = get(
+        server.addr,
+        &format!("/hello?name=ann&hash={}", hash.trim()),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("Hello, ANN!"), "{body}");
+    assert!(body.contains("Saxonica"), "not run on Saxon-HE: {body}");
+
+    let cache = image.path(&image.d.env_value("ENDPOINTS_JVM_CACHE"));
+    let entries: Vec<_> = std::fs::read_dir(&cache)
+        .unwrap_or_else(|e| panic!("no JVM worker cache in {}: {e}", cache.display()))
+        .flatten()
+        .collect();
+    assert!(!entries.is_empty(), "{} is empty", cache.display());
+    if let Some((uid, _)) = image.user {
+        assert_eq!(
+            std::fs::metadata(&cache).unwrap().uid(),
+            uid,
+            "the cache is written by the image's user"
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
