@@ -3,10 +3,14 @@
 //! * `Dockerfile`: its user and directory setup step runs against a scratch root; the run stage installs a package
 //!   for every shared library the binary links; its environment and command line start the real server (as the
 //!   image's user when the test runs as root) on the repository's default application; its `HEALTHCHECK` command
-//!   passes against that server and fails once SIGTERM has stopped it;
-//! * `.dockerignore`: the build context it leaves still holds a buildable crate;
+//!   passes against that server and fails once SIGTERM has stopped it; the image's user compiles and runs the JVM
+//!   worker with the image's environment (where Java, Saxon-HE and FOP are installed);
+//! * `.dockerignore`: the build context it leaves holds what the build reads (a manifest cargo accepts, the lock
+//!   file, the embedded JVM worker sources, the migrations);
 //! * `deploy/endpoints.service`: `systemd-analyze verify` and `security` (where installed); its environment and
-//!   `ExecStart` start the real server, `ExecReload` reloads it, `KillSignal` stops it within `TimeoutStopSec`.
+//!   `ExecStart` start the real server (as an unprivileged uid when the test runs as root), `ExecReload` reloads
+//!   it, `KillSignal` stops it within `TimeoutStopSec`;
+//! * `docs/deploy.md`: every variable and every flag of its settings table exists.
 
 mod common;
 
@@ -1229,12 +1233,31 @@ fn systemd_unit_environment_and_command_serve_reload_and_stop() {
     let root = root.path();
     let app_dir = u.env_value("ENDPOINTS_APP_DIR");
     copy_default_application(&under(root, &app_dir));
-    // systemd creates the state and cache directories before the start.
-    std::fs::create_dir_all(under(root, &u.env_value("ENDPOINTS_DATA_DIR"))).unwrap();
-    std::fs::create_dir_all(under(root, &u.env_value("ENDPOINTS_JVM_CACHE"))).unwrap();
+    // systemd creates the state and cache directories for the service's user before the start; as root, the
+    // test stands in for DynamicUser= with an unused uid of systemd's dynamic range.
+    let dynamic_user = is_root().then_some(61_234u32);
+    let state = under(root, &u.env_value("ENDPOINTS_DATA_DIR"));
+    for dir in [&state, &under(root, &u.env_value("ENDPOINTS_JVM_CACHE"))] {
+        std::fs::create_dir_all(dir).unwrap();
+        if let Some(uid) = dynamic_user {
+            std::os::unix::fs::chown(dir, Some(uid), Some(uid)).unwrap();
+        }
+    }
 
     let exec = u.exec_start();
-    let mut cmd = Command::new(BIN);
+    let mut cmd = match dynamic_user {
+        Some(uid) => {
+            let mut c = Command::new("setpriv");
+            c.args([
+                &format!("--reuid={uid}"),
+                &format!("--regid={uid}"),
+                "--clear-groups",
+            ])
+            .arg(binary_for_others(root));
+            c
+        }
+        None => Command::new(BIN),
+    };
     cmd.args(&exec[1..])
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -1252,6 +1275,16 @@ fn systemd_unit_environment_and_command_serve_reload_and_stop() {
     let mut server = common::Spawned::start(cmd)
         .unwrap_or_else(|seen| panic!("the unit's command did not start the server:\n{seen}"));
     let before = healthy_generation(server.addr);
+    let db = state.join("endpoints.db");
+    let owner = std::fs::metadata(&db)
+        .unwrap_or_else(|e| panic!("no state file {}: {e}", db.display()))
+        .uid();
+    if let Some(uid) = dynamic_user {
+        assert_eq!(
+            owner, uid,
+            "the state file is written by the service's user"
+        );
+    }
 
     // ExecReload as systemd runs it.
     let reload = u
