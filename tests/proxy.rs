@@ -171,6 +171,22 @@ async fn a_trusted_proxy_names_the_client() {
         (&[("forwarded", "for=\"[2001:db8::1]:4711")], "127.0.0.1"),
         (&[("forwarded", "for=unknown")], "127.0.0.1"),
         (&[], "127.0.0.1"),
+        // Both headers: believed only when they name the same client (the proxy maintains one of them; a
+        // client may have written the other).
+        (
+            &[
+                ("forwarded", "for=198.51.100.1"),
+                ("x-forwarded-for", "203.0.113.7"),
+            ],
+            "127.0.0.1",
+        ),
+        (
+            &[
+                ("forwarded", "for=203.0.113.7"),
+                ("x-forwarded-for", "203.0.113.7, 10.0.0.2"),
+            ],
+            "203.0.113.7",
+        ),
     ];
     for (headers, want) in cases {
         let (ip, logged) = client_of(&s, headers).await;

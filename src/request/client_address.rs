@@ -1,6 +1,6 @@
 //! The client's address: the TCP peer, or — only when the peer is a trusted proxy (`--trusted-proxy`) — the
-//! rightmost address in `Forwarded` (RFC 7239 `for=`) or, without it, `X-Forwarded-For` that is not itself a
-//! trusted proxy. Hops are walked from the right (the one the trusted peer added) leftwards, because only the hops
+//! rightmost address in `Forwarded` (RFC 7239 `for=`) or `X-Forwarded-For` that is not itself a trusted proxy
+//! (when both headers are sent, they must agree). Hops are walked from the right (the one the trusted peer added) leftwards, because only the hops
 //! added by trusted proxies can be believed; whatever a client writes to the left of them cannot. A header that
 //! cannot be understood leaves the peer as the client (the request is never refused for it).
 
@@ -56,33 +56,45 @@ impl TrustedProxies {
     }
 
     /// The client's address for a request from `peer` with `headers`.
+    ///
+    /// When both `Forwarded` and `X-Forwarded-For` are sent they must name the same client, else the peer is the
+    /// client: a proxy maintains one of them, and the other may have come from the client unchanged.
     pub fn client_address(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         let peer = peer.to_canonical();
         if !self.contains(peer) {
             return peer;
         }
-        let hops = if headers.contains_key(http::header::FORWARDED) {
-            forwarded_hops(headers)
-        } else {
-            x_forwarded_for_hops(headers)
-        };
-        let Some(hops) = hops.filter(|h| !h.is_empty()) else {
-            return peer;
-        };
-        let mut leftmost = peer;
-        for hop in hops.iter().rev().take(MAX_HOPS) {
-            let Some(ip) = hop else {
-                return peer; // a hop that is not an address: the chain cannot be followed
-            };
-            if !self.contains(*ip) {
-                return *ip;
-            }
-            leftmost = *ip;
+        let forwarded = headers
+            .contains_key(http::header::FORWARDED)
+            .then(|| forwarded_hops(headers).and_then(|h| self.walk(&h)));
+        let x_forwarded_for = headers
+            .contains_key("x-forwarded-for")
+            .then(|| x_forwarded_for_hops(headers).and_then(|h| self.walk(&h)));
+        match (forwarded, x_forwarded_for) {
+            (Some(Some(a)), None) | (None, Some(Some(a))) => a,
+            (Some(Some(a)), Some(Some(b))) if a == b => a,
+            _ => peer,
         }
-        if hops.len() > MAX_HOPS {
-            return peer;
+    }
+
+    /// The rightmost hop that is not a trusted proxy (the leftmost one when all are); `None` when a hop on the way
+    /// is not an address, or there is none, or too many.
+    fn walk(&self, hops: &[Option<IpAddr>]) -> Option<IpAddr> {
+        if hops.is_empty() {
+            return None;
+        }
+        let mut leftmost = None;
+        for hop in hops.iter().rev().take(MAX_HOPS) {
+            let ip = (*hop)?; // a hop that is not an address: the chain cannot be followed
+            if !self.contains(ip) {
+                return Some(ip);
+            }
+            leftmost = Some(ip);
         }
         // Every hop is a trusted address: the request came from inside; the first one is the client.
+        if hops.len() > MAX_HOPS {
+            return None;
+        }
         leftmost
     }
 }
@@ -269,11 +281,11 @@ mod tests {
         assert_eq!(c("proto=https"), "127.0.0.1");
         assert_eq!(c("for=\"192.0.2.43"), "127.0.0.1");
         assert_eq!(c("garbage"), "127.0.0.1");
-        // Forwarded wins over X-Forwarded-For.
-        let both = [
-            ("forwarded", "for=192.0.2.1"),
-            ("x-forwarded-for", "192.0.2.2"),
-        ];
-        assert_eq!(client(&t, "127.0.0.1", &both), "192.0.2.1");
+        // Both headers: believed only when they agree (a proxy maintains one; the other may be the client's).
+        let both =
+            |f: &str, x: &str| client(&t, "127.0.0.1", &[("forwarded", f), ("x-forwarded-for", x)]);
+        assert_eq!(both("for=192.0.2.1", "192.0.2.2"), "127.0.0.1");
+        assert_eq!(both("for=192.0.2.1", "192.0.2.1, 10.0.0.2"), "192.0.2.1");
+        assert_eq!(both("for=192.0.2.1", "garbage"), "127.0.0.1");
     }
 }
