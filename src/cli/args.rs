@@ -199,6 +199,17 @@ pub struct ServeArgs {
     /// Seconds that requests in flight may take to finish after SIGTERM/SIGINT.
     #[arg(long, default_value_t = 30)]
     pub shutdown_timeout: u64,
+    /// Believe Forwarded / X-Forwarded-For only from these proxies (CIDR ranges or addresses; repeat the flag or
+    /// separate with commas): the client is the rightmost forwarded address outside them. Without it the TCP peer
+    /// is the client.
+    #[arg(
+        long,
+        value_name = "CIDR",
+        value_delimiter = ',',
+        value_parser = endpoints::request::parse_cidr,
+        env = "ENDPOINTS_TRUSTED_PROXIES"
+    )]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
     /// Log format: text or json (one JSON object per line).
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub log_format: String,

@@ -87,6 +87,14 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     };
     tracing::info!("state: {}", store.describe());
     let mut state = server::State::with_store(limits, settings, store);
+    state.trusted_proxies = endpoints::request::TrustedProxies::new(args.trusted_proxy.clone());
+    if !state.trusted_proxies.is_empty() {
+        let ranges: Vec<String> = args.trusted_proxy.iter().map(|r| r.to_string()).collect();
+        tracing::info!(
+            "client addresses from Forwarded/X-Forwarded-For of trusted proxies: {}",
+            ranges.join(", ")
+        );
+    }
     let mut failed = false;
     let base_options = load_options(&args.app);
     for (name, dir, environment) in apps {
@@ -167,7 +175,13 @@ fn init_logging(json: bool) {
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
     if json {
-        builder.json().with_current_span(false).init();
+        // Flat: every field at the top level of its line, no nested `fields` or `span` objects.
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init();
     } else {
         builder
             .with_target(false)

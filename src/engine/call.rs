@@ -1,6 +1,7 @@
 //! One request to one endpoint ([`Call`]): what the flow, the parameter transformation and the request log read.
 
 use std::sync::atomic::AtomicBool;
+use std::sync::OnceLock;
 
 use ::http::StatusCode;
 
@@ -30,6 +31,8 @@ pub struct Call<'a> {
     /// Set when the request carried no `hash` and was accepted because the application accepts a missing hash
     /// (`engine-settings.xml` or `--accept-missing-hash`); the access log marks such requests.
     pub hash_absent_accepted: &'a AtomicBool,
+    /// Set to the failure's public message when the request ends in the error flow (for the access log).
+    pub failure_reason: &'a OnceLock<String>,
 }
 
 impl Call<'_> {

@@ -36,6 +36,7 @@ pub async fn execute(call: Call<'_>) -> Response {
     };
     // The error flow: the success flow's numbers, captures and short links are rolled back; the `<error>` output
     // may fetch numbers of its own, which its log entry consumes.
+    let _ = call.failure_reason.set(failure.message.clone());
     let pt = call.journal.take_pt();
     call.journal.rollback().await;
     let journal = Journal::new(

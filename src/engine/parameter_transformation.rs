@@ -1,8 +1,6 @@
 //! The parameter transformation: the input document built from the request, the stylesheet, and the rules
 //! that turn its output into the endpoint's parameters or a 400/500.
 
-use std::net::IpAddr;
-
 use super::call::Call;
 use super::context::{file_upload_xml, Ctx};
 use super::data_source;
@@ -22,19 +20,6 @@ fn element(name: &str, text: &str, out: &mut String) {
     out.push_str("</");
     out.push_str(name);
     out.push('>');
-}
-
-/// The client's address: `X-Forwarded-For` when it holds exactly one address, else the peer.
-fn client_ip(call: &Call) -> Option<IpAddr> {
-    if let Some(xff) = call
-        .input
-        .headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-    {
-        return xff.trim().parse().ok();
-    }
-    call.input.client_ip
 }
 
 /// Request parameters joined per name (first-appearance order) with the endpoint's separator.
@@ -151,7 +136,8 @@ pub async fn run(
             }
         }
     }
-    if let Some(ip) = client_ip(call) {
+    // Computed once by the server: the peer, or what a trusted proxy says (`--trusted-proxy`).
+    if let Some(ip) = call.input.client_ip {
         element("ip-address", &ip.to_string(), &mut doc);
     }
     doc.push_str("</input-from-request><input-from-application>");

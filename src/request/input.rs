@@ -104,6 +104,8 @@ pub struct RequestInput {
     pub debug: bool,
     pub verbose: bool,
     pub headers: HeaderMap,
+    /// The client's address, computed once per request by the server: the peer, or what a trusted proxy says
+    /// (see [`super::TrustedProxies`]).
     pub client_ip: Option<IpAddr>,
 }
 

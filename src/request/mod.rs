@@ -13,14 +13,17 @@
 //! | `read.rs` | reading the query string and the body ([`read`], [`read_body`], [`query_input`]) |
 //! | `multipart.rs` | `multipart/form-data` fields and files |
 //! | `body_document.rs` | an XML or JSON body as the parameter transformation's XML, within its budget |
+//! | `client_address.rs` | the client's address: the peer, or what trusted proxies say ([`TrustedProxies`]) |
 
 mod body_document;
+mod client_address;
 mod input;
 mod limits;
 mod multipart;
 mod read;
 
 pub use body_document::{body_document, body_document_async};
+pub use client_address::{parse_cidr, TrustedProxies};
 pub use input::{BodyDocument, BodyKind, InputError, RequestInput, Upload, UploadData};
 pub use limits::{default_max_connections, open_files_limit, Limits};
 pub use read::{collect, from_query, query_input, read, read_body};

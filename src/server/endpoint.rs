@@ -2,7 +2,7 @@
 //! input within the body timeout and the limits, run the endpoint, count its answer.
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use http::Request;
@@ -41,7 +41,7 @@ fn query_environment<'q>(
 
 pub async fn endpoint_request(
     state: &State,
-    peer: SocketAddr,
+    client: IpAddr,
     req: Request<Incoming>,
     request_id: &str,
 ) -> Answer {
@@ -52,7 +52,7 @@ pub async fn endpoint_request(
         return refused(Failure::url_not_understood(path));
     };
     let limits = &state.limits;
-    let ip = Some(peer.ip());
+    let ip = Some(client);
     // The query string is parsed once; its parameters start the request's input when the body has been read.
     let query = request::query_input(&parts, ip, limits.max_fields);
     // The environment chooses the configuration, so it is taken from the query string before the body is read.
@@ -76,7 +76,8 @@ pub async fn endpoint_request(
     let counted = |f: Failure| {
         let r = refuse(&f, request_id);
         counters.count(r.status().as_u16());
-        (r, Outcome::endpoint(&endpoint.name, 0))
+        let o = Outcome::endpoint(&app.name, site.environment, &endpoint.name, 0);
+        (r, o.failed(&f))
     };
 
     let accepts_raw_body = endpoint.parameter_transformation.is_some();
@@ -162,7 +163,8 @@ pub async fn endpoint_request(
     let ran = call.run(state, &input, now, request_id, &parts).await;
     drop(input); // uploaded temporary files are removed here
     counters.count(ran.response.status().as_u16());
-    let mut o = Outcome::endpoint(&endpoint.name, ran.bytes);
+    let mut o = Outcome::endpoint(&app.name, environment, &endpoint.name, ran.bytes);
     o.hash_absent_accepted = ran.hash_absent_accepted;
+    o.failure = ran.failure;
     (ran.response, o)
 }

@@ -4,15 +4,17 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// Upper bounds of the latency histogram, in seconds.
-pub const BUCKETS: [f64; 12] = [
-    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+/// Upper bounds of the latency histogram, in seconds: up to a minute, the default JVM call timeout (slow PDF
+/// renderings, outgoing requests and uploads are seen, not only `+Inf`).
+pub const BUCKETS: [f64; 16] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+    60.0,
 ];
 
 /// Observations by bucket, their count and their sum.
 #[derive(Debug, Default)]
 pub struct Histogram {
-    pub(crate) buckets: [AtomicU64; 12],
+    pub(crate) buckets: [AtomicU64; BUCKETS.len()],
     pub(crate) count: AtomicU64,
     pub(crate) sum_micros: AtomicU64,
 }

@@ -1,6 +1,6 @@
-//! Counters for `GET /metrics` (Prometheus text format). The hot path only touches atomics: every endpoint's
-//! counters are attached to the loaded application once, at load, and survive reloads because they are looked up by
-//! application, environment and endpoint name.
+//! Counters for `GET /metrics` (Prometheus text format), the build's version and the process's own metrics. The
+//! hot path only touches atomics: every endpoint's counters are attached to the loaded application once, at load,
+//! and survive reloads because they are looked up by application, environment and endpoint name.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::histogram::{Histogram, BUCKETS};
+use super::process_metrics::Process;
 
 /// Status classes counted: 1xx … 5xx.
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
@@ -155,6 +156,14 @@ impl Metrics {
         if let Some(j) = crate::jvm::status() {
             render_jvm(&mut out, &j);
         }
+        out.push_str("# HELP endpoints_build_info The running version of endpoints (always 1).\n");
+        out.push_str("# TYPE endpoints_build_info gauge\n");
+        let _ = writeln!(
+            out,
+            "endpoints_build_info{{version=\"{}\"}} 1",
+            escape_label(env!("CARGO_PKG_VERSION"))
+        );
+        Process::read().render(&mut out);
         out
     }
 }

@@ -1,13 +1,13 @@
 //! The HTTP front door: hyper (HTTP/1.1 keep-alive and h2c on one port), routing `/{application}/{endpoint}` and
 //! `/{endpoint}`, CORS, limits and timeouts, static file serving, the access log and graceful shutdown.
 //!
-//! A request flows through `listen` (accept loop, connection timeouts) to `handler` (the pipeline: dispatch,
-//! headers, metrics, access log), which hands it to one feature module: `health` (`/health-check`, `/metrics`),
-//! `cors` (preflight), `short_link` (`/shortlink/{code}`) or `endpoint` (`/{application}/{endpoint}`: `route`,
-//! environment, input). An endpoint runs through `prepared` (the engine's call) and its answer becomes HTTP in
-//! `respond`; a refused request's status and text come from [`crate::engine::failure`]. `state` holds what
-//! connections share and finds the [`site`] that answers a request; `running` serves in the background for tests
-//! and embedding.
+//! A request flows through `listen` (accept loop, connection timeouts) to `handler` (the pipeline: the client's
+//! address, dispatch, headers, metrics, access log), which hands it to one feature module: `health`
+//! (`/health-check`, `/metrics`), `index` (`GET /`), `cors` (preflight), `short_link` (`/shortlink/{code}`) or
+//! `endpoint` (`/{application}/{endpoint}`: `route`, environment, input). An endpoint runs through `prepared` (the
+//! engine's call) and its answer becomes HTTP in `respond`; a refused request's status and text come from
+//! [`crate::engine::failure`]. `state` holds what connections share and finds the [`site`] that answers a request;
+//! `running` serves in the background for tests and embedding.
 
 pub mod body;
 pub mod connections;
@@ -16,9 +16,11 @@ mod endpoint;
 mod handler;
 mod health;
 pub mod histogram;
+mod index;
 mod listen;
 pub mod metrics;
 mod prepared;
+mod process_metrics;
 pub mod request_id;
 mod respond;
 mod route;

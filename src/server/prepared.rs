@@ -2,6 +2,7 @@
 //! the engine's [`engine::Call`], and the result turned into HTTP.
 
 use std::sync::atomic::AtomicBool;
+use std::sync::OnceLock;
 
 use http::Response;
 
@@ -24,6 +25,12 @@ pub struct Prepared<'a> {
     pub skip_authentication: bool,
 }
 
+/// What the engine notes about a run for the access log.
+struct Notes<'c> {
+    hash_absent_accepted: &'c AtomicBool,
+    failure_reason: &'c OnceLock<String>,
+}
+
 /// What a run gives the access log besides the response.
 pub struct Ran {
     pub response: Response<ResponseBody>,
@@ -31,6 +38,8 @@ pub struct Ran {
     pub bytes: u64,
     /// The request had no `hash` and was accepted because its application accepts a missing hash.
     pub hash_absent_accepted: bool,
+    /// Why the request failed, when it ended in the endpoint's error flow.
+    pub failure: Option<String>,
 }
 
 impl<'a> Prepared<'a> {
@@ -51,13 +60,19 @@ impl<'a> Prepared<'a> {
             &state.settings,
         );
         let hash_absent_accepted = AtomicBool::new(false);
-        let call = self.into_call(state, input, request_id, journal, &hash_absent_accepted);
+        let failure_reason = OnceLock::new();
+        let notes = Notes {
+            hash_absent_accepted: &hash_absent_accepted,
+            failure_reason: &failure_reason,
+        };
+        let call = self.into_call(state, input, request_id, journal, notes);
         let result = engine::execute(call).await;
         let (response, bytes) = to_http(result, parts, request_id).await;
         Ran {
             response,
             bytes,
             hash_absent_accepted: hash_absent_accepted.into_inner(),
+            failure: failure_reason.into_inner(),
         }
     }
 
@@ -68,7 +83,7 @@ impl<'a> Prepared<'a> {
         input: &'c RequestInput,
         request_id: &'c str,
         journal: Journal,
-        hash_absent_accepted: &'c AtomicBool,
+        notes: Notes<'c>,
     ) -> engine::Call<'c>
     where
         'a: 'c,
@@ -84,7 +99,8 @@ impl<'a> Prepared<'a> {
             outbox: Default::default(),
             journal,
             skip_authentication: self.skip_authentication,
-            hash_absent_accepted,
+            hash_absent_accepted: notes.hash_absent_accepted,
+            failure_reason: notes.failure_reason,
         }
     }
 }

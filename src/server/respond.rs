@@ -6,37 +6,52 @@ use http::{HeaderValue, Method, Response, StatusCode};
 
 use super::body::{self, ResponseBody};
 use super::static_http;
-use crate::engine::{self, Failure, ResponseBody as EngineBody};
+use crate::engine::{self, Environment, Failure, ResponseBody as EngineBody};
 
 /// What the access log and the metrics need to know about a response.
+#[derive(Default)]
 pub struct Outcome {
+    /// The application and environment whose endpoint answered.
+    pub application: Option<String>,
+    pub environment: Option<&'static str>,
     pub endpoint: Option<String>,
+    /// Body bytes, when the response body's size is not known in advance (a stream from an upstream server).
     pub bytes: u64,
     /// Whether an endpoint's counters already counted the response.
     pub counted: bool,
     /// The request had no `hash` and was accepted because its application accepts a missing hash.
     pub hash_absent_accepted: bool,
+    /// Why the request failed (the failure's public message), when it did.
+    pub failure: Option<String>,
 }
 
 impl Outcome {
     /// A response no endpoint answered (counted as unrouted).
     pub fn none() -> Outcome {
-        Outcome {
-            endpoint: None,
-            bytes: 0,
-            counted: false,
-            hash_absent_accepted: false,
-        }
+        Outcome::default()
     }
 
-    /// A response of the endpoint `endpoint`, already counted by its counters.
-    pub fn endpoint(endpoint: &str, bytes: u64) -> Outcome {
+    /// A response of the endpoint `endpoint` of `application` in `environment`, already counted by its counters.
+    pub fn endpoint(
+        application: &str,
+        environment: Environment,
+        endpoint: &str,
+        bytes: u64,
+    ) -> Outcome {
         Outcome {
+            application: Some(application.to_string()),
+            environment: Some(environment.as_str()),
             endpoint: Some(endpoint.to_string()),
             bytes,
             counted: true,
-            hash_absent_accepted: false,
+            ..Outcome::default()
         }
+    }
+
+    /// The same, failed for `failure`.
+    pub fn failed(mut self, failure: &Failure) -> Outcome {
+        self.failure = Some(failure.message.clone());
+        self
     }
 }
 
@@ -45,7 +60,10 @@ pub type Answer = (Response<ResponseBody>, Outcome);
 
 /// A request refused before any endpoint took it: counted as unrouted.
 pub fn unrouted(failure: Failure, request_id: &str) -> Answer {
-    (refuse(&failure, request_id), Outcome::none())
+    (
+        refuse(&failure, request_id),
+        Outcome::none().failed(&failure),
+    )
 }
 
 /// The plain-text answer to a failure: its status and public message (see [`Failure::public`]), and
@@ -73,7 +91,7 @@ fn text(status: StatusCode, message: &str) -> Response<ResponseBody> {
     r
 }
 
-/// The engine's response as HTTP, with the number of body bytes sent from memory.
+/// The engine's response as HTTP, with the number of its body bytes.
 pub async fn to_http(
     r: engine::Response,
     parts: &http::request::Parts,
@@ -110,13 +128,15 @@ pub async fn to_http(
                 (body::empty(), 0)
             } else {
                 use futures_util::TryStreamExt;
+                // Streamed as it arrives: its length is what the upstream server declared, if it did.
+                let declared = resp.content_length().unwrap_or(0);
                 let stream = resp
                     .bytes_stream()
                     .map_ok(http_body::Frame::data)
                     .map_err(std::io::Error::other);
                 (
                     http_body_util::BodyExt::boxed(http_body_util::StreamBody::new(stream)),
-                    0,
+                    declared,
                 )
             }
         }

@@ -1,6 +1,6 @@
 //! `GET /shortlink/{code}`: runs the stored endpoint with the stored parameters, without the hash check.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use http::Request;
 use hyper::body::Incoming;
@@ -14,7 +14,7 @@ use crate::request;
 /// `GET /shortlink/{code}`: runs the stored endpoint with the stored parameters, without the hash check.
 pub async fn short_link(
     state: &State,
-    peer: SocketAddr,
+    client: IpAddr,
     req: Request<Incoming>,
     request_id: &str,
 ) -> Answer {
@@ -43,7 +43,7 @@ pub async fn short_link(
         return unrouted(Failure::short_link_endpoint_not_found(), request_id);
     };
     let (parts, _body) = req.into_parts();
-    let mut input = request::from_query(&parts, Some(peer.ip()));
+    let mut input = request::from_query(&parts, Some(client));
     // Only debug/verbose come from the short link's own query; the parameters are the stored ones.
     input.params = link.parameters;
     let call = Prepared {
@@ -55,5 +55,7 @@ pub async fn short_link(
     };
     let ran = call.run(state, &input, now, request_id, &parts).await;
     loaded.counters[index].count(ran.response.status().as_u16());
-    (ran.response, Outcome::endpoint(&endpoint.name, ran.bytes))
+    let mut o = Outcome::endpoint(&app.name, environment, &endpoint.name, ran.bytes);
+    o.failure = ran.failure;
+    (ran.response, o)
 }

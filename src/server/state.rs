@@ -8,7 +8,7 @@ use super::metrics::{self, Metrics};
 use super::site::{self, Site};
 use crate::config::{Application, LoadOptions};
 use crate::engine::{Environment, Settings};
-use crate::request::Limits;
+use crate::request::{Limits, TrustedProxies};
 use crate::store::sqlite::SqliteStore;
 use crate::store::Store;
 
@@ -22,6 +22,8 @@ pub struct State {
     pub metrics: Metrics,
     /// Request log, numbers and short links.
     pub store: Arc<dyn Store>,
+    /// The proxies whose `Forwarded`/`X-Forwarded-For` name the client (`--trusted-proxy`; none by default).
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl State {
@@ -40,6 +42,7 @@ impl State {
             settings,
             metrics: Metrics::default(),
             store,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 
@@ -113,6 +116,17 @@ impl State {
         for s in &self.sites {
             s.reload(&self.metrics);
         }
+    }
+
+    /// The names of the served applications, each once, in the order served.
+    pub fn application_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        for s in &self.sites {
+            if !names.contains(&s.name.as_str()) {
+                names.push(&s.name);
+            }
+        }
+        names
     }
 
     /// The sites as `/metrics` reports them.
