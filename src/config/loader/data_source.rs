@@ -9,9 +9,25 @@ use roxmltree::Node;
 use super::command::{parse_command, parse_post_process};
 use super::compiler::Compiler;
 use super::files::{xml_files, Dirs};
+use super::suggest::{did_you_mean_element, elements_comma};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::data_source::{DataSource, DecimalSeparator, Transformer};
+
+/// The children of a transformer.
+const TRANSFORMER_CHILDREN: [&str; 8] = [
+    "xslt-file",
+    "xslt-directory",
+    "content-type",
+    "convert-output-xml-to-json",
+    "placeholder-value",
+    "convert-output-xsl-fo-to-pdf",
+    "convert-output-xml-fo-to-pdf",
+    "convert-output-xml-to-excel",
+];
+
+/// Children of a transformer this engine does not support yet.
+const TRANSFORMER_NOT_YET: [&str; 2] = ["write-input-to-aws-s3", "write-output-to-aws-s3"];
 
 /// Parses every `data-sources/*.xml`.
 pub fn load_data_sources(
@@ -101,7 +117,20 @@ fn parse_transformer(
         to_excel: None,
     };
     for c in xml::elements(root) {
-        match xml::name(c) {
+        let n = xml::name(c);
+        if !TRANSFORMER_CHILDREN.contains(&n) && !TRANSFORMER_NOT_YET.contains(&n) {
+            diags.warning(
+                file,
+                xml::pos(c),
+                format!(
+                    "unknown element <{n}> in a transformer is ignored; expected one of {}{}",
+                    elements_comma(&TRANSFORMER_CHILDREN),
+                    did_you_mean_element(n, &TRANSFORMER_CHILDREN)
+                ),
+            );
+            continue;
+        }
+        match n {
             "xslt-file" | "xslt-directory" => {
                 if let Some(s) = transformer_xslt(file, c, dirs, compiler, diags) {
                     t.xslt = Some(s);
@@ -127,13 +156,11 @@ fn parse_transformer(
                 t.to_pdf = true;
             }
             "convert-output-xml-to-excel" => t.to_excel = decimal_separator(file, c, diags),
-            n @ ("write-input-to-aws-s3" | "write-output-to-aws-s3") => {
+            n if TRANSFORMER_NOT_YET.contains(&n) => {
                 diags.error(file, xml::pos(c), format!("<{n}> is not supported yet"));
             }
-            other => diags.warning(
-                file,
-                xml::pos(c),
-                format!("unknown element <{other}> in a transformer is ignored"),
+            _ => unreachable!(
+                "every name in TRANSFORMER_CHILDREN and TRANSFORMER_NOT_YET has an arm"
             ),
         }
     }
