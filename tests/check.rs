@@ -101,6 +101,28 @@ fn a_secret_key_from_a_missing_or_empty_variable_is_a_load_error() {
         printed.trim(),
         hash::compute::<&str>("which", &[], Environment::Live, KEY)
     );
+    // Keys as text and from variables mix; `hash --all-keys` prints one hash per key, in order.
+    std::fs::write(
+        d.join("security.xml"),
+        format!("<security><secret-key>k</secret-key><secret-key from-environment-variable=\"{KEY_VAR}\"/></security>"),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["hash", "--all-keys"])
+        .arg(d)
+        .arg("which")
+        .env(KEY_VAR, KEY)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            hash::compute::<&str>("which", &[], Environment::Live, "k"),
+            hash::compute::<&str>("which", &[], Environment::Live, KEY),
+        ]
+    );
     // The key given both ways is refused, without quoting either.
     std::fs::write(
         d.join("security.xml"),
@@ -303,4 +325,56 @@ fn expected_lists_name_every_allowed_child() {
     ] {
         assert!(err.contains(line), "missing {line:?} in\n{err}");
     }
+}
+
+#[test]
+fn every_secret_from_the_environment_reports_alike() {
+    const VAR: &str = "ENDPOINTS_TEST_CHECK_UNSET_VAR";
+    let endpoints_xml = format!(
+        "<endpoint-folder>\n\
+         <endpoint name=\"a\"><authentication><bearer token-from-environment-variable=\"{VAR}\"/></authentication></endpoint>\n\
+         <endpoint name=\"b\"><task class=\"endpoints.task.HttpRequestTask\"><url>https://x.example/</url><standard-webhooks-signature secret-from-environment-variable=\"{VAR}\"/></task></endpoint>\n\
+         <endpoint name=\"c\"><task id=\"save\" class=\"endpoints.task.SaveUploadsTask\" base-directory-from-environment-variable=\"{VAR}\" directory=\"d\"/></endpoint>\n\
+         <endpoint name=\"d\"><task id=\"both\" class=\"endpoints.task.SaveUploadsTask\" base-directory=\".\" base-directory-from-environment-variable=\"{VAR}\" directory=\"d\"/></endpoint>\n\
+         <endpoint name=\"e\"><task id=\"neither\" class=\"endpoints.task.SaveUploadsTask\" directory=\"d\"/></endpoint>\n\
+         <endpoint name=\"f\"><authentication><hmac scheme=\"github\"/></authentication></endpoint>\n\
+         </endpoint-folder>\n"
+    );
+    let dir = app(&[
+        ("endpoints.xml", &endpoints_xml),
+        ("security.xml", SECURITY_XML),
+    ]);
+    let mut cmd = Command::new(BIN);
+    let out = cmd
+        .arg("check")
+        .arg(dir.path())
+        .env_remove(VAR)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).replace(dir.path().to_str().unwrap(), "APP");
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            &*format!("APP/endpoints.xml:2:44: <bearer>: environment variable '{VAR}' is not set"),
+            &format!("APP/endpoints.xml:3:123: <standard-webhooks-signature>: environment variable '{VAR}' is not set"),
+            &format!("APP/endpoints.xml:4:75: <task id='save'/>: environment variable '{VAR}' is not set"),
+            "APP/endpoints.xml:5:20: <task id='both'/>: give either base-directory=\"…\" or base-directory-from-environment-variable=\"VAR\", not both",
+            "APP/endpoints.xml:6:20: <task id='neither'/> needs base-directory=\"…\" or base-directory-from-environment-variable=\"VAR\"",
+            "APP/endpoints.xml:7:36: <hmac> needs secret=\"…\" or secret-from-environment-variable=\"VAR\"",
+            "6 error(s), 0 warning(s)",
+        ]
+    );
+    let out = Command::new(BIN)
+        .arg("check")
+        .arg(dir.path())
+        .env(VAR, "")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        err.matches(&format!("environment variable '{VAR}' is empty"))
+            .count(),
+        3,
+        "{err}"
+    );
 }

@@ -1,4 +1,5 @@
-//! Reads `security.xml`: the `<secret-key>`s request hashes are checked against.
+//! Reads `security.xml`: the `<secret-key>`s request hashes are checked against, each written as text or read from
+//! an environment variable (`<secret-key from-environment-variable="VAR"/>`).
 
 use std::path::Path;
 
