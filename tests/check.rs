@@ -315,9 +315,18 @@ fn expected_lists_name_every_allowed_child() {
         ),
         ("security.xml", SECURITY_XML),
     ]);
+    std::fs::create_dir(dir.path().join("data-sources")).unwrap();
+    std::fs::write(
+        dir.path().join("data-sources/ds.xml"),
+        "<data-source>\n<literal-xm/>\n<post-proces xslt=\"p.xslt\"/>\n</data-source>\n",
+    )
+    .unwrap();
     let (code, _, err) = run(&["check"], dir.path(), None);
     assert_eq!(code, 1);
+    let commands = "<literal-xml>, <parameters>, <application-introspection>, <on-demand-incrementing-number>, <request-log>, <md5>, <xml-from-application>, <xml-from-url>, <xml-from-database>";
     for line in [
+        &*format!("APP/data-sources/ds.xml:2:1: Command tag <literal-xm> unrecognized; expected one of {commands}, <post-process>; did you mean <literal-xml>?\n"),
+        &format!("APP/data-sources/ds.xml:3:1: Command tag <post-proces> unrecognized; expected one of {commands}, <post-process>; did you mean <post-process>?\n"),
         "APP/endpoints.xml:2:20: Unexpected element <respond> in <endpoint name='a'>; expected <parameter>, <authentication>, <include-in-hash>, <parameter-transformation>, <task>, <success> or <error>\n",
         "APP/endpoints.xml:3:74: <endpoint name='b'> <success> #1: Unexpected element <task> beside <redirect-to>; expected only <redirect-to>, <redirect-prefix-whitelist-entry>\n",
         "APP/endpoints.xml:4:94: Unexpected element <body> in <task>; expected one of <url>, <method>, <get-parameter>, <request-header>, <post-parameter>, <standard-webhooks-signature>, <basic-access-authentication>, <xml-body>, <json-body>, <after>, <input-intermediate-value>, <output-intermediate-value>\n",

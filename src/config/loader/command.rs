@@ -61,6 +61,28 @@ pub const COMMANDS: [&str; 9] = [
 /// The only child of a command besides its own content.
 const COMMAND_CHILDREN: [&str; 1] = ["post-process"];
 
+/// Whether `node` is a command this engine runs or knows it does not support yet.
+pub fn is_command(node: Node) -> bool {
+    let tag = xml::name(node);
+    COMMANDS.contains(&tag) || NOT_YET.contains(&tag)
+}
+
+/// Reports `node` as no command: `Command tag <x> unrecognized; expected one of …` listing [`COMMANDS`] and
+/// `also` (what else its parent allows), with a suggestion when the name is a near miss.
+pub fn report_unrecognized(file: &Path, node: Node, also: &[&str], diags: &mut Diagnostics) {
+    let tag = xml::name(node);
+    let allowed: Vec<&str> = COMMANDS.iter().chain(also).copied().collect();
+    diags.error(
+        file,
+        xml::pos(node),
+        format!(
+            "Command tag <{tag}> unrecognized; expected one of {}{}",
+            elements_comma(&allowed),
+            did_you_mean_element(tag, &allowed)
+        ),
+    );
+}
+
 /// Parses one data-source command element; `None` if it is broken (reported).
 pub fn parse_command(
     file: &Path,
@@ -76,15 +98,7 @@ pub fn parse_command(
         return None;
     }
     if !COMMANDS.contains(&tag.as_str()) {
-        diags.error(
-            file,
-            pos,
-            format!(
-                "Command tag <{tag}> unrecognized; expected one of {}{}",
-                elements_comma(&COMMANDS),
-                did_you_mean_element(&tag, &COMMANDS)
-            ),
-        );
+        report_unrecognized(file, node, &[], diags);
         return None;
     }
     let mut post_process = Vec::new();

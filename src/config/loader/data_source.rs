@@ -6,13 +6,16 @@ use std::sync::Arc;
 
 use roxmltree::Node;
 
-use super::command::{parse_command, parse_post_process};
+use super::command::{is_command, parse_command, parse_post_process, report_unrecognized};
 use super::compiler::Compiler;
 use super::files::{xml_files, Dirs};
 use super::suggest::{did_you_mean_element, elements_comma};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::data_source::{DataSource, DecimalSeparator, Transformer};
+
+/// What a `<data-source>` holds besides its commands: the steps applied to their combined result.
+const DATA_SOURCE_STEP: &str = "post-process";
 
 /// The children of a transformer.
 const TRANSFORMER_CHILDREN: [&str; 8] = [
@@ -42,10 +45,12 @@ pub fn load_data_sources(
             let mut commands = Vec::new();
             let mut post_process = Vec::new();
             for c in xml::elements(root) {
-                if xml::name(c) == "post-process" {
+                if xml::name(c) == DATA_SOURCE_STEP {
                     if let Some(p) = parse_post_process(&file, c, dirs, compiler, diags) {
                         post_process.push(p);
                     }
+                } else if !is_command(c) {
+                    report_unrecognized(&file, c, &[DATA_SOURCE_STEP], diags);
                 } else if let Some(cmd) = parse_command(&file, c, dirs, compiler, diags) {
                     commands.push(cmd);
                 }
