@@ -30,6 +30,9 @@ enum Command {
         /// The application directory.
         #[arg(default_value = ".", env = "ENDPOINTS_APP_DIR")]
         app_dir: PathBuf,
+        /// Fail on warnings too (exit status 1), e.g. in CI.
+        #[arg(long)]
+        strict: bool,
         #[command(flatten)]
         app: AppArgs,
     },
@@ -57,7 +60,11 @@ fn main() -> ExitCode {
     };
     match command {
         Command::Serve(args) => cli::serve::serve(*args),
-        Command::Check { app_dir, app } => cli::inspect::check(&app_dir, &app),
+        Command::Check {
+            app_dir,
+            strict,
+            app,
+        } => cli::inspect::check(&app_dir, &app, strict),
         Command::Hash(args) => cli::inspect::hash(args),
         Command::Routes { app_dir, app } => cli::inspect::routes(&app_dir, &app),
         Command::Log(args) => cli::log::log(args),

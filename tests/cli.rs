@@ -58,7 +58,7 @@ fn check_reports_every_error_with_position() {
         "APP/endpoints.xml:37:9: At least one <to> must be present, otherwise no emails would be sent, and the task would be pointless",
         "APP/endpoints.xml:37:9: <body-transformation> is missing",
         "APP/endpoints.xml:38:43: <endpoint name='later'> <success> #1: Transformer name='t' not found",
-        "APP/endpoints.xml:41:9: Unexpected element <sucess> in <endpoint name='typo'>; expected <parameter>, <include-in-hash>, <success> or <error>",
+        "APP/endpoints.xml:41:9: Unexpected element <sucess> in <endpoint name='typo'>; expected <parameter>, <authentication>, <include-in-hash>, <parameter-transformation>, <task>, <success> or <error>; did you mean <success>?",
         "APP/security.xml: security.xml is missing: it holds the <secret-key>s that request hashes are checked against (or disable hash checking with --no-hash-check / ENDPOINTS_CHECK_HASH=false)",
         "22 error(s), 0 warning(s)",
     ];

@@ -9,12 +9,16 @@ use endpoints::engine::{hash, Environment};
 use super::args::{load_options, AppArgs, HashArgs, HashSchemeArg};
 use super::common::{env_var, print_diagnostics};
 
-pub fn check(dir: &Path, app: &AppArgs) -> ExitCode {
+/// `endpoints check`: every error and warning, then a summary; with `strict`, warnings fail too.
+pub fn check(dir: &Path, app: &AppArgs, strict: bool) -> ExitCode {
     let diags = config::check(dir, &load_options(app));
     let errors = print_diagnostics(&diags);
     let warnings = diags.len() - errors;
     if errors > 0 {
         eprintln!("{errors} error(s), {warnings} warning(s)");
+        ExitCode::FAILURE
+    } else if strict && warnings > 0 {
+        eprintln!("0 error(s), {warnings} warning(s): failing because of --strict");
         ExitCode::FAILURE
     } else {
         println!("{}: OK ({warnings} warning(s))", dir.display());

@@ -10,6 +10,7 @@ use roxmltree::Node;
 use super::context::{check_data_source_patterns, Context};
 use super::http_options::{parse_http_options, HTTP_OPTION_ATTRIBUTES};
 use super::http_spec::{self, SpecContext};
+use super::suggest::{did_you_mean_element, elements_comma};
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
 use crate::config::model::action::{
@@ -28,6 +29,25 @@ const ACTION_PRIORITY: [&str; 6] = [
     "redirect-to",
     "forward-to-endpoint",
 ];
+
+/// What may stand beside `<redirect-to>`.
+const REDIRECT_COMPANIONS: [&str; 1] = ["redirect-prefix-whitelist-entry"];
+
+/// What a `<success>` waits for, beside its response element.
+const SUCCESS_DEPENDENCIES: [&str; 2] = ["after", "input-intermediate-value"];
+
+/// The child of `<forward-to-endpoint>`.
+const FORWARD_CHILDREN: [&str; 1] = ["input-parameter"];
+
+/// Every name a child of a `<success>` (or of the `<error>`) may have: what a misspelt one is compared with.
+fn near_misses(is_error: bool) -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = ACTION_PRIORITY.to_vec();
+    v.extend(REDIRECT_COMPANIONS);
+    if !is_error {
+        v.extend(SUCCESS_DEPENDENCIES);
+    }
+    v
+}
 
 /// Where an action stands: which endpoint, which `<success>` (or the `<error>`), and every endpoint's index.
 pub struct ActionSite<'s> {
@@ -169,7 +189,7 @@ pub fn parse_action(
         .find(|k| children.iter().any(|c| xml::name(*c) == *k));
     let allowed: &[&str] = match kind {
         None => &[],
-        Some("redirect-to") => &["redirect-to", "redirect-prefix-whitelist-entry"],
+        Some("redirect-to") => &["redirect-to", REDIRECT_COMPANIONS[0]],
         Some(k) => std::slice::from_ref(ACTION_PRIORITY.iter().find(|x| **x == k).unwrap()),
     };
     let ok = check_children(file, &children, kind, allowed, site, &tag, diags);
@@ -232,7 +252,7 @@ fn check_children(
             continue;
         }
         if allowed.contains(&n)
-            || (!is_error && kind.is_some() && matches!(n, "after" | "input-intermediate-value"))
+            || (!is_error && kind.is_some() && SUCCESS_DEPENDENCIES.contains(&n))
         {
             continue;
         }
@@ -249,11 +269,14 @@ fn check_children(
             ),
             _ => match kind {
                 None => format!(
-                    "<endpoint name='{endpoint}'> {tag}: Unexpected element <{n}>; expected one of <response-from-static>, <redirect-to>, <forward-to-endpoint>"
+                    "<endpoint name='{endpoint}'> {tag}: Unexpected element <{n}>; expected one of {}{}",
+                    elements_comma(&ACTION_PRIORITY),
+                    did_you_mean_element(n, &near_misses(is_error))
                 ),
                 Some(k) => format!(
-                    "<endpoint name='{endpoint}'> {tag}: Unexpected element <{n}> beside <{k}>; expected only {}",
-                    allowed.iter().map(|a| format!("<{a}>")).collect::<Vec<_>>().join(", ")
+                    "<endpoint name='{endpoint}'> {tag}: Unexpected element <{n}> beside <{k}>; expected only {}{}",
+                    elements_comma(allowed),
+                    did_you_mean_element(n, &near_misses(is_error))
                 ),
             },
         };
@@ -437,8 +460,10 @@ fn parse_forward(here: &Here, el: Node, diags: &mut Diagnostics) -> Option<Actio
     let mut inputs = Vec::new();
     let mut any = false;
     for ip in xml::elements(el) {
-        if xml::name(ip) != "input-parameter" {
-            diags.error(file, xml::pos(ip), format!("Unexpected element <{}> in <forward-to-endpoint>; expected <input-parameter name='…'>", xml::name(ip)));
+        let n = xml::name(ip);
+        if !FORWARD_CHILDREN.contains(&n) {
+            let hint = did_you_mean_element(n, &FORWARD_CHILDREN);
+            diags.error(file, xml::pos(ip), format!("Unexpected element <{n}> in <forward-to-endpoint>; expected <input-parameter name='…'>{hint}"));
             ok = false;
             continue;
         }

@@ -6,67 +6,32 @@ use std::path::Path;
 use base64::Engine as _;
 use roxmltree::Node;
 
+use super::from_env::{self, Inline, Source};
+use super::suggest::{did_you_mean_element, elements_or};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::auth::{Authentication, Method};
 
 /// A secret given inline (`name="…"`) or from an environment variable (`name-from-environment-variable="VAR"`).
 fn secret(file: &Path, node: Node, name: &str, diags: &mut Diagnostics) -> Option<String> {
+    let label = format!("<{}>", xml::name(node));
     let env_attr = format!("{name}-from-environment-variable");
-    let value = secret_value(file, node, name, &env_attr, diags);
+    let example = format!("{name}=\"…\"");
+    let source = Source {
+        label: &label,
+        inline: Inline::Attribute(name),
+        env_attr: &env_attr,
+        example: &example,
+    };
+    let value = from_env::value(file, node, &source, xml::pos(node), diags);
     if let Some(v) = &value {
         diags.secret(v);
     }
     value
 }
 
-fn secret_value(
-    file: &Path,
-    node: Node,
-    name: &str,
-    env_attr: &str,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    match (node.attribute(name), node.attribute(env_attr)) {
-        (Some(v), None) => Some(v.to_string()),
-        (None, Some(var)) => match std::env::var(var).ok().filter(|v| !v.is_empty()) {
-            Some(v) => Some(v),
-            None => {
-                diags.error(
-                    file,
-                    xml::attr_pos(node, env_attr),
-                    format!(
-                        "<{}>: environment variable '{var}' is not set",
-                        xml::name(node)
-                    ),
-                );
-                None
-            }
-        },
-        (Some(_), Some(_)) => {
-            diags.error(
-                file,
-                xml::pos(node),
-                format!(
-                    "<{}>: give either {name} or {env_attr}, not both",
-                    xml::name(node)
-                ),
-            );
-            None
-        }
-        (None, None) => {
-            diags.error(
-                file,
-                xml::pos(node),
-                format!(
-                    "<{}> needs {name}=\"…\" or {env_attr}=\"VAR\"",
-                    xml::name(node)
-                ),
-            );
-            None
-        }
-    }
-}
+/// The children of `<authentication>`, one per method.
+pub const AUTHENTICATION_METHODS: [&str; 4] = ["hash", "basic", "bearer", "hmac"];
 
 /// Parses `<authentication>`.
 pub fn parse(file: &Path, node: Node, diags: &mut Diagnostics) -> Option<Authentication> {
@@ -74,7 +39,21 @@ pub fn parse(file: &Path, node: Node, diags: &mut Diagnostics) -> Option<Authent
     let mut methods = Vec::new();
     let mut ok = true;
     for c in xml::elements(node) {
-        let m = match xml::name(c) {
+        let name = xml::name(c);
+        if !AUTHENTICATION_METHODS.contains(&name) {
+            diags.error(
+                file,
+                xml::pos(c),
+                format!(
+                    "Unexpected element <{name}> in <authentication>; expected {}{}",
+                    elements_or(&AUTHENTICATION_METHODS),
+                    did_you_mean_element(name, &AUTHENTICATION_METHODS)
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        let m = match name {
             "hash" => Some(Method::Hash),
             "basic" => parse_basic(file, c, diags),
             "bearer" => {
@@ -87,10 +66,7 @@ pub fn parse(file: &Path, node: Node, diags: &mut Diagnostics) -> Option<Authent
                 secret(file, c, "token", diags).map(|token| Method::Bearer { token })
             }
             "hmac" => parse_hmac(file, c, diags),
-            other => {
-                diags.error(file, xml::pos(c), format!("Unexpected element <{other}> in <authentication>; expected <hash/>, <basic>, <bearer> or <hmac>"));
-                None
-            }
+            _ => unreachable!("every name in AUTHENTICATION_METHODS has an arm"),
         };
         match m {
             Some(m) => methods.push(m),

@@ -11,6 +11,7 @@ use super::files::read_application_xml;
 use super::files::Dirs;
 use super::http_options::{parse_http_options, HTTP_OPTION_ATTRIBUTES};
 use super::http_spec::{self, SpecContext};
+use super::suggest::{did_you_mean_element, elements_comma, elements_or};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::data_source::{Command, CommandKind, PostProcess};
@@ -44,6 +45,44 @@ pub fn parse_post_process(
 
 const NOT_YET: [&str; 4] = ["aws-s3-keys", "aws-s3-object", "data-driven-cms", "command"];
 
+/// The commands of a data source (and of a `<parameter-transformation>`).
+pub const COMMANDS: [&str; 9] = [
+    "literal-xml",
+    "parameters",
+    "application-introspection",
+    "on-demand-incrementing-number",
+    "request-log",
+    "md5",
+    "xml-from-application",
+    "xml-from-url",
+    "xml-from-database",
+];
+
+/// The only child of a command besides its own content.
+const COMMAND_CHILDREN: [&str; 1] = ["post-process"];
+
+/// Whether `node` is a command this engine runs or knows it does not support yet.
+pub fn is_command(node: Node) -> bool {
+    let tag = xml::name(node);
+    COMMANDS.contains(&tag) || NOT_YET.contains(&tag)
+}
+
+/// Reports `node` as no command: `Command tag <x> unrecognized; expected one of …` listing [`COMMANDS`] and
+/// `also` (what else its parent allows), with a suggestion when the name is a near miss.
+pub fn report_unrecognized(file: &Path, node: Node, also: &[&str], diags: &mut Diagnostics) {
+    let tag = xml::name(node);
+    let allowed: Vec<&str> = COMMANDS.iter().chain(also).copied().collect();
+    diags.error(
+        file,
+        xml::pos(node),
+        format!(
+            "Command tag <{tag}> unrecognized; expected one of {}{}",
+            elements_comma(&allowed),
+            did_you_mean_element(tag, &allowed)
+        ),
+    );
+}
+
 /// Parses one data-source command element; `None` if it is broken (reported).
 pub fn parse_command(
     file: &Path,
@@ -54,6 +93,14 @@ pub fn parse_command(
 ) -> Option<Command> {
     let tag = xml::name(node).to_string();
     let pos = xml::pos(node);
+    if NOT_YET.contains(&tag.as_str()) {
+        diags.error(file, pos, format!("<{tag}> is not supported yet"));
+        return None;
+    }
+    if !COMMANDS.contains(&tag.as_str()) {
+        report_unrecognized(file, node, &[], diags);
+        return None;
+    }
     let mut post_process = Vec::new();
     let mut ok = true;
     for c in xml::elements(node).filter(|c| xml::name(*c) == "post-process") {
@@ -125,14 +172,7 @@ pub fn parse_command(
         "xml-from-database" => CommandKind::XmlFromDatabase(Box::new(
             super::database::parse_database_query(file, node, dirs.config_dir, diags)?,
         )),
-        t if NOT_YET.contains(&t) => {
-            diags.error(file, pos, format!("<{t}> is not supported yet"));
-            return None;
-        }
-        other => {
-            diags.error(file, pos, format!("Command tag <{other}> unrecognized"));
-            return None;
-        }
+        _ => unreachable!("every name in COMMANDS has an arm"),
     };
     ok.then_some(Command {
         kind,
@@ -146,13 +186,15 @@ pub fn parse_command(
 fn only_post_process(file: &Path, node: Node, diags: &mut Diagnostics) -> bool {
     let tag = xml::name(node);
     let mut ok = true;
-    for c in xml::elements(node).filter(|c| xml::name(*c) != "post-process") {
+    for c in xml::elements(node).filter(|c| !COMMAND_CHILDREN.contains(&xml::name(*c))) {
+        let name = xml::name(c);
         diags.error(
             file,
             xml::pos(c),
             format!(
-                "Unexpected element <{}> in <{tag}>; only <post-process> is allowed",
-                xml::name(c)
+                "Unexpected element <{name}> in <{tag}>; only {} is allowed{}",
+                elements_or(&COMMAND_CHILDREN),
+                did_you_mean_element(name, &COMMAND_CHILDREN)
             ),
         );
         ok = false;

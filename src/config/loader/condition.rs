@@ -30,7 +30,14 @@ pub fn parse_condition(
         diags.error(
             file,
             xml::attr_pos(node, "if"),
-            format!("<{tag}>: 'if' attribute found, but second attribute not found, expected one of: 'equals', 'notequals', 'isempty', 'hasmultiple', 'gt', 'ge', 'lt', 'le'"),
+            format!(
+                "<{tag}>: 'if' attribute found, but second attribute not found, expected one of: {}",
+                OPERATOR_ATTRIBUTES
+                    .iter()
+                    .map(|a| format!("'{a}'"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         );
         return None;
     };

@@ -6,12 +6,31 @@ use std::sync::Arc;
 
 use roxmltree::Node;
 
-use super::command::{parse_command, parse_post_process};
+use super::command::{is_command, parse_command, parse_post_process, report_unrecognized};
 use super::compiler::Compiler;
 use super::files::{xml_files, Dirs};
+use super::suggest::{did_you_mean_element, elements_comma};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::data_source::{DataSource, DecimalSeparator, Transformer};
+
+/// What a `<data-source>` holds besides its commands: the steps applied to their combined result.
+const DATA_SOURCE_STEP: &str = "post-process";
+
+/// The children of a transformer.
+const TRANSFORMER_CHILDREN: [&str; 8] = [
+    "xslt-file",
+    "xslt-directory",
+    "content-type",
+    "convert-output-xml-to-json",
+    "placeholder-value",
+    "convert-output-xsl-fo-to-pdf",
+    "convert-output-xml-fo-to-pdf",
+    "convert-output-xml-to-excel",
+];
+
+/// Children of a transformer this engine does not support yet.
+const TRANSFORMER_NOT_YET: [&str; 2] = ["write-input-to-aws-s3", "write-output-to-aws-s3"];
 
 /// Parses every `data-sources/*.xml`.
 pub fn load_data_sources(
@@ -26,10 +45,12 @@ pub fn load_data_sources(
             let mut commands = Vec::new();
             let mut post_process = Vec::new();
             for c in xml::elements(root) {
-                if xml::name(c) == "post-process" {
+                if xml::name(c) == DATA_SOURCE_STEP {
                     if let Some(p) = parse_post_process(&file, c, dirs, compiler, diags) {
                         post_process.push(p);
                     }
+                } else if !is_command(c) {
+                    report_unrecognized(&file, c, &[DATA_SOURCE_STEP], diags);
                 } else if let Some(cmd) = parse_command(&file, c, dirs, compiler, diags) {
                     commands.push(cmd);
                 }
@@ -101,7 +122,20 @@ fn parse_transformer(
         to_excel: None,
     };
     for c in xml::elements(root) {
-        match xml::name(c) {
+        let n = xml::name(c);
+        if !TRANSFORMER_CHILDREN.contains(&n) && !TRANSFORMER_NOT_YET.contains(&n) {
+            diags.warning(
+                file,
+                xml::pos(c),
+                format!(
+                    "unknown element <{n}> in a transformer is ignored; expected one of {}{}",
+                    elements_comma(&TRANSFORMER_CHILDREN),
+                    did_you_mean_element(n, &TRANSFORMER_CHILDREN)
+                ),
+            );
+            continue;
+        }
+        match n {
             "xslt-file" | "xslt-directory" => {
                 if let Some(s) = transformer_xslt(file, c, dirs, compiler, diags) {
                     t.xslt = Some(s);
@@ -127,13 +161,11 @@ fn parse_transformer(
                 t.to_pdf = true;
             }
             "convert-output-xml-to-excel" => t.to_excel = decimal_separator(file, c, diags),
-            n @ ("write-input-to-aws-s3" | "write-output-to-aws-s3") => {
+            n if TRANSFORMER_NOT_YET.contains(&n) => {
                 diags.error(file, xml::pos(c), format!("<{n}> is not supported yet"));
             }
-            other => diags.warning(
-                file,
-                xml::pos(c),
-                format!("unknown element <{other}> in a transformer is ignored"),
+            _ => unreachable!(
+                "every name in TRANSFORMER_CHILDREN and TRANSFORMER_NOT_YET has an arm"
             ),
         }
     }

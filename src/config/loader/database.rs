@@ -8,6 +8,7 @@ use roxmltree::Node;
 
 use super::jdbc::parse_jdbc_url;
 use super::sql::{scan_placeholders, Dialect};
+use super::suggest::{did_you_mean_element, elements_or};
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
 use crate::config::model::database::{
@@ -137,6 +138,9 @@ struct Children {
 }
 
 /// Reads `<jdbc-connection-string>`, `<sql>` and the `<param>`s (`<post-process>` is the caller's).
+/// The children of `<xml-from-database>`.
+const DATABASE_CHILDREN: [&str; 4] = ["jdbc-connection-string", "sql", "param", "post-process"];
+
 fn read_children(file: &Path, node: Node, element: &str, diags: &mut Diagnostics) -> Children {
     let mut connection: Option<(ConnectionSource, String, Pos)> = None;
     let mut sql: Option<(String, Pos)> = None;
@@ -144,7 +148,21 @@ fn read_children(file: &Path, node: Node, element: &str, diags: &mut Diagnostics
     let mut seen_connection = false;
     let mut ok = true;
     for c in xml::elements(node) {
-        match xml::name(c) {
+        let name = xml::name(c);
+        if !DATABASE_CHILDREN.contains(&name) {
+            diags.error(
+                file,
+                xml::pos(c),
+                format!(
+                    "Unexpected element <{name}> in <{element}>; expected {}{}",
+                    elements_or(&DATABASE_CHILDREN),
+                    did_you_mean_element(name, &DATABASE_CHILDREN)
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        match name {
             "post-process" => {}
             "jdbc-connection-string" => {
                 if seen_connection {
@@ -182,14 +200,7 @@ fn read_children(file: &Path, node: Node, element: &str, diags: &mut Diagnostics
                 xml::check_attributes(file, c, &[], diags);
                 params.push(Pattern::plain(&xml::text_content(c)));
             }
-            other => {
-                diags.error(
-                    file,
-                    xml::pos(c),
-                    format!("Unexpected element <{other}> in <{element}>; expected <jdbc-connection-string>, <sql>, <param> or <post-process>"),
-                );
-                ok = false;
-            }
+            _ => unreachable!("every name in DATABASE_CHILDREN has an arm"),
         }
     }
     Children {

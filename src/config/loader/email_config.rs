@@ -4,6 +4,7 @@ use std::path::Path;
 
 use roxmltree::Node;
 
+use super::suggest::{did_you_mean_element, elements_comma};
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
 use crate::config::model::email::EmailSendingConfig;
@@ -61,12 +62,9 @@ fn parse_config(path: &Path, root: Node, diags: &mut Diagnostics) -> Option<Emai
                 path,
                 xml::pos(c),
                 format!(
-                    "Unexpected element <{tag}> in <email-sending-configuration>; expected one of {}",
-                    CONFIG_CHILDREN
-                        .iter()
-                        .map(|t| format!("<{t}>"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    "Unexpected element <{tag}> in <email-sending-configuration>; expected one of {}{}",
+                    elements_comma(&CONFIG_CHILDREN),
+                    did_you_mean_element(tag, &CONFIG_CHILDREN)
                 ),
             );
             ok = false;

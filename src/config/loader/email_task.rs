@@ -7,6 +7,7 @@ use std::sync::Arc;
 use roxmltree::Node;
 
 use super::condition::{parse_optional_condition, with_condition_attributes};
+use super::suggest::{did_you_mean_element, elements_comma};
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
 use crate::config::model::condition::CONDITION_ATTRIBUTES;
@@ -75,7 +76,21 @@ pub fn parse_email_task(
     let mut p = Parts::default();
     let mut ok = true;
     for c in xml::elements(node) {
-        ok &= match xml::name(c) {
+        let name = xml::name(c);
+        if !TASK_CHILDREN.contains(&name) {
+            diags.error(
+                file,
+                xml::pos(c),
+                format!(
+                    "Unexpected element <{name}> in EmailTask; expected one of {}{}",
+                    elements_comma(&TASK_CHILDREN),
+                    did_you_mean_element(name, &TASK_CHILDREN)
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        ok &= match name {
             t if TASK_COMMON_CHILDREN.contains(&t) => true,
             "from" | "subject" => parse_single(&env, c, &mut p, diags),
             "to" => {
@@ -112,21 +127,7 @@ pub fn parse_email_task(
                 }
             }
             "attachment-ooxml-parameter-expansion" => attach_ooxml(&env, c, &mut p, diags),
-            other => {
-                diags.error(
-                    file,
-                    xml::pos(c),
-                    format!(
-                        "Unexpected element <{other}> in EmailTask; expected one of {}",
-                        TASK_CHILDREN
-                            .iter()
-                            .map(|t| format!("<{t}>"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                );
-                false
-            }
+            _ => unreachable!("every name in TASK_CHILDREN has an arm"),
         };
     }
     ok &= check_complete(file, node, &p, diags);

@@ -11,6 +11,7 @@ use super::action::{parse_action, parse_status, ActionSite};
 use super::command::parse_command;
 use super::condition::parse_condition;
 use super::context::Context;
+use super::suggest::{did_you_mean_element, elements_or};
 use super::task::parse_task;
 use super::task_graph::{check_cycles, declared, resolve_dependencies, Declared};
 use super::xml;
@@ -23,6 +24,20 @@ use crate::config::model::auth::Authentication;
 use crate::config::model::redirect;
 use crate::config::model::task::Task;
 use crate::config::model::template::Scope;
+
+/// The children of `<endpoint>`.
+const ENDPOINT_CHILDREN: [&str; 7] = [
+    "parameter",
+    "authentication",
+    "include-in-hash",
+    "parameter-transformation",
+    "task",
+    "success",
+    "error",
+];
+
+/// The child of `<include-in-hash>`.
+const INCLUDE_IN_HASH_CHILDREN: [&str; 1] = ["parameter"];
 
 /// An endpoint found in phase one, before its body is compiled.
 pub struct Found<'a, 'i> {
@@ -65,7 +80,21 @@ pub fn compile_endpoint(
         );
     };
     for child in xml::elements(node) {
-        match xml::name(child) {
+        let child_name = xml::name(child);
+        if !ENDPOINT_CHILDREN.contains(&child_name) {
+            diags.error(
+                &file,
+                xml::pos(child),
+                format!(
+                    "Unexpected element <{child_name}> in <endpoint name='{}'>; expected {}{}",
+                    f.name,
+                    elements_or(&ENDPOINT_CHILDREN),
+                    did_you_mean_element(child_name, &ENDPOINT_CHILDREN)
+                ),
+            );
+            continue;
+        }
+        match child_name {
             // Read with the folders, or above.
             "parameter" | "authentication" | "task" => {}
             "parameter-transformation" => {
@@ -102,14 +131,7 @@ pub fn compile_endpoint(
                 }
                 error = parse_error(child, &f.name, by_name, ctx, diags);
             }
-            other => diags.error(
-                &file,
-                xml::pos(child),
-                format!(
-                    "Unexpected element <{other}> in <endpoint name='{}'>; expected <parameter>, <include-in-hash>, <success> or <error>",
-                    f.name
-                ),
-            ),
+            _ => unreachable!("every name in ENDPOINT_CHILDREN has an arm"),
         }
     }
     if successes.last().is_none_or(|s| s.condition.is_some()) {
@@ -189,13 +211,14 @@ fn parse_include_in_hash(
 ) {
     xml::check_attributes(file, child, &[], diags);
     for p in xml::elements(child) {
-        if xml::name(p) != "parameter" {
+        let name = xml::name(p);
+        if !INCLUDE_IN_HASH_CHILDREN.contains(&name) {
             diags.error(
                 file,
                 xml::pos(p),
                 format!(
-                    "Unexpected element <{}> in <include-in-hash>; expected <parameter name='…'/>",
-                    xml::name(p)
+                    "Unexpected element <{name}> in <include-in-hash>; expected <parameter name='…'/>{}",
+                    did_you_mean_element(name, &INCLUDE_IN_HASH_CHILDREN)
                 ),
             );
             continue;

@@ -10,10 +10,14 @@ use roxmltree::Node;
 use super::context::Context;
 use super::endpoint::{compile_endpoint, Found};
 use super::forward_graph::{check_capture_keys, check_forward_cycles};
+use super::suggest::{did_you_mean_element, elements_or};
 use super::xml;
 use crate::config::error::Diagnostics;
 use crate::config::model::application::{Endpoint, Parameter};
 use crate::config::model::auth::Authentication;
+
+/// The children of `<endpoint-folder>`.
+const FOLDER_CHILDREN: [&str; 4] = ["parameter", "endpoint-folder", "endpoint", "authentication"];
 
 fn is_valid_parameter_name(name: &str) -> bool {
     !name.is_empty()
@@ -115,14 +119,32 @@ fn collect_folder<'a, 'i>(
         .to_string();
     let params = merge_parameters(file, folder, inherited, diags);
     for child in xml::elements(folder) {
-        match xml::name(child) {
-            "parameter" => {}
-            "endpoint-folder" => collect_folder(file, child, &params, &separator, auth.as_ref(), out, diags),
-            "authentication" => {}
+        let child_name = xml::name(child);
+        if !FOLDER_CHILDREN.contains(&child_name) {
+            diags.error(
+                file,
+                xml::pos(child),
+                format!(
+                    "Unexpected element <{child_name}> in <endpoint-folder>; expected {}{}",
+                    elements_or(&FOLDER_CHILDREN),
+                    did_you_mean_element(child_name, &FOLDER_CHILDREN)
+                ),
+            );
+            continue;
+        }
+        match child_name {
+            "parameter" | "authentication" => {}
+            "endpoint-folder" => {
+                collect_folder(file, child, &params, &separator, auth.as_ref(), out, diags)
+            }
             "endpoint" => {
                 xml::check_attributes(file, child, &["name", "multiple-value-separator"], diags);
                 let Some(name) = child.attribute("name") else {
-                    diags.error(file, xml::pos(child), "<endpoint> is missing the attribute 'name'");
+                    diags.error(
+                        file,
+                        xml::pos(child),
+                        "<endpoint> is missing the attribute 'name'",
+                    );
                     continue;
                 };
                 if RESERVED_PATHS.contains(&name) {
@@ -158,13 +180,7 @@ fn collect_folder<'a, 'i>(
                     authentication,
                 });
             }
-            other => diags.error(
-                file,
-                xml::pos(child),
-                format!(
-                    "Unexpected element <{other}> in <endpoint-folder>; expected <parameter>, <endpoint-folder> or <endpoint>"
-                ),
-            ),
+            _ => unreachable!("every name in FOLDER_CHILDREN has an arm"),
         }
     }
 }

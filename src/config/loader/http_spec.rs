@@ -8,6 +8,8 @@ use std::sync::Arc;
 use roxmltree::Node;
 
 use super::compiler::Compiler;
+use super::from_env::{self, Inline, Source};
+use super::suggest::{did_you_mean_element, elements_comma};
 use super::{secret, xml};
 use crate::config::error::Diagnostics;
 use crate::config::model::http_spec::{HttpBody, HttpMethod, HttpSpec, JsonTemplate, XmlFill};
@@ -26,6 +28,19 @@ const CREDENTIAL_HEADERS: [&str; 4] = [
     "proxy-authorization",
     "cookie",
     "x-api-key",
+];
+
+/// The children of an HTTP request specification (its container may allow more).
+const HTTP_SPEC_CHILDREN: [&str; 9] = [
+    "url",
+    "method",
+    "get-parameter",
+    "request-header",
+    "post-parameter",
+    "standard-webhooks-signature",
+    "basic-access-authentication",
+    "xml-body",
+    "json-body",
 ];
 
 /// The specification as its children are read.
@@ -61,7 +76,22 @@ pub fn parse(
     };
     let mut ok = true;
     for c in xml::elements(node) {
-        ok &= match xml::name(c) {
+        let name = xml::name(c);
+        if !HTTP_SPEC_CHILDREN.contains(&name) && !extra.contains(&name) {
+            let all: Vec<&str> = HTTP_SPEC_CHILDREN.iter().chain(extra).copied().collect();
+            diags.error(
+                file,
+                xml::pos(c),
+                format!(
+                    "Unexpected element <{name}> in <{tag}>; expected one of {}{}",
+                    elements_comma(&all),
+                    did_you_mean_element(name, &all)
+                ),
+            );
+            ok = false;
+            continue;
+        }
+        ok &= match name {
             "url" => {
                 let first = parts.url.is_none();
                 if !first {
@@ -82,15 +112,8 @@ pub fn parse(
             "basic-access-authentication" => parse_basic_auth(file, c, &mut parts, diags),
             "xml-body" => parse_xml_body(file, node, c, &mut parts, ctx, diags),
             "json-body" => parse_json_body(file, c, &mut parts, ctx, diags),
-            other if extra.contains(&other) => true,
-            other => {
-                diags.error(
-                    file,
-                    xml::pos(c),
-                    format!("Unexpected element <{other}> in <{tag}>"),
-                );
-                false
-            }
+            other if extra.contains(&other) => true, // read by the container
+            _ => unreachable!("every name in HTTP_SPEC_CHILDREN has an arm"),
         };
     }
     if !parts.form.is_empty() {
@@ -187,25 +210,13 @@ fn parse_signature(file: &Path, c: Node, parts: &mut Parts, diags: &mut Diagnost
         &["secret", "secret-from-environment-variable"],
         diags,
     );
-    let value = match (
-        c.attribute("secret"),
-        c.attribute("secret-from-environment-variable"),
-    ) {
-        (Some(v), None) => Some(v.to_string()),
-        (None, Some(var)) => {
-            match std::env::var(var).ok().filter(|v| !v.is_empty()) {
-                Some(v) => Some(v),
-                None => {
-                    diags.error(file, xml::pos(c), format!("<standard-webhooks-signature>: environment variable '{var}' is not set"));
-                    None
-                }
-            }
-        }
-        _ => {
-            diags.error(file, xml::pos(c), "<standard-webhooks-signature> needs secret=\"whsec_…\" or secret-from-environment-variable=\"VAR\"");
-            None
-        }
+    let source = Source {
+        label: "<standard-webhooks-signature>",
+        inline: Inline::Attribute("secret"),
+        env_attr: "secret-from-environment-variable",
+        example: "secret=\"whsec_…\"",
     };
+    let value = from_env::value(file, c, &source, xml::pos(c), diags);
     let Some(v) = value else {
         return false;
     };

@@ -10,7 +10,8 @@
 //! | `endpoints`, `endpoint`, `action`, `forward_graph` | `endpoints.xml`: folders, one endpoint, its responses, whole-file checks |
 //! | `task`, `http_task`, `email_task`, `task_graph` | `<task>`s by kind and their dependency graph |
 //! | `http_spec`, `http_options` | outgoing HTTP requests and their options |
-//! | `condition`, `auth`, `secret` | shared pieces: conditions, `<authentication>`, webhook secrets |
+//! | `condition`, `auth`, `secret`, `from_env` | shared pieces: conditions, `<authentication>`, webhook secrets, values inline or from an environment variable |
+//! | `suggest` | "expected …" lists and "did you mean" for unexpected elements and attributes |
 //! | `context`, `compiler`, `files` | what the parsers share: the context, the stylesheet compiler, files inside a folder |
 //! | `ooxml`, `extension_functions` | Office templates; libxslt extension-function check |
 
@@ -30,6 +31,7 @@ pub mod endpoints;
 pub mod extension_functions;
 pub mod files;
 pub mod forward_graph;
+pub mod from_env;
 pub mod http_options;
 pub mod http_spec;
 pub mod http_task;
@@ -39,6 +41,7 @@ pub mod secret;
 pub mod security;
 pub mod settings;
 pub mod sql;
+pub mod suggest;
 pub mod task;
 pub mod task_graph;
 pub mod xml;

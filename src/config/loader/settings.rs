@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::suggest::{did_you_mean_element, elements_or};
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
 use crate::config::model::settings::{
@@ -53,6 +54,9 @@ fn read(path: &Path, diags: &mut Diagnostics) -> FileSettings {
     .unwrap_or_default()
 }
 
+/// The children of `<engine-settings>`.
+const SETTINGS_CHILDREN: [&str; 3] = ["missing-hash", "xslt-engine", "hash-scheme"];
+
 fn read_root(path: &Path, root: roxmltree::Node, diags: &mut Diagnostics) -> FileSettings {
     let mut out = FileSettings::default();
     xml::check_attributes(path, root, &[], diags);
@@ -61,7 +65,10 @@ fn read_root(path: &Path, root: roxmltree::Node, diags: &mut Diagnostics) -> Fil
             diags.error(
                 path,
                 xml::pos(child),
-                "Unexpected text in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>",
+                format!(
+                    "Unexpected text in <engine-settings>; expected {}",
+                    elements_or(&SETTINGS_CHILDREN)
+                ),
             );
         }
     }
@@ -69,12 +76,14 @@ fn read_root(path: &Path, root: roxmltree::Node, diags: &mut Diagnostics) -> Fil
     for c in xml::elements(root) {
         let name = xml::name(c);
         let pos = xml::pos(c);
-        if !matches!(name, "missing-hash" | "xslt-engine" | "hash-scheme") {
+        if !SETTINGS_CHILDREN.contains(&name) {
             diags.error(
                 path,
                 pos,
                 format!(
-                    "Unexpected element <{name}> in <engine-settings>; expected <missing-hash>, <xslt-engine> or <hash-scheme>"
+                    "Unexpected element <{name}> in <engine-settings>; expected {}{}",
+                    elements_or(&SETTINGS_CHILDREN),
+                    did_you_mean_element(name, &SETTINGS_CHILDREN)
                 ),
             );
             continue;

@@ -8,6 +8,8 @@ use roxmltree::Node;
 use super::condition::parse_condition;
 use super::context::{check_data_source_patterns, Context};
 use super::email_task::parse_email_task;
+use super::from_env::{self, Inline, Source};
+use super::suggest::did_you_mean_attribute;
 use super::task_graph::{declared, ordinal, Declared};
 use super::xml;
 use crate::config::error::{Diagnostics, Pos};
@@ -74,8 +76,9 @@ pub fn parse_task(
             file,
             xml::attr_pos(node, "class"),
             format!(
-                "{label}: unknown task class '{class}'; known are {}",
-                KNOWN_CLASSES.join(", ")
+                "{label}: unknown task class '{class}'; known are {}{}",
+                KNOWN_CLASSES.join(", "),
+                did_you_mean_attribute(class, &KNOWN_CLASSES)
             ),
         );
         return None;
@@ -247,27 +250,13 @@ fn parse_save_uploads(
 ) -> Option<TaskKind> {
     let label = &head.label;
     check_task_attributes(file, node, &SAVE_UPLOADS_ATTRIBUTES, diags);
-    let base = match (
-        node.attribute("base-directory"),
-        node.attribute("base-directory-from-environment-variable"),
-    ) {
-        (Some(b), None) => Some(b.to_string()),
-        (None, Some(var)) => std::env::var(var)
-            .ok()
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                diags.error(
-                    file,
-                    xml::attr_pos(node, "base-directory-from-environment-variable"),
-                    format!("{label}: environment variable '{var}' is not set"),
-                );
-                None
-            }),
-        _ => {
-            diags.error(file, head.pos, format!("{label}: needs base-directory=\"…\" or base-directory-from-environment-variable=\"VAR\""));
-            None
-        }
-    }?;
+    let source = Source {
+        label,
+        inline: Inline::Attribute("base-directory"),
+        env_attr: "base-directory-from-environment-variable",
+        example: "base-directory=\"…\"",
+    };
+    let base = from_env::value(file, node, &source, head.pos, diags)?;
     let base_path = Path::new(&base);
     let base_path = if base_path.is_absolute() {
         base_path.to_path_buf()

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use roxmltree::{Document, Node, ParsingOptions};
 
+use super::suggest::{did_you_mean_attribute, did_you_mean_element};
 use crate::config::error::{Diagnostics, Pos};
 
 /// The largest configuration file we read.
@@ -158,10 +159,11 @@ pub fn check_attributes(path: &Path, node: Node, allowed: &[&str], diags: &mut D
                     column: p.col,
                 },
                 format!(
-                    "unknown attribute '{}' on <{}> is ignored; {}",
+                    "unknown attribute '{}' on <{}> is ignored; {}{}",
                     a.name(),
                     name(node),
-                    expected
+                    expected,
+                    did_you_mean_attribute(a.name(), allowed)
                 ),
             );
         }
@@ -204,7 +206,11 @@ pub fn with_root<T>(
             diags.error(
                 path,
                 pos(r),
-                format!("Root element must be <{root}>, found <{}>", name(r)),
+                format!(
+                    "Root element must be <{root}>, found <{}>{}",
+                    name(r),
+                    did_you_mean_element(name(r), &[root])
+                ),
             );
             return None;
         }
