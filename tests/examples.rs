@@ -82,7 +82,9 @@ async fn two_examples_run_side_by_side_from_one_directory() {
 
     // A second server for the same application meets the lock: the message names the file, the other server and
     // the flag that chooses another file.
-    let second = serve(cwd, "hello-world").err().expect("a second hello-world is refused");
+    let second = serve(cwd, "hello-world")
+        .err()
+        .expect("a second hello-world is refused");
     assert!(
         second.contains("the state file 'endpoints-data/hello-world/endpoints.db' is locked")
             && second.contains("another `endpoints serve`")
@@ -151,10 +153,16 @@ fn example_readmes_listen_on_distinct_ports() {
             .skip(1)
             .map(|rest| rest.split_whitespace().next().unwrap())
             .collect();
-        assert!(!listens.is_empty(), "{name}: README starts no server with --listen");
+        assert!(
+            !listens.is_empty(),
+            "{name}: README starts no server with --listen"
+        );
         for l in listens {
             assert!(l.starts_with("127.0.0.1:"), "{name}: {l}");
-            assert_ne!(l, "127.0.0.1:8080", "{name} uses the default application's port");
+            assert_ne!(
+                l, "127.0.0.1:8080",
+                "{name} uses the default application's port"
+            );
             if let Some(other) = ports.insert(l.to_string(), name.clone()) {
                 assert_eq!(other, name, "{other} and {name} both listen on {l}");
             }

@@ -37,7 +37,10 @@ fn text(o: &Output) -> String {
 
 /// One printed `curl -i [-d BODY] URL` line: (method, path and query, form body).
 fn parse_curl(line: &str) -> (Method, String, Option<String>) {
-    let words: Vec<&str> = line.split_whitespace().map(|w| w.trim_matches('\'')).collect();
+    let words: Vec<&str> = line
+        .split_whitespace()
+        .map(|w| w.trim_matches('\''))
+        .collect();
     assert_eq!(&words[..2], ["curl", "-i"], "{line}");
     let (body, url) = match words[2] {
         "-d" => (Some(words[3].to_string()), words[4]),
@@ -55,7 +58,12 @@ fn parse_curl(line: &str) -> (Method, String, Option<String>) {
     (method, path.to_string(), body)
 }
 
-async fn send(addr: std::net::SocketAddr, method: Method, path: &str, form: Option<&str>) -> common::Resp {
+async fn send(
+    addr: std::net::SocketAddr,
+    method: Method,
+    path: &str,
+    form: Option<&str>,
+) -> common::Resp {
     let headers: &[(&str, &str)] = match form {
         Some(_) => &[("content-type", "application/x-www-form-urlencoded")],
         None => &[],
@@ -66,7 +74,9 @@ async fn send(addr: std::net::SocketAddr, method: Method, path: &str, form: Opti
 
 /// The value of the first `attribute="…"` after `after` in `html`.
 fn attribute_after<'h>(html: &'h str, after: &str, attribute: &str) -> &'h str {
-    let at = html.find(after).unwrap_or_else(|| panic!("no {after} in {html}"));
+    let at = html
+        .find(after)
+        .unwrap_or_else(|| panic!("no {after} in {html}"));
     let rest = &html[at..];
     let start = rest.find(&format!("{attribute}=\"")).unwrap() + attribute.len() + 2;
     let end = start + rest[start..].find('"').unwrap();
@@ -94,7 +104,9 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
     assert!(key.chars().all(|c| c.is_ascii_hexdigit()));
     assert!(!printed.contains(key));
     let other = tmp.path().join("other");
-    assert!(run(cwd, &["init", other.to_str().unwrap()]).status.success());
+    assert!(run(cwd, &["init", other.to_str().unwrap()])
+        .status
+        .success());
     assert_ne!(
         std::fs::read_to_string(other.join("security.xml")).unwrap(),
         security,
@@ -103,7 +115,11 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
 
     let check = run(cwd, &["check", "demo"]);
     assert!(check.status.success(), "{}", text(&check));
-    assert!(text(&check).contains("OK (0 warning(s))"), "{}", text(&check));
+    assert!(
+        text(&check).contains("OK (0 warning(s))"),
+        "{}",
+        text(&check)
+    );
 
     let mut cmd = Command::new(BIN);
     cmd.current_dir(cwd)
@@ -132,7 +148,9 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
         match endpoint.as_str() {
             "form" => {
                 assert_eq!(r.status, StatusCode::OK, "{line}: {}", r.text());
-                assert!(r.text().contains("<form method=\"post\" action=\"submit\">"));
+                assert!(r
+                    .text()
+                    .contains("<form method=\"post\" action=\"submit\">"));
             }
             "submit" => {
                 assert_eq!(r.status, StatusCode::OK, "{line}: {}", r.text());
@@ -140,9 +158,15 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
             }
             "hello" => {
                 assert_eq!(r.status, StatusCode::OK, "{line}: {}", r.text());
-                assert!(r.header("content-type").unwrap().starts_with("application/json"));
+                assert!(r
+                    .header("content-type")
+                    .unwrap()
+                    .starts_with("application/json"));
                 let json: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-                assert_eq!(json, serde_json::json!({"greeting": "Hello, Ann!", "name": "Ann"}));
+                assert_eq!(
+                    json,
+                    serde_json::json!({"greeting": "Hello, Ann!", "name": "Ann"})
+                );
             }
             "go" => {
                 assert_eq!(r.status, StatusCode::FOUND, "{line}: {}", r.text());
@@ -157,13 +181,17 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
 
     // The form page as a browser uses it: its hidden hash posts the form, its links carry their hashes.
     let form_line = curls.iter().find(|l| l.contains("/form?")).unwrap();
-    let page = send(addr, Method::GET, &parse_curl(form_line).1, None).await.text();
+    let page = send(addr, Method::GET, &parse_curl(form_line).1, None)
+        .await
+        .text();
     let submit_hash = attribute_after(&page, "name=\"hash\"", "value");
     let posted = send(
         addr,
         Method::POST,
         "/submit",
-        Some(&format!("name=Bo&email=bo%40example.com&message=Hi&hash={submit_hash}")),
+        Some(&format!(
+            "name=Bo&email=bo%40example.com&message=Hi&hash={submit_hash}"
+        )),
     )
     .await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.text());
@@ -173,7 +201,9 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
         addr,
         Method::POST,
         "/demo/submit",
-        Some(&format!("name=Bo&email=bo%40example.com&hash={submit_hash}")),
+        Some(&format!(
+            "name=Bo&email=bo%40example.com&hash={submit_hash}"
+        )),
     )
     .await;
     assert_eq!(posted.status, StatusCode::OK, "{}", posted.text());
@@ -187,7 +217,13 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
     assert_eq!(r.location(), "https://example.com/");
 
     // What the hash and the allowlist keep out.
-    let missing = send(addr, Method::POST, "/submit", Some("name=Bo&email=bo%40example.com")).await;
+    let missing = send(
+        addr,
+        Method::POST,
+        "/submit",
+        Some("name=Bo&email=bo%40example.com"),
+    )
+    .await;
     assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
     let wrong = send(addr, Method::GET, "/hello?hash=00", None).await;
     assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
@@ -198,16 +234,26 @@ async fn a_new_application_is_checked_served_and_answers_every_printed_command()
         Some(&format!("email=bo%40example.com&hash={submit_hash}")),
     )
     .await;
-    assert_eq!(incomplete.status, StatusCode::BAD_REQUEST, "{}", incomplete.text());
+    assert_eq!(
+        incomplete.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        incomplete.text()
+    );
     // Another target is refused by the hash (it covers `to`) and, with its own hash, by the allowlist.
     let go_line = curls.iter().find(|l| l.contains("/go?")).unwrap();
     let go_path = parse_curl(go_line).1;
     let elsewhere = go_path.replace("example.com", "evil.example");
     let r = send(addr, Method::GET, &elsewhere, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
-    let evil_hash = run(cwd, &["hash", "demo", "go", "to=https://evil.example/welcome"]);
+    let evil_hash = run(
+        cwd,
+        &["hash", "demo", "go", "to=https://evil.example/welcome"],
+    );
     assert!(evil_hash.status.success(), "{}", text(&evil_hash));
-    let evil_hash = String::from_utf8_lossy(&evil_hash.stdout).trim().to_string();
+    let evil_hash = String::from_utf8_lossy(&evil_hash.stdout)
+        .trim()
+        .to_string();
     let r = send(
         addr,
         Method::GET,
@@ -252,13 +298,20 @@ fn a_directory_that_is_not_empty_is_refused() {
     );
     // Nothing was written into it.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
-    assert_eq!(std::fs::read_to_string(dir.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("notes.txt")).unwrap(),
+        "mine"
+    );
 
     // A file is no directory.
     std::fs::write(tmp.path().join("file"), "x").unwrap();
     let out = run(tmp.path(), &["init", "file"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out).contains("'file' is not a directory"), "{}", text(&out));
+    assert!(
+        text(&out).contains("'file' is not a directory"),
+        "{}",
+        text(&out)
+    );
 
     // An empty directory is fine.
     std::fs::create_dir(tmp.path().join("empty")).unwrap();

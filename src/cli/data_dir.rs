@@ -138,7 +138,10 @@ mod tests {
         );
         // Nothing there yet: reading names the directory and the flag.
         let err = for_reading_below(&base, None, None).unwrap_err();
-        assert!(err.contains("no state file below") && err.contains("--data-dir"), "{err}");
+        assert!(
+            err.contains("no state file below") && err.contains("--data-dir"),
+            "{err}"
+        );
 
         let a = for_serving_below(&base, None, "a");
         assert_eq!(a, base.join("a").join(FILE));
@@ -165,10 +168,16 @@ mod tests {
         std::fs::create_dir_all(&base).unwrap();
         std::fs::write(base.join(FILE), b"").unwrap();
         assert_eq!(for_serving_below(&base, None, "a"), base.join(FILE));
-        assert_eq!(for_reading_below(&base, None, Some("a")).unwrap(), base.join(FILE));
+        assert_eq!(
+            for_reading_below(&base, None, Some("a")).unwrap(),
+            base.join(FILE)
+        );
         // Once the application has its own file, that one is used.
         std::fs::create_dir_all(base.join("a")).unwrap();
         std::fs::write(base.join("a").join(FILE), b"").unwrap();
-        assert_eq!(for_serving_below(&base, None, "a"), base.join("a").join(FILE));
+        assert_eq!(
+            for_serving_below(&base, None, "a"),
+            base.join("a").join(FILE)
+        );
     }
 }

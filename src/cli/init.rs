@@ -35,11 +35,20 @@ const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
 const FILES: &[(&str, &str)] = &[
     ("endpoints.xml", include_str!("init/endpoints.xml")),
     ("security.xml", include_str!("init/security.xml")),
-    ("engine-settings.xml", include_str!("init/engine-settings.xml")),
+    (
+        "engine-settings.xml",
+        include_str!("init/engine-settings.xml"),
+    ),
     ("static/form.html", include_str!("init/form.html")),
     ("static/thank-you.html", include_str!("init/thank-you.html")),
-    ("data-sources/hello.xml", include_str!("init/hello-data-source.xml")),
-    ("transformers/hello-json.xml", include_str!("init/hello-transformer.xml")),
+    (
+        "data-sources/hello.xml",
+        include_str!("init/hello-data-source.xml"),
+    ),
+    (
+        "transformers/hello-json.xml",
+        include_str!("init/hello-transformer.xml"),
+    ),
     ("data-source-xslt/hello.xsl", include_str!("init/hello.xsl")),
 ];
 
