@@ -51,7 +51,8 @@ pub struct StoreArgs {
     #[arg(long, value_name = "URL", env = "ENDPOINTS_DATABASE_URL")]
     pub database: Option<String>,
     /// Directory of the SQLite state file endpoints.db (created on first start). Default: endpoints-data/NAME
-    /// below the working directory, NAME being the application's name (with --apps DIR, the name of DIR).
+    /// below the working directory, NAME being the application's name (with --apps DIR, the name of DIR); `log`
+    /// reads the only one there, or the one of --application when there are several.
     #[arg(long, value_name = "DIR", env = "ENDPOINTS_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 }
