@@ -3,9 +3,10 @@
 //! `--data-dir DIR` (or `ENDPOINTS_DATA_DIR`) names the directory: the file is `DIR/endpoints.db`. Without it, every
 //! application gets its own file below the working directory, `endpoints-data/NAME/endpoints.db`, NAME being the
 //! application's name (`--name` or its directory's name; with `--apps DIR` the name of DIR), so that two
-//! applications started from one directory never compete for one file. A state file of an earlier version,
-//! `endpoints-data/endpoints.db`, stays in use while the application has no file of its own, so that its on-demand
-//! numbers continue rather than start again.
+//! applications started from one directory never compete for one file. The one file an earlier version kept for
+//! every application, `endpoints-data/endpoints.db`, stays in use for an application that has no file of its own
+//! while it holds that application's on-demand numbers or short links, so that they continue rather than start
+//! again (its request-log entries alone do not keep it: `endpoints log --data-dir endpoints-data` still reads them).
 //!
 //! `endpoints log` without `--data-dir` reads `endpoints-data/A/endpoints.db` for `--application A` when it exists,
 //! else the one state file below `endpoints-data/`; when there are several it names them and asks for
@@ -18,18 +19,24 @@ pub const DEFAULT_DIR: &str = "endpoints-data";
 /// The SQLite file's name inside its directory.
 pub const FILE: &str = "endpoints.db";
 
-/// The state file a server for the application (or the `--apps` directory) `name` opens.
-pub fn for_serving(data_dir: Option<&Path>, name: &str) -> PathBuf {
-    for_serving_below(Path::new(DEFAULT_DIR), data_dir, name)
+/// The state file a server for the application (or the `--apps` directory) `name` opens; `served` are the names
+/// of the applications it serves.
+pub fn for_serving(data_dir: Option<&Path>, name: &str, served: &[String]) -> PathBuf {
+    for_serving_below(Path::new(DEFAULT_DIR), data_dir, name, served)
 }
 
-fn for_serving_below(default_dir: &Path, data_dir: Option<&Path>, name: &str) -> PathBuf {
+fn for_serving_below(
+    default_dir: &Path,
+    data_dir: Option<&Path>,
+    name: &str,
+    served: &[String],
+) -> PathBuf {
     if let Some(dir) = data_dir {
         return dir.join(FILE);
     }
     let own = default_dir.join(directory_name(name)).join(FILE);
     let earlier = default_dir.join(FILE);
-    if !own.exists() && earlier.is_file() {
+    if !own.exists() && earlier.is_file() && holds_state_of(&earlier, served) {
         tracing::info!(
             "using the state file of an earlier version, {} (move it to {} to make it this application's own)",
             earlier.display(),
@@ -38,6 +45,25 @@ fn for_serving_below(default_dir: &Path, data_dir: Option<&Path>, name: &str) ->
         return earlier;
     }
     own
+}
+
+/// Whether the SQLite file at `path` holds on-demand numbers or short links of any of `applications`. A file that
+/// cannot be read counts as holding them (it is then opened as before, and its problem reported there).
+fn holds_state_of(path: &Path, applications: &[String]) -> bool {
+    let Ok(conn) =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+    else {
+        return true;
+    };
+    applications.iter().any(|a| {
+        conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM request_numbers WHERE application = ?1) \
+             OR EXISTS (SELECT 1 FROM short_link_to_endpoint WHERE application = ?1)",
+            [a],
+            |row| row.get::<_, bool>(0),
+        )
+        .unwrap_or(true)
+    })
 }
 
 /// The state file `endpoints log` reads.
@@ -129,7 +155,7 @@ mod tests {
         let base = tmp.path().join(DEFAULT_DIR);
         let given = tmp.path().join("elsewhere");
         assert_eq!(
-            for_serving_below(&base, Some(&given), "a"),
+            for_serving_below(&base, Some(&given), "a", &names(&["a"])),
             given.join(FILE)
         );
         assert_eq!(
@@ -143,14 +169,14 @@ mod tests {
             "{err}"
         );
 
-        let a = for_serving_below(&base, None, "a");
+        let a = for_serving_below(&base, None, "a", &names(&["a"]));
         assert_eq!(a, base.join("a").join(FILE));
         std::fs::create_dir_all(a.parent().unwrap()).unwrap();
         std::fs::write(&a, b"").unwrap();
         // One application: found without flags.
         assert_eq!(for_reading_below(&base, None, None).unwrap(), a);
 
-        let b = for_serving_below(&base, None, "b");
+        let b = for_serving_below(&base, None, "b", &names(&["b"]));
         std::fs::create_dir_all(b.parent().unwrap()).unwrap();
         std::fs::write(&b, b"").unwrap();
         let err = for_reading_below(&base, None, None).unwrap_err();
@@ -162,22 +188,57 @@ mod tests {
     }
 
     #[test]
-    fn an_earlier_shared_file_stays_in_use() {
+    fn an_earlier_shared_file_stays_in_use_while_it_holds_numbers_or_links() {
         let tmp = tempfile::tempdir().unwrap();
         let base = tmp.path().join(DEFAULT_DIR);
-        std::fs::create_dir_all(&base).unwrap();
-        std::fs::write(base.join(FILE), b"").unwrap();
-        assert_eq!(for_serving_below(&base, None, "a"), base.join(FILE));
+        let earlier = base.join(FILE);
+        drop(endpoints::store::sqlite::SqliteStore::open(&earlier).unwrap());
+        // Only request-log entries (or nothing) of an application: it gets its own file.
         assert_eq!(
-            for_reading_below(&base, None, Some("a")).unwrap(),
-            base.join(FILE)
+            for_serving_below(&base, None, "a", &names(&["a"])),
+            base.join("a").join(FILE)
         );
+        let conn = rusqlite::Connection::open(&earlier).unwrap();
+        conn.execute(
+            "INSERT INTO request_numbers (request_id, application, environment, datetime_ms, perpetual_number) \
+             VALUES ('r1', 'a', 'live', 0, 1)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO short_link_to_endpoint (code, application, environment, endpoint, created_ms, expires_ms) \
+             VALUES ('c1', 'b', 'live', 'e', 0, 1)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
+        // Numbers of `a`, a short link of `b`: both keep the earlier file; `c` and an --apps server without them do
+        // not; one with `b` among its applications does.
+        assert_eq!(for_serving_below(&base, None, "a", &names(&["a"])), earlier);
+        assert_eq!(for_serving_below(&base, None, "b", &names(&["b"])), earlier);
+        assert_eq!(
+            for_serving_below(&base, None, "c", &names(&["c"])),
+            base.join("c").join(FILE)
+        );
+        assert_eq!(
+            for_serving_below(&base, None, "apps", &names(&["c", "d"])),
+            base.join("apps").join(FILE)
+        );
+        assert_eq!(
+            for_serving_below(&base, None, "apps", &names(&["c", "b"])),
+            earlier
+        );
+        assert_eq!(for_reading_below(&base, None, Some("a")).unwrap(), earlier);
         // Once the application has its own file, that one is used.
         std::fs::create_dir_all(base.join("a")).unwrap();
         std::fs::write(base.join("a").join(FILE), b"").unwrap();
         assert_eq!(
-            for_serving_below(&base, None, "a"),
+            for_serving_below(&base, None, "a", &names(&["a"])),
             base.join("a").join(FILE)
         );
+    }
+
+    fn names(n: &[&str]) -> Vec<String> {
+        n.iter().map(|s| s.to_string()).collect()
     }
 }

@@ -84,7 +84,8 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         (None, Some((name, _, _))) => name.clone(),
         (None, None) => config::default_name(&args.app_dir),
     };
-    let store = match runtime.block_on(open_store(&args.store, &state_name)) {
+    let served: Vec<String> = apps.iter().map(|(name, _, _)| name.clone()).collect();
+    let store = match runtime.block_on(open_store(&args.store, &state_name, &served)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("cannot open the state store: {e}");
@@ -231,10 +232,11 @@ fn applications(args: &ServeArgs) -> Result<Vec<(String, PathBuf, Environment)>,
 pub async fn open_store(
     args: &StoreArgs,
     name: &str,
+    served: &[String],
 ) -> Result<Arc<dyn endpoints::store::Store>, endpoints::store::StoreError> {
     endpoints::store::open(
         args.database.as_deref(),
-        &super::data_dir::for_serving(args.data_dir.as_deref(), name),
+        &super::data_dir::for_serving(args.data_dir.as_deref(), name, served),
     )
     .await
 }
