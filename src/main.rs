@@ -1,4 +1,4 @@
-//! The `endpoints` command line: `serve`, `check`, `hash`, `routes`, `log`. The commands themselves live in
+//! The `endpoints` command line: `serve`, `check`, `hash`, `routes`, `log`, `init`. The commands themselves live in
 //! [`cli`]: the arguments in `cli/args.rs`, one file per command family.
 
 mod cli;
@@ -47,6 +47,12 @@ enum Command {
     },
     /// Print recent request-log entries (newest last), or one entry with its debug documents (--show ID).
     Log(LogArgs),
+    /// Write a new working application (form, thank-you page, redirect, JSON endpoint, a fresh secret key) into
+    /// DIR, which must be new or empty, and print how to serve and call it.
+    Init {
+        /// The directory to create.
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,5 +74,6 @@ fn main() -> ExitCode {
         Command::Hash(args) => cli::inspect::hash(args),
         Command::Routes { app_dir, app } => cli::inspect::routes(&app_dir, &app),
         Command::Log(args) => cli::log::log(args),
+        Command::Init { dir } => cli::init::init(&dir),
     }
 }

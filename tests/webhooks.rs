@@ -118,7 +118,7 @@ async fn esign_callbacks_both_sides() {
     let p = dir.path().join("endpoints.xml");
     let xml = std::fs::read_to_string(&p)
         .unwrap()
-        .replace("127.0.0.1:8099", &format!("127.0.0.1:{port}"));
+        .replace("127.0.0.1:8097", &format!("127.0.0.1:{port}"));
     std::fs::write(&p, xml).unwrap();
     let s = TestServer::start(dir.path(), Options::default()).await;
 

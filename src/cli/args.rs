@@ -50,14 +50,11 @@ pub struct StoreArgs {
     /// Default: the SQLite file endpoints.db in --data-dir.
     #[arg(long, value_name = "URL", env = "ENDPOINTS_DATABASE_URL")]
     pub database: Option<String>,
-    /// Directory of the SQLite state file (created on first start).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "endpoints-data",
-        env = "ENDPOINTS_DATA_DIR"
-    )]
-    pub data_dir: PathBuf,
+    /// Directory of the SQLite state file endpoints.db (created on first start). Default: endpoints-data/NAME
+    /// below the working directory, NAME being the application's name (with --apps DIR, the name of DIR); `log`
+    /// reads the only one there, or the one of --application when there are several.
+    #[arg(long, value_name = "DIR", env = "ENDPOINTS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]

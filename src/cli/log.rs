@@ -47,7 +47,11 @@ pub fn log(args: LogArgs) -> ExitCode {
                 endpoints::store::open(Some(url), Path::new("")).await?
             }
             _ => {
-                let path = args.store.data_dir.join("endpoints.db");
+                let path = super::data_dir::for_reading(
+                    args.store.data_dir.as_deref(),
+                    args.application.as_deref(),
+                )
+                .map_err(endpoints::store::StoreError::Other)?;
                 Arc::new(
                     tokio::task::spawn_blocking(move || {
                         endpoints::store::sqlite::SqliteStore::open_reader(&path)

@@ -78,7 +78,14 @@ pub fn serve(args: ServeArgs) -> ExitCode {
         Ok(r) => r,
         Err(code) => return code,
     };
-    let store = match runtime.block_on(open_store(&args.store)) {
+    // One state file per application (per --apps directory) by default: see data_dir.rs.
+    let state_name = match (&args.apps, apps.first()) {
+        (Some(root), _) => config::default_name(root),
+        (None, Some((name, _, _))) => name.clone(),
+        (None, None) => config::default_name(&args.app_dir),
+    };
+    let served: Vec<String> = apps.iter().map(|(name, _, _)| name.clone()).collect();
+    let store = match runtime.block_on(open_store(&args.store, &state_name, &served)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("cannot open the state store: {e}");
@@ -238,10 +245,12 @@ fn applications(args: &ServeArgs) -> Result<Vec<(String, PathBuf, Environment)>,
 
 pub async fn open_store(
     args: &StoreArgs,
+    name: &str,
+    served: &[String],
 ) -> Result<Arc<dyn endpoints::store::Store>, endpoints::store::StoreError> {
     endpoints::store::open(
         args.database.as_deref(),
-        &args.data_dir.join("endpoints.db"),
+        &super::data_dir::for_serving(args.data_dir.as_deref(), name, served),
     )
     .await
 }

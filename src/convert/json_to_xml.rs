@@ -1,13 +1,13 @@
 //! JSON → XML: JSON request bodies become the children of `<json>` in the parameter
 //! transformation input, JSON responses of `<xml-from-url>` become `<response>…</response>`.
 //!
-//! The reference parses with org.json and serialises with `XML.toString`; this module reproduces the output of
-//! that pipeline, with these deliberate choices:
+//! The reference engine (OpenEndpoints) parses with org.json and serialises with `XML.toString`; this module
+//! reproduces the output of that pipeline, with these deliberate choices:
 //!
-//! * **Strict JSON** (RFC 8259). REF is lenient (single quotes, unquoted keys and strings, comments, trailing
-//!   text ignored); here such input is an error that names the line and column. A leading byte-order mark is
-//!   skipped (REF would turn it into text and drop the rest of the body). Bytes that are not UTF-8 become U+FFFD,
-//!   as Java's decoder does.
+//! * **Strict JSON** (RFC 8259). OpenEndpoints is lenient (single quotes, unquoted keys and strings, comments,
+//!   trailing text ignored); here such input is an error that names the line and column. A leading byte-order
+//!   mark is skipped (OpenEndpoints would turn it into text and drop the rest of the body). Bytes that are not
+//!   UTF-8 become U+FFFD, as Java's decoder does.
 //! * **Duplicate keys** in one object are an error, as in org.json (`Duplicate key "a"`).
 //! * **Member order** is the order in the document (the reference uses hash order, so its order cannot be relied on).
 //! * **Numbers** keep their text in Java's form: integers as written; numbers with a fraction or exponent as
@@ -16,12 +16,12 @@
 //!   org.json does: `0.0`/`-0.0` when the value underflows or is zero, otherwise the text as written.
 //! * **Keys** are made XML-safe: a first character not in `[A-Za-z_]` and any later character not in
 //!   `[A-Za-z0-9._-]` becomes `_hhhh_` (lower-case hex of the UTF-16 code unit). A character outside the BMP
-//!   yields both of its code units (`😀` → `_d83d__de00_`; REF emits only the high surrogate). Two keys that
+//!   yields both of its code units (`😀` → `_d83d__de00_`; OpenEndpoints emits only the high surrogate). Two keys that
 //!   become the same element name (`"a b"`, `"a_0020_b"`) both produce elements. An empty key cannot name an
 //!   element and is an error unless its value is an empty array (which produces nothing).
 //! * **Text** escapes `&`, `<`, `>`. A character that XML 1.0 does not allow (control characters other than
-//!   tab/LF/CR, U+FFFE, U+FFFF, unpaired surrogates) is an error, as REF's re-parse fails on it. CR is written
-//!   as is, so XML end-of-line handling applies when the caller parses the result, as in REF.
+//!   tab/LF/CR, U+FFFE, U+FFFF, unpaired surrogates) is an error, as OpenEndpoints' re-parse fails on it. CR is
+//!   written as is, so XML end-of-line handling applies when the caller parses the result, as in OpenEndpoints.
 //! * **Nesting** deeper than [`MAX_DEPTH`] arrays/objects is an error (no stack overflow on hostile input).
 //!
 //! Element structure (org.json `XML.toString`): an object becomes `<n>` + its members + `</n>`; a member `_content`

@@ -1,4 +1,4 @@
-//! XML → JSON (`<convert-output-xml-to-json/>`): the reference re-parses the transformer
+//! XML → JSON (`<convert-output-xml-to-json/>`): the reference engine (OpenEndpoints) re-parses the transformer
 //! output with org.json `XML.toJSONObject` (text member `_content`) and prints it with `toString(2)`. This module
 //! reproduces both steps:
 //!
@@ -13,30 +13,32 @@
 //!   `xmlns:p` declarations included), then child elements and text in document order; a repeated name becomes an
 //!   array in document order. Text goes to `_content`; several text chunks (split by child elements, comments or
 //!   processing instructions) make `_content` an array. An element with only text becomes that value; with nothing
-//!   (also whitespace only, comments only) `""`. Member order is first-occurrence order (REF: hash order).
+//!   (also whitespace only, comments only) `""`. Member order is first-occurrence order (OpenEndpoints: hash
+//!   order).
 //! * Text is trimmed like Java: leading `Character.isWhitespace` characters and trailing characters `<= U+0020`
 //!   are removed; whitespace-only text is ignored. Attribute values are not trimmed.
 //! * Values are coerced as `XML.stringToValue` does: `true`/`false`/`null` in any case → boolean/null; text that is
-//!   a JSON number (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`) → a number **printed as written** (REF prints Java's
-//!   form: `1.50` → `1.5`, `1e3` → `1E+3`); anything else → string. So `007`, `-007` stay strings, as in REF; forms
-//!   Java accepts but JSON does not (`00.5`, `1.`, `1.5d`, hex floats) also stay strings here (REF makes numbers).
+//!   a JSON number (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`) → a number **printed as written** (OpenEndpoints
+//!   prints Java's form: `1.50` → `1.5`, `1e3` → `1E+3`); anything else → string. So `007`, `-007` stay strings,
+//!   as in OpenEndpoints; forms Java accepts but JSON does not (`00.5`, `1.`, `1.5d`, hex floats) also stay
+//!   strings here (OpenEndpoints makes numbers).
 //! * org.json quirks kept: a text-only element with several chunks is an array, and an array value added to an
 //!   absent member is wrapped once more (`<r><a>x<!---->y</a></r>` → `{"r": {"a": [["x", "y"]]}}`); an attribute
 //!   named `_content` on `<a _content="1"></a>` unwraps to `1` (but `<a _content="1"/>` stays an object).
 //! * Printing (`toString(2)`): 2-space indentation; an object or array with exactly one member is written on the
 //!   line of its parent (`{"k": v}`, `[v]`) and its contents indented from the parent's level; otherwise one member
 //!   per line. No trailing newline. Strings escape `"`, `\` and U+0000–U+001F (`\b \t \n \f \r`, else `\u00xx`);
-//!   everything else, including non-ASCII, is written as UTF-8 (REF additionally escapes `</`, U+0080–U+009F and
+//!   everything else, including non-ASCII, is written as UTF-8 (OpenEndpoints also escapes `</`, U+0080–U+009F and
 //!   U+2000–U+20FF as `\uxxxx` — the same JSON value).
 //!
 //! Parsing differs from org.json's own lenient tokenizer: the input must be well-formed XML (a document or a
 //! sequence of elements and text that would be well-formed inside one element), parsed with roxmltree without DTD
 //! processing, in one pass (a second one only when the first finds more than one top-level node): a
 //! `<!DOCTYPE …>` without internal subset is skipped as OpenEndpoints skips it (the external DTD is never loaded),
-//! one with an internal subset (`[…]`) is an error. CDATA sections are text and merge with adjacent text (REF keeps
-//! them as separate, uncoerced chunks); attribute values are normalised as XML requires. The input may be UTF-8
-//! (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML declaration says so. Elements nested deeper
-//! than [`MAX_DEPTH`] are an error.
+//! one with an internal subset (`[…]`) is an error. CDATA sections are text and merge with adjacent text
+//! (OpenEndpoints keeps them as separate, uncoerced chunks); attribute values are normalised as XML requires. The
+//! input may be UTF-8 (with or without BOM), UTF-16 with a BOM, or ISO-8859-1 when the XML declaration says so.
+//! Elements nested deeper than [`MAX_DEPTH`] are an error.
 //!
 //! This file is a little over 600 lines long because decoding, reading and printing follow org.json step by step
 //! and read best in one place; its tests are in `xml_to_json/tests.rs`.
@@ -194,8 +196,8 @@ fn utf16(bytes: &[u8], unit: fn([u8; 2]) -> u16) -> Result<Cow<'static, str>, Xm
 
 /// A document type declaration without internal subset (`<!DOCTYPE html SYSTEM "…">`, as `xsl:output
 /// doctype-system` writes) declares nothing usable without loading the external DTD, which this engine never does;
-/// REF skips it, so it is replaced by spaces (positions in later errors stay right). One with an internal subset
-/// (`[…]`) is left for roxmltree to reject.
+/// OpenEndpoints skips it, so it is replaced by spaces (positions in later errors stay right). One with an internal
+/// subset (`[…]`) is left for roxmltree to reject.
 fn blank_external_doctype(text: Cow<'_, str>) -> Cow<'_, str> {
     let Some(range) = external_doctype(&text) else {
         return text;

@@ -97,7 +97,7 @@ impl SqliteStore {
                 })?;
             if f.try_lock().is_err() {
                 return Err(StoreError::Other(format!(
-                    "'{}' is in use by another engine process; SQLite state belongs to one process (use --database postgres://… to share state between instances)",
+                    "the state file '{}' is locked: it is in use by another engine process (another `endpoints serve` started with the same state file). Stop that server, or give this one a state file of its own with --data-dir DIR (several instances that share their state use --database postgres://… instead)",
                     path.display()
                 )));
             }
