@@ -1,4 +1,5 @@
-//! The webhook contracts of the seed documents, as shipped in `examples/`.
+//! The webhook contracts of the integrations in `examples/` (scan connectors, content-retrieval webhook, e-signature
+//! callbacks), driven over real sockets.
 
 mod common;
 
@@ -12,7 +13,7 @@ fn example(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// The seed's example request body, with a label and tenant of our choosing.
+/// The integration's documented example request body, with a label and tenant of our choosing.
 fn retrieval_body(label: &str, tenant: &str) -> String {
     format!(
         r#"{{"objects": [{{"properties": {{"system:objectTypeId": {{"value": "object"}}, "label": {{"value": "{label}"}},
@@ -277,7 +278,7 @@ async fn scan_delivery(upload_memory_bytes: usize) {
     let pdf: &[u8] = b"%PDF-1.4 scanned page";
     let jpeg: &[u8] = b"\xff\xd8\xff\xe0 scanned photo";
     let job = "4e19a6a0-d580-457f-ad59-fcb08584c5ba";
-    // The parameter list of seed 001 (and a field nobody declared).
+    // The scan connector's documented parameter list (and a field nobody declared).
     let fields: Vec<(&str, Option<&str>, &[u8])> = vec![
         ("billingCode", None, b""),
         ("userEmail", None, b""),
