@@ -528,3 +528,40 @@ fn the_reference_describes_every_name_in_the_schemas_and_no_other() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// What `endpoints init` writes is a starting point people copy from: every file validates against its schema.
+#[test]
+fn the_application_endpoints_init_writes_validates() {
+    if !xmllint_available("the_application_endpoints_init_writes_validates") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let app = tmp.path().join("demo");
+    let out = Command::new(BIN)
+        .arg("init")
+        .arg(&app)
+        .output()
+        .expect("run endpoints init");
+    assert!(
+        out.status.success(),
+        "endpoints init failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (known, unknown) = classify(&app);
+    assert!(unknown.is_empty(), "files of no known kind: {unknown:?}");
+    let mut by_schema: std::collections::BTreeMap<&str, Vec<PathBuf>> = Default::default();
+    for (s, f) in known {
+        by_schema.entry(s).or_default().push(f);
+    }
+    for s in ["endpoints.xsd", "security.xsd", "engine-settings.xsd"] {
+        assert!(
+            by_schema.contains_key(s),
+            "init wrote no file for {s}: {by_schema:?}"
+        );
+    }
+    let problems: Vec<String> = by_schema
+        .iter()
+        .flat_map(|(schema, files)| xmllint(schema, files))
+        .collect();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
