@@ -194,7 +194,12 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_watch: bool,
     /// Seconds that requests in flight may take to finish after SIGTERM/SIGINT.
-    #[arg(long, default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        env = "ENDPOINTS_SHUTDOWN_TIMEOUT"
+    )]
     pub shutdown_timeout: u64,
     /// Believe Forwarded / X-Forwarded-For only from these proxies (CIDR ranges or addresses; repeat the flag or
     /// separate with commas): the client is the rightmost forwarded address outside them. Without it the TCP peer
