@@ -92,14 +92,16 @@ impl Site {
         options.name = Some(self.name.clone());
         match config::load(&self.dir, &options) {
             Ok(app) => {
-                for w in &app.warnings {
-                    tracing::warn!(target: "endpoints::reload", application = %self.name, "{w}");
-                }
                 let generation = self.reloads.generation.fetch_add(1, Ordering::Relaxed) + 1;
                 let endpoints = app.endpoints.len();
                 let previous =
                     self.current
                         .swap(Arc::new(attach(app, self.environment, metrics, generation)));
+                // Logged once the new configuration is in effect, so that whoever reads the log (an operator, a
+                // test) never acts on a reload that has not happened yet.
+                for w in &self.current.load().app.warnings {
+                    tracing::warn!(target: "endpoints::reload", application = %self.name, "{w}");
+                }
                 if self.options.hash_check {
                     let current = self.current.load();
                     let accepting = current.app.accepting_missing_hash();
