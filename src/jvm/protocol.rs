@@ -6,7 +6,7 @@
 //! bytes   = u32 length · raw bytes
 //! ```
 //!
-//! Engine → worker kinds are [`Request`]s; the worker answers `READY` once at start (id 0, a description),
+//! Engine → worker kinds are the request constants below (`COMPILE_XSLT` … `CANCEL`); the worker answers `READY` once at start (id 0, a description),
 //! then `OK` or `ERROR` carrying the id of the request it answers. `RELEASE_*` and `CANCEL` get no answer.
 //! `jvm/README.md` describes every payload from the Java side.
 

@@ -18,14 +18,14 @@ pub struct Upload {
     pub content_type: String,
     pub size: u64,
     pub data: UploadData,
-    /// The limits that apply when the file is read as XML (the request's [`Limits::body_xml`]).
+    /// The limits that apply when the file is read as XML (the request's [`Limits::body_xml`](super::Limits::body_xml)).
     pub xml_budget: Budget,
 }
 
 /// Where an uploaded file's bytes are.
 #[derive(Debug, Clone)]
 pub enum UploadData {
-    /// Within the request's [`Limits::upload_memory_bytes`].
+    /// Within the request's [`Limits::upload_memory_bytes`](super::Limits::upload_memory_bytes).
     Memory(Bytes),
     /// A temporary file, deleted when the last reference is dropped (with the request's input).
     File(Arc<tempfile::TempPath>),
@@ -166,7 +166,7 @@ pub enum InputError {
     Body(String),
     #[error("cannot store uploaded file: {0}")]
     Storage(String),
-    /// The XML made from the body is over one of [`Limits::body_xml`] (413).
+    /// The XML made from the body is over one of [`Limits::body_xml`](super::Limits::body_xml) (413).
     #[error("{0}")]
     Limit(BudgetError),
 }

@@ -38,7 +38,7 @@ pub struct StaticResponse {
 /// `<response-transformation name="…" download-filename="…"/>`.
 #[derive(Debug)]
 pub struct TransformationResponse {
-    /// Index into [`Application::transformers`].
+    /// Index into [`Application::transformers`](super::application::Application::transformers).
     pub transformer: usize,
     pub download_filename: Option<Template>,
 }
@@ -62,7 +62,7 @@ pub struct UrlResponse {
 #[derive(Debug)]
 pub struct Forward {
     pub target: String,
-    /// Index of the target in [`Application::endpoints`].
+    /// Index of the target in [`Application::endpoints`](super::application::Application::endpoints).
     pub target_index: usize,
     /// `None`: forward every parameter of the current context.
     pub input_parameters: Option<Vec<(String, Template)>>,
