@@ -28,6 +28,7 @@ const ENDPOINTS_XML: &str = r#"<endpoint-folder>
         </success>
     </endpoint>
     <endpoint name="target"/>
+    <endpoint name="open"><parameter name="to"/><success><redirect-to>${to}</redirect-to></success></endpoint>
 </endpoint-folder>
 "#;
 
@@ -139,6 +140,19 @@ fn assert_secure(r: &common::Resp) {
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
 
+/// Sends `request` as written and reads the answer until the server closes.
+async fn raw(addr: std::net::SocketAddr, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(common::TEST_TIMEOUT, stream.read_to_end(&mut out))
+        .await
+        .expect("answer timed out")
+        .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[tokio::test]
 async fn off_by_default() {
     let dir = app_dir();
@@ -213,6 +227,12 @@ async fn loopback_without_token_and_csrf() {
         "{page}"
     );
     assert_eq!(generation(&page), 1);
+    // The served configuration's warnings, with the line they are about.
+    assert!(
+        page.contains("Warnings") && page.contains("open redirect"),
+        "{page}"
+    );
+    assert!(page.contains(r#"<span class="no">16</span> "#), "{page}");
     let (session, token) = (cookie(&r), csrf(&page));
     let with_cookie = [("cookie", session.as_str())];
     let reload = |csrf: &str| {
@@ -266,6 +286,24 @@ async fn loopback_without_token_and_csrf() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), "/");
     assert_eq!(generation(&s.get("/", &with_cookie).await.text()), 2);
+
+    // Another site's name resolved to 127.0.0.1 (DNS rebinding): refused.
+    let rebound = raw(
+        s.console(),
+        "GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(rebound.starts_with("HTTP/1.1 421"), "{rebound}");
+    assert!(
+        !rebound.to_ascii_lowercase().contains("set-cookie"),
+        "{rebound}"
+    );
+    let local = raw(
+        s.console(),
+        "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(local.starts_with("HTTP/1.1 200"), "{local}");
 
     // A method other than GET and POST, and an unknown page.
     let r = common::send_h1(s.console(), Method::DELETE, "/", &with_cookie, Bytes::new()).await;
@@ -389,6 +427,8 @@ async fn endpoints_page_shows_the_model() {
         "allowed destinations:",
         "<code>https://shop.example/</code>",
         "the request hash",
+        "otherwise: <span>a redirect to",
+        r#"href="/hash?application=demo&amp;environment=live&amp;endpoint=greet""#,
     ] {
         assert!(page.contains(expected), "{expected} missing in {page}");
     }
@@ -449,8 +489,22 @@ async fn broken_reload_shows_the_error_with_its_line() {
 async fn hash_calculator_agrees_with_endpoints_hash() {
     let dir = app_dir();
     let s = Server::start(dir.path(), &["--console", "127.0.0.1:0"], None);
-    let r = s.get("/hash", &[]).await;
+    let r = s
+        .get(
+            "/hash?application=demo&environment=preview&endpoint=greet",
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
+    let form_page = r.text();
+    assert!(
+        form_page.contains(r#"name="endpoint" list="endpoint-names" value="greet""#),
+        "{form_page}"
+    );
+    assert!(
+        form_page.contains(r#"<option value="preview" selected>"#),
+        "{form_page}"
+    );
     let (session, token) = (cookie(&r), csrf(&r.text()));
     let with_cookie = [("cookie", session.as_str())];
     for (env, values, args) in [
@@ -525,4 +579,31 @@ async fn hash_calculator_agrees_with_endpoints_hash() {
         s.post("/hash", &with_cookie, &body).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn stops_gracefully_with_the_server() {
+    let dir = app_dir();
+    let mut s = Server::start(dir.path(), &["--console", "127.0.0.1:0"], None);
+    assert_eq!(s.get("/", &[]).await.status, StatusCode::OK);
+    // A console connection kept open does not hold the shutdown up.
+    let idle = tokio::net::TcpStream::connect(s.console()).await.unwrap();
+    Command::new("kill")
+        .args(["-TERM", &s.spawned.child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(st) = s.spawned.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server did not stop"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    drop(idle);
+    assert!(status.success(), "{status:?}");
+    assert!(tokio::net::TcpStream::connect(s.console()).await.is_err());
 }

@@ -12,11 +12,21 @@ use crate::config::model::task::{Task, TaskKind};
 
 /// The HTML id of an endpoint's section (forwards link to it).
 pub fn anchor(name: &str) -> String {
-    let safe: String = name
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect();
-    format!("endpoint-{safe}")
+    format!("endpoint-{}", id_part(name))
+}
+
+/// `name` as part of an HTML id and URL fragment: letters, digits and `-` kept, anything else as `_` and its
+/// code point in hex (so that distinct names stay distinct).
+pub fn id_part(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("_{:x}_", u32::from(c)));
+        }
+    }
+    out
 }
 
 /// A condition as the author wrote it: `${x} equals "y"`.
@@ -114,11 +124,14 @@ fn task(app: &Application, t: &Task) -> Markup {
     }
 }
 
-/// One endpoint's section.
-pub fn endpoint(app: &Application, e: &Endpoint) -> Markup {
+/// One endpoint's section; `hash_link` opens the hash calculator for it.
+pub fn endpoint(app: &Application, e: &Endpoint, hash_link: &str) -> Markup {
     html! {
         section class="card" id=(anchor(&e.name)) {
             h2 { code { (e.name) } }
+            @if e.authentication.as_ref().is_none_or(|a| a.allows_hash()) {
+                a class="button small" href=(hash_link) { "Compute its hash" }
+            }
             p class="muted" { (e.origin.file.display()) ":" (e.origin.pos.line) ":" (e.origin.pos.column) }
             h3 { "Parameters" }
             @if e.parameters.is_empty() {
@@ -164,19 +177,19 @@ pub fn endpoint(app: &Application, e: &Endpoint) -> Markup {
                 @for s in &e.successes {
                     li {
                         @match &s.condition {
-                            Some(c) => { "when " code { (condition(c)) } ": " }
-                            None => "otherwise: ",
+                            Some(c) => { "when " code { (condition(c)) } }
+                            None => "otherwise",
                         }
-                        (action(app, &s.action))
-                        @if let Some(st) = s.status { " with status " (st.as_u16()) }
+                        @if let Some(st) = s.status { ", status " (st.as_u16()) }
+                        ": " (action(app, &s.action))
                     }
                 }
                 @if let Some(err) = &e.error {
                     li class="error-rule" {
                         "on error"
                         @if let Some(c) = &err.condition { " when " code { (condition(c)) } }
+                        @if let Some(st) = err.status { ", status " (st.as_u16()) }
                         ": " (action(app, &err.action))
-                        @if let Some(st) = err.status { " with status " (st.as_u16()) }
                     }
                 }
             }

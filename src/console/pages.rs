@@ -61,8 +61,8 @@ pub fn page(title: &str, frame: Option<&Frame<'_>>, content: Markup) -> Markup {
 /// The site's anchor on the applications page.
 fn site_anchor(site: &Site) -> String {
     format!(
-        "{}-{}",
-        endpoint_view::anchor(&site.name),
+        "app-{}-{}",
+        endpoint_view::id_part(&site.name),
         site.environment.as_str()
     )
 }
@@ -96,6 +96,17 @@ fn source_lines(d: &Diagnostic) -> Vec<(u32, String, bool)> {
             (n, shown, n == d.line)
         })
         .collect()
+}
+
+fn diagnostics(class: &str, intro: Markup, list: &[Diagnostic]) -> Markup {
+    html! {
+        @if !list.is_empty() {
+            div class=(class) {
+                p { (intro) }
+                ul { @for d in list { (diagnostic(d)) } }
+            }
+        }
+    }
 }
 
 fn diagnostic(d: &Diagnostic) -> Markup {
@@ -150,13 +161,12 @@ pub fn applications(state: &State, frame: &Frame<'_>) -> Markup {
                     }
                     dt { "directory" } dd { code { (site.dir.display()) } }
                 }
-                @if !errors.is_empty() {
-                    div class="errors" {
-                        p { strong { "The last reload failed" } "; the configuration of generation "
-                            (loaded.generation) " is still served:" }
-                        ul { @for d in &errors { (diagnostic(d)) } }
-                    }
-                }
+                (diagnostics("errors", html! {
+                    strong { "The last reload failed" } "; the configuration of generation "
+                    (loaded.generation) " is still served:"
+                }, &errors))
+                (diagnostics("warnings", html! { strong { "Warnings" } " of the configuration served:" },
+                    &loaded.app.warnings))
                 div class="actions" {
                     a class="button" href={ "/endpoints?" (site_query(site)) } { "Endpoints" }
                     form method="post" action="/reload" class="inline" {
@@ -183,7 +193,14 @@ pub fn endpoints(site: &Site, frame: &Frame<'_>) -> Markup {
         nav class="toc" {
             @for e in &app.endpoints { a href={ "#" (endpoint_view::anchor(&e.name)) } { code { (e.name) } } }
         }
-        @for e in &app.endpoints { (endpoint_view::endpoint(app, e)) }
+        @for e in &app.endpoints {
+            @let link = format!("/hash?{}", form_urlencoded::Serializer::new(String::new())
+                .append_pair("application", &site.name)
+                .append_pair("environment", site.environment.as_str())
+                .append_pair("endpoint", &e.name)
+                .finish());
+            (endpoint_view::endpoint(app, e, &link))
+        }
     };
     page(&site.name, Some(frame), content)
 }

@@ -115,6 +115,12 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
     let path = parts.uri.path().to_string();
     let query = Form::parse(parts.uri.query().unwrap_or("").as_bytes());
     let method = parts.method.clone();
+    if !access.token_required() && !auth::loopback_host(&parts.headers) {
+        return refused(
+            StatusCode::MISDIRECTED_REQUEST,
+            "Without ENDPOINTS_CONSOLE_TOKEN the console answers only requests to localhost or a loopback address.",
+        );
+    }
     if method == Method::GET && path == "/console.css" {
         let mut r = Response::new(Full::new(Bytes::from_static(STYLE.as_bytes())));
         r.headers_mut().insert(
