@@ -1,6 +1,7 @@
 //! The console (`endpoints serve --console ADDR`) over real sockets against the real binary: off by default, open
 //! on loopback without a token, refused on another address without one, the bearer token and the login cookie,
 //! CSRF on every POST, and every page's content (endpoints, a broken reload's error, the hash calculator).
+//! It is long because it covers every page and every access rule through the real binary.
 
 mod common;
 
@@ -138,6 +139,13 @@ fn assert_secure(r: &common::Resp) {
     assert_eq!(r.header("x-frame-options"), Some("DENY"));
     assert_eq!(r.header("cache-control"), Some("no-store"));
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+}
+
+/// The login page's HTML.
+async fn login_page(s: &Server) -> String {
+    let r = s.get("/login", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    r.text()
 }
 
 /// Sends `request` as written and reads the answer until the server closes.
@@ -361,17 +369,24 @@ async fn bearer_token_and_login_cookie() {
         StatusCode::SEE_OTHER
     );
 
-    // The login form: a wrong token, then the right one.
-    let r = s
-        .post(
-            "/login",
-            &[],
-            &form(&[("token", "wrong-wrong-wrong-wrong")]),
-        )
-        .await;
+    // The login form: without its CSRF token, with a wrong token, then the right one.
+    let r = s.post("/login", &[], &form(&[("token", TOKEN)])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.header("set-cookie").is_none());
+    let first = csrf(&login_page(&s).await);
+    let wrong = form(&[("csrf", &first), ("token", "wrong-wrong-wrong-wrong")]);
+    let r = s.post("/login", &[], &wrong).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.header("set-cookie").is_none());
-    let r = s.post("/login", &[], &form(&[("token", TOKEN)])).await;
+    // A login form's CSRF token is good once.
+    let r = s
+        .post("/login", &[], &form(&[("csrf", &first), ("token", TOKEN)]))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let again = csrf(&login_page(&s).await);
+    let r = s
+        .post("/login", &[], &form(&[("csrf", &again), ("token", TOKEN)]))
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let set = r.header("set-cookie").unwrap().to_string();
     assert!(
@@ -436,6 +451,44 @@ async fn endpoints_page_shows_the_model() {
         .get("/endpoints?application=nope&environment=live", &[])
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let no_preview = s
+        .get("/endpoints?application=demo&environment=preview", &[])
+        .await;
+    assert_eq!(no_preview.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn each_environment_is_listed_with_its_own_endpoints() {
+    let (live, preview) = (app_dir(), app_dir());
+    std::fs::write(
+        preview.path().join("endpoints.xml"),
+        r#"<endpoint-folder><endpoint name="only-in-preview"/></endpoint-folder>"#,
+    )
+    .unwrap();
+    let env_dir = format!("preview={}", preview.path().display());
+    let s = Server::start(
+        live.path(),
+        &["--console", "127.0.0.1:0", "--environment-dir", &env_dir],
+        None,
+    );
+    let page = s.get("/", &[]).await.text();
+    assert!(
+        page.contains(r#"id="app-demo-live""#) && page.contains(r#"id="app-demo-preview""#),
+        "{page}"
+    );
+    assert!(
+        page.contains("application=demo&amp;environment=preview"),
+        "{page}"
+    );
+    let p = s
+        .get("/endpoints?application=demo&environment=preview", &[])
+        .await;
+    assert_eq!(p.status, StatusCode::OK);
+    let p = p.text();
+    assert!(
+        p.contains("only-in-preview") && !p.contains("<code>greet</code>"),
+        "{p}"
+    );
 }
 
 #[tokio::test]

@@ -35,7 +35,12 @@ pub struct Access {
     sessions: Mutex<HashMap<String, Session>>,
     /// The CSRF token of requests authenticated by the bearer header (they carry no session).
     bearer_csrf: String,
+    /// The CSRF tokens of login forms handed out and not used yet, with when they were made.
+    login_forms: Mutex<HashMap<String, Instant>>,
 }
+
+/// How long a login form's CSRF token stays valid.
+const LOGIN_FORM_LIFETIME: Duration = Duration::from_secs(3600);
 
 struct Session {
     csrf: String,
@@ -64,6 +69,43 @@ impl Access {
             token: token.filter(|t| !t.is_empty()),
             sessions: Mutex::new(HashMap::new()),
             bearer_csrf: random_token(),
+            login_forms: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A CSRF token for a new login form (the login is an action too).
+    pub fn login_form(&self) -> String {
+        let token = random_token();
+        let mut forms = self.login_forms.lock().unwrap_or_else(|p| p.into_inner());
+        forms.retain(|_, made| made.elapsed() < LOGIN_FORM_LIFETIME);
+        if forms.len() >= MAX_SESSIONS {
+            let oldest = forms
+                .iter()
+                .min_by_key(|(_, m)| **m)
+                .map(|(k, _)| k.clone());
+            if let Some(k) = oldest {
+                forms.remove(&k);
+            }
+        }
+        forms.insert(token.clone(), Instant::now());
+        token
+    }
+
+    /// Whether `given` is a login form's CSRF token handed out and not used yet; it is used up either way.
+    pub fn take_login_form(&self, given: Option<&str>) -> bool {
+        let mut forms = self.login_forms.lock().unwrap_or_else(|p| p.into_inner());
+        let found = given.and_then(|g| {
+            forms
+                .iter()
+                .find(|(k, _)| csrf_matches(k, Some(g)))
+                .map(|(k, made)| (k.clone(), *made))
+        });
+        match found {
+            Some((k, made)) => {
+                forms.remove(&k);
+                made.elapsed() < LOGIN_FORM_LIFETIME
+            }
+            None => false,
         }
     }
 

@@ -206,12 +206,13 @@ pub fn endpoints(site: &Site, frame: &Frame<'_>) -> Markup {
 }
 
 /// The login form (only when a token is required).
-pub fn login(wrong: bool) -> Markup {
+pub fn login(wrong: bool, csrf: &str) -> Markup {
     let content = html! {
         section class="card narrow" {
             h1 { "Log in" }
             @if wrong { p class="errors" { "That is not the console's token." } }
-            form method="post" action="/login" {
+            form method="post" action="/login" class="stack" {
+                input type="hidden" name="csrf" value=(csrf);
                 label for="token" { "Console token (" code { "ENDPOINTS_CONSOLE_TOKEN" } ")" }
                 input type="password" id="token" name="token" autocomplete="current-password" required;
                 button type="submit" { "Log in" }

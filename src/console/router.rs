@@ -158,14 +158,28 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
             return see_other("/", None);
         }
         if method == Method::GET {
-            return html(StatusCode::OK, pages::login(false), None);
+            return html(
+                StatusCode::OK,
+                pages::login(false, &access.login_form()),
+                None,
+            );
+        }
+        if !access.take_login_form(form.get("csrf")) {
+            return refused(
+                StatusCode::FORBIDDEN,
+                "The login form's CSRF token is missing, used or wrong: open the login page again.",
+            );
         }
         if access.token_matches(form.get("token").unwrap_or("")) {
             let p = access.new_session();
             return see_other("/", p.set_cookie.as_deref());
         }
         tokio::time::sleep(WRONG_LOGIN_DELAY).await;
-        return html(StatusCode::UNAUTHORIZED, pages::login(true), None);
+        return html(
+            StatusCode::UNAUTHORIZED,
+            pages::login(true, &access.login_form()),
+            None,
+        );
     }
     let principal = match access.identify(&parts.headers) {
         Ok(p) => p,
