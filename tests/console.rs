@@ -558,6 +558,11 @@ async fn hash_calculator_agrees_with_endpoints_hash() {
         form_page.contains(r#"<option value="preview" selected>"#),
         "{form_page}"
     );
+    // The hashed parameters, with their defaults, to start from.
+    assert!(
+        form_page.contains(">who=\ngreeting=Hello\n</textarea>"),
+        "{form_page}"
+    );
     let (session, token) = (cookie(&r), csrf(&r.text()));
     let with_cookie = [("cookie", session.as_str())];
     for (env, values, args) in [

@@ -128,9 +128,11 @@ fn task(app: &Application, t: &Task) -> Markup {
 pub fn endpoint(app: &Application, e: &Endpoint, hash_link: &str) -> Markup {
     html! {
         section class="card" id=(anchor(&e.name)) {
-            h2 { code { (e.name) } }
-            @if e.authentication.as_ref().is_none_or(|a| a.allows_hash()) {
-                a class="button small" href=(hash_link) { "Compute its hash" }
+            div class="card-head" {
+                h2 { code { (e.name) } }
+                @if e.authentication.as_ref().is_none_or(|a| a.allows_hash()) {
+                    a class="button small" href=(hash_link) { "Compute its hash" }
+                }
             }
             p class="muted" { (e.origin.file.display()) ":" (e.origin.pos.line) ":" (e.origin.pos.column) }
             h3 { "Parameters" }

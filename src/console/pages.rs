@@ -237,6 +237,35 @@ pub enum HashAnswer {
     Problem(String),
 }
 
+/// The hashed parameters of the asked endpoint as `NAME=DEFAULT` lines (empty after `=` when there is no
+/// default), to start the calculator's values from; empty when the endpoint is not known.
+pub fn hashed_values(state: &State, q: &HashQuery) -> String {
+    let Some(env) = Environment::parse(&q.environment) else {
+        return String::new();
+    };
+    let Some(site) = state.site(Some(&q.application), env) else {
+        return String::new();
+    };
+    let loaded = site.current.load();
+    let Some((_, e)) = loaded.app.endpoint(&q.endpoint) else {
+        return String::new();
+    };
+    let mut seen = Vec::new();
+    let mut out = String::new();
+    for &i in &e.include_in_hash {
+        if seen.contains(&i) {
+            continue;
+        }
+        seen.push(i);
+        let p = &e.parameters[i];
+        out.push_str(&p.name);
+        out.push('=');
+        out.push_str(p.default.as_deref().unwrap_or(""));
+        out.push('\n');
+    }
+    out
+}
+
 /// Computes the hash as `endpoints hash` does: the application's scheme and first secret key, the endpoint's
 /// `<include-in-hash>` values with their defaults.
 pub fn compute_hash(state: &State, q: &HashQuery) -> HashAnswer {

@@ -237,12 +237,13 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
             )
         }
         (Method::GET, "/hash") => {
-            let q = HashQuery {
+            let mut q = HashQuery {
                 application: query.text("application"),
                 environment: query.get("environment").unwrap_or("live").to_string(),
                 endpoint: query.text("endpoint"),
                 values: String::new(),
             };
+            q.values = pages::hashed_values(&state, &q);
             let frame = Frame {
                 csrf: &principal.csrf,
                 logout,
