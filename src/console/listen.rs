@@ -19,6 +19,9 @@ use crate::server::State;
 const MAX_CONNECTIONS: usize = 64;
 /// Time allowed for a request's line and headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a console connection stays open (a browser opens a new one when it needs it), so that idle
+/// keep-alive connections cannot hold every slot.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 
 /// Serves the console on `listener` until `shutdown` completes, then lets open requests finish (up to `grace`).
 pub async fn serve(
@@ -60,8 +63,10 @@ pub async fn serve(
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "console: connection ended with an error");
+                    match tokio::time::timeout(CONNECTION_LIFETIME, conn).await {
+                        Ok(Err(e)) => tracing::debug!(error = %e, "console: connection ended with an error"),
+                        Ok(Ok(())) => {}
+                        Err(_) => tracing::debug!("console: connection closed after its lifetime"),
                     }
                     drop(permit);
                 });

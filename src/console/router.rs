@@ -174,6 +174,7 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
             let p = access.new_session();
             return see_other("/", p.set_cookie.as_deref());
         }
+        tracing::warn!("console: a login with a wrong token");
         tokio::time::sleep(WRONG_LOGIN_DELAY).await;
         return html(
             StatusCode::UNAUTHORIZED,
@@ -188,6 +189,7 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
             return refused(StatusCode::UNAUTHORIZED, "Log in first.");
         }
         Err(Refusal::WrongToken) => {
+            tracing::warn!("console: a request with a wrong bearer token");
             tokio::time::sleep(WRONG_LOGIN_DELAY).await;
             return refused(StatusCode::UNAUTHORIZED, "That is not the console's token.");
         }
