@@ -21,6 +21,7 @@
 //! | [`request`] | an HTTP request → [`request::RequestInput`]: `limits`, `input`, `read` (query and body), `multipart`, `body_document` (an XML/JSON body as XML, within its budget), `client_address` (the peer, or what a `--trusted-proxy` says) |
 //! | [`engine`] | one endpoint for one request: `flow` (execute → run → choose the success → `render`), `authenticate` (hash or `<authentication>`), `parameters` (parameter values and the hashed values, shared with `endpoints hash`), `failure` (the one place a failure becomes a status and a public text), what a request runs (`task`, `transform`, `data_source`, `http`, `database`, `email`, …) and the shared types (`call`, `context`, `response`, `settings`, `journal`) |
 //! | [`server`] | the HTTP front door as a pipeline: `listen` (accept, timeouts) → `handler` (dispatch, headers, access log) → `health`, `index` (`GET /`), `cors`, `short_link` or `endpoint` → `prepared` (the engine's call) → `respond`; `state` finds the site, `static_http` serves files, `watch` reloads, `metrics` and `process_metrics` feed `/metrics` |
+//! | [`console`] | `serve --console ADDR`: the authors' web console on a listener of its own — `listen`, `auth` (token, sessions, CSRF), `router`, `pages` and `endpoint_view` (HTML from the compiled model); it reads the server's [`server::State`] and reuses the CLI's code (reload, hash) |
 //! | [`store`] | request log, gapless numbers, short links: one `Store` trait; `sqlite/` and `postgres` backends; versioned `migrations` per backend; `pg_pool`, the one PostgreSQL pool (also for `<xml-from-database>`) |
 //! | [`convert`] | JSON → XML, XML → JSON, body budgets, and [`convert::escape`], the one XML text escaper |
 //! | [`stylesheet`] | a compiled stylesheet on whichever engine runs it: libxslt for XSLT 1.0, Saxon-HE for 2.0/3.0 |
@@ -35,6 +36,7 @@
 #![deny(unsafe_code)]
 
 pub mod config;
+pub mod console;
 pub mod convert;
 pub mod engine;
 pub mod jvm;

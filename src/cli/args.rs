@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "ENDPOINTS_LISTEN")]
     pub listen: SocketAddr,
+    /// Serve the console (applications, endpoints, hash calculator) on this address, e.g. 127.0.0.1:9090. Off
+    /// by default. A non-loopback address requires ENDPOINTS_CONSOLE_TOKEN.
+    #[arg(long, value_name = "ADDR", env = "ENDPOINTS_CONSOLE")]
+    pub console: Option<SocketAddr>,
     #[command(flatten)]
     pub app: AppArgs,
     /// Largest request body in bytes.

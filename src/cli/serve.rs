@@ -74,6 +74,13 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let console = match console_access(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match runtime(true) {
         Ok(r) => r,
         Err(code) => return code,
@@ -145,12 +152,40 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     let _watching = (!args.no_watch).then(|| server::watch::Watching::start(state.clone()));
     let grace = Duration::from_secs(args.shutdown_timeout);
     let result = runtime.block_on(async move {
+        let (stop, stopping) = tokio::sync::watch::channel(false);
+        let stopped = move || {
+            let mut s = stopping.clone();
+            async move {
+                let _ = s.wait_for(|v| *v).await;
+            }
+        };
+        let console = match (args.console, console) {
+            (Some(addr), Some(access)) => {
+                let listener = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|e| std::io::Error::new(e.kind(), format!("--console {addr}: {e}")))?;
+                tracing::info!("console on http://{}", listener.local_addr()?);
+                let st = state.clone();
+                let done = stopped();
+                Some(tokio::spawn(async move {
+                    endpoints::console::serve(listener, st, access, done, grace).await
+                }))
+            }
+            _ => None,
+        };
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         tracing::info!("serving on http://{}", listener.local_addr()?);
         spawn_reload_on_hangup(state.clone());
         spawn_retention(state.clone(), args.log_retention_days);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
         let store = state.store.clone();
-        server::serve(listener, state, shutdown_signal(), grace).await?;
+        server::serve(listener, state, stopped(), grace).await?;
+        if let Some(c) = console {
+            let _ = c.await;
+        }
         tokio::task::spawn_blocking(endpoints::jvm::shutdown)
             .await
             .ok();
@@ -173,6 +208,33 @@ pub fn serve(args: ServeArgs) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Shortest `ENDPOINTS_CONSOLE_TOKEN` accepted.
+const MIN_CONSOLE_TOKEN: usize = 16;
+
+/// The console's access rule, when `--console` is given: a non-loopback address requires
+/// `ENDPOINTS_CONSOLE_TOKEN`; a token set is required on any address.
+fn console_access(args: &ServeArgs) -> Result<Option<Arc<endpoints::console::Access>>, String> {
+    let Some(addr) = args.console else {
+        return Ok(None);
+    };
+    let token = env_var("ENDPOINTS_CONSOLE_TOKEN");
+    match &token {
+        Some(t) if t.chars().count() < MIN_CONSOLE_TOKEN => {
+            return Err(format!(
+                "ENDPOINTS_CONSOLE_TOKEN is too short: use at least {MIN_CONSOLE_TOKEN} random characters"
+            ))
+        }
+        None if !addr.ip().is_loopback() => {
+            return Err(format!(
+                "--console {addr} is not a loopback address: set ENDPOINTS_CONSOLE_TOKEN (at least \
+                 {MIN_CONSOLE_TOKEN} random characters) to require it, or listen on 127.0.0.1"
+            ))
+        }
+        _ => {}
+    }
+    Ok(Some(Arc::new(endpoints::console::Access::new(token))))
 }
 
 fn init_logging(json: bool) {
