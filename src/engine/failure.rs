@@ -204,15 +204,24 @@ impl Failure {
 
 /// `s` cut to 200 bytes (on a character boundary, marked with `…`), for echoing client input in a message.
 fn shorten(s: &str) -> String {
-    if s.len() <= 200 {
+    let cut = cut(s, 200);
+    if cut.len() == s.len() {
         s.to_string()
     } else {
-        let mut end = 200;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        format!("{}…", &s[..end])
+        format!("{cut}…")
     }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
 }
 
 #[cfg(test)]

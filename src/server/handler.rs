@@ -16,7 +16,7 @@ use super::body::ResponseBody;
 use super::respond::{refuse, Outcome};
 use super::state::State;
 use super::{cors, endpoint, health, index, request_id, short_link};
-use crate::engine::Failure;
+use crate::engine::failure::{self, Failure};
 
 static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -92,7 +92,10 @@ pub async fn handle(
         duration_ms = elapsed.as_micros() as f64 / 1000.0,
         client = %client,
         request_id = %request_id,
-        failure = outcome.failure.as_deref().map(bounded),
+        failure = outcome
+            .failure
+            .as_deref()
+            .map(|f| failure::cut(f, MAX_FAILURE_BYTES)),
         // Only on requests accepted without a hash (the missing-hash switch).
         hash = outcome
             .hash_absent_accepted
@@ -103,15 +106,3 @@ pub async fn handle(
 
 /// Most bytes of a failure's message in the access log.
 const MAX_FAILURE_BYTES: usize = 500;
-
-/// `s` cut to [`MAX_FAILURE_BYTES`] (on a character boundary).
-fn bounded(s: &str) -> &str {
-    if s.len() <= MAX_FAILURE_BYTES {
-        return s;
-    }
-    let mut end = MAX_FAILURE_BYTES;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
