@@ -5,8 +5,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use common::console::{assert_secure, cookie, csrf, form, Server};
+
+use std::process::Command;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
@@ -44,83 +45,6 @@ fn app_dir() -> tempfile::TempDir {
     dir
 }
 
-/// `endpoints serve DIR --name demo --no-watch ARGS` with the given console token (or none).
-struct Server {
-    spawned: common::Spawned,
-    console: Option<std::net::SocketAddr>,
-}
-
-impl Server {
-    fn start(dir: &Path, args: &[&str], token: Option<&str>) -> Server {
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .arg(dir)
-            .args(["--name", "demo", "--no-watch", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("ENDPOINTS_DATA_DIR", common::state_dir())
-            .env("ENDPOINTS_LOG", "info")
-            .env_remove("ENDPOINTS_CONSOLE")
-            .env_remove("ENDPOINTS_CONSOLE_TOKEN")
-            .env_remove("ENDPOINTS_CHECK_HASH")
-            .stdout(Stdio::null());
-        if let Some(t) = token {
-            cmd.env("ENDPOINTS_CONSOLE_TOKEN", t);
-        }
-        let spawned = common::Spawned::start(cmd)
-            .unwrap_or_else(|seen| panic!("server did not start: {seen}"));
-        let console = spawned.start_lines.iter().find_map(|l| {
-            let rest = l.split("console on http://").nth(1)?;
-            rest.split(|c: char| c == '"' || c.is_whitespace())
-                .next()?
-                .parse()
-                .ok()
-        });
-        Server { spawned, console }
-    }
-
-    fn console(&self) -> std::net::SocketAddr {
-        self.console.expect("the console is listening")
-    }
-
-    async fn get(&self, path: &str, headers: &[(&str, &str)]) -> common::Resp {
-        common::send_h1(self.console(), Method::GET, path, headers, Bytes::new()).await
-    }
-
-    async fn post(&self, path: &str, headers: &[(&str, &str)], form: &str) -> common::Resp {
-        let mut h = vec![("content-type", "application/x-www-form-urlencoded")];
-        h.extend_from_slice(headers);
-        common::send_h1(
-            self.console(),
-            Method::POST,
-            path,
-            &h,
-            Bytes::from(form.to_string()),
-        )
-        .await
-    }
-}
-
-/// The `name=value` pair of a response's Set-Cookie.
-fn cookie(r: &common::Resp) -> String {
-    let c = r.header("set-cookie").expect("a session cookie");
-    c.split(';').next().unwrap().to_string()
-}
-
-/// The CSRF token in a page's forms.
-fn csrf(page: &str) -> String {
-    let rest = page
-        .split(r#"name="csrf" value=""#)
-        .nth(1)
-        .expect("a CSRF field");
-    rest.split('"').next().unwrap().to_string()
-}
-
-fn form(pairs: &[(&str, &str)]) -> String {
-    form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(pairs)
-        .finish()
-}
-
 /// The number shown as the site's generation.
 fn generation(page: &str) -> u64 {
     let rest = page
@@ -128,17 +52,6 @@ fn generation(page: &str) -> u64 {
         .nth(1)
         .expect("a generation");
     rest.split('<').next().unwrap().parse().unwrap()
-}
-
-fn assert_secure(r: &common::Resp) {
-    let csp = r.header("content-security-policy").unwrap();
-    assert!(
-        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
-        "{csp}"
-    );
-    assert_eq!(r.header("x-frame-options"), Some("DENY"));
-    assert_eq!(r.header("cache-control"), Some("no-store"));
-    assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
 
 /// The login page's HTML.

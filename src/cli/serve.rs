@@ -159,22 +159,31 @@ pub fn serve(args: ServeArgs) -> ExitCode {
                 let _ = s.wait_for(|v| *v).await;
             }
         };
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let endpoints_addr = listener.local_addr()?;
         let console = match (args.console, console) {
             (Some(addr), Some(access)) => {
-                let listener = tokio::net::TcpListener::bind(addr)
+                let console_listener = tokio::net::TcpListener::bind(addr)
                     .await
                     .map_err(|e| std::io::Error::new(e.kind(), format!("--console {addr}: {e}")))?;
-                tracing::info!("console on http://{}", listener.local_addr()?);
+                tracing::info!("console on http://{}", console_listener.local_addr()?);
                 let st = state.clone();
                 let done = stopped();
                 Some(tokio::spawn(async move {
-                    endpoints::console::serve(listener, st, access, done, grace).await
+                    endpoints::console::serve(
+                        console_listener,
+                        st,
+                        access,
+                        endpoints_addr,
+                        done,
+                        grace,
+                    )
+                    .await
                 }))
             }
             _ => None,
         };
-        let listener = tokio::net::TcpListener::bind(args.listen).await?;
-        tracing::info!("serving on http://{}", listener.local_addr()?);
+        tracing::info!("serving on http://{endpoints_addr}");
         spawn_reload_on_hangup(state.clone());
         spawn_retention(state.clone(), args.log_retention_days);
         tokio::spawn(async move {

@@ -124,14 +124,17 @@ fn task(app: &Application, t: &Task) -> Markup {
     }
 }
 
-/// One endpoint's section; `hash_link` opens the hash calculator for it.
-pub fn endpoint(app: &Application, e: &Endpoint, hash_link: &str) -> Markup {
+/// One endpoint's section; `hash_link` opens the hash calculator for it, `try_link` its try-it form.
+pub fn endpoint(app: &Application, e: &Endpoint, hash_link: &str, try_link: &str) -> Markup {
     html! {
         section class="card" id=(anchor(&e.name)) {
             div class="card-head" {
                 h2 { code { (e.name) } }
-                @if e.authentication.as_ref().is_none_or(|a| a.allows_hash()) {
-                    a class="button small" href=(hash_link) { "Compute its hash" }
+                div class="actions" {
+                    a class="button small" href=(try_link) { "Try it" }
+                    @if e.authentication.as_ref().is_none_or(|a| a.allows_hash()) {
+                        a class="button small" href=(hash_link) { "Compute its hash" }
+                    }
                 }
             }
             p class="muted" { (e.origin.file.display()) ":" (e.origin.pos.line) ":" (e.origin.pos.column) }

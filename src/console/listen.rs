@@ -1,7 +1,8 @@
 //! The console's accept loop: its own listener beside the server's, a few connections at a time, a header timeout,
-//! and a graceful shutdown together with the server.
+//! the health page's rate sampler, and a graceful shutdown together with the server (open log streams end first).
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use super::auth::Access;
-use super::router;
+use super::health_view::SAMPLE_EVERY;
+use super::{router, Console};
 use crate::server::State;
 
 /// Most console connections open at once (further ones wait to be accepted).
@@ -24,10 +26,12 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECTION_LIFETIME: Duration = Duration::from_secs(120);
 
 /// Serves the console on `listener` until `shutdown` completes, then lets open requests finish (up to `grace`).
+/// `endpoints` is the server's own listener, where tried requests are sent.
 pub async fn serve(
     listener: TcpListener,
     state: Arc<State>,
     access: Arc<Access>,
+    endpoints: SocketAddr,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
 ) -> std::io::Result<()> {
@@ -37,6 +41,18 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_TIMEOUT)
         .keep_alive(true);
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    let console = Arc::new(Console::new(state, access, endpoints, closing_rx));
+    let sampler = {
+        let console = console.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(SAMPLE_EVERY);
+            loop {
+                tick.tick().await;
+                console.rates.sample(&console.state);
+            }
+        })
+    };
     let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
@@ -58,8 +74,8 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let (state, access) = (state.clone(), access.clone());
-                let service = service_fn(move |req| router::handle(state.clone(), access.clone(), req));
+                let console = console.clone();
+                let service = service_fn(move |req| router::handle(console.clone(), req));
                 let conn = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -75,6 +91,8 @@ pub async fn serve(
         }
     }
     drop(listener);
+    sampler.abort();
+    let _ = closing.send(true);
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()

@@ -27,12 +27,23 @@ pub struct Frame<'a> {
 
 /// The page frame: head, navigation, content.
 pub fn page(title: &str, frame: Option<&Frame<'_>>, content: Markup) -> Markup {
+    page_refreshing(title, frame, content, None)
+}
+
+/// [`page`], reloaded by the browser every `refresh` seconds when given.
+pub fn page_refreshing(
+    title: &str,
+    frame: Option<&Frame<'_>>,
+    content: Markup,
+    refresh: Option<u32>,
+) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(r) = refresh { meta http-equiv="refresh" content=(r); }
                 title { (title) " · endpoints console" }
                 link rel="stylesheet" href="/console.css";
             }
@@ -42,7 +53,10 @@ pub fn page(title: &str, frame: Option<&Frame<'_>>, content: Markup) -> Markup {
                     @if let Some(f) = frame {
                         nav {
                             a href="/" { "Applications" }
+                            a href="/log" { "Request log" }
                             a href="/hash" { "Hash calculator" }
+                            a href="/short-link" { "Short link" }
+                            a href="/health" { "Health" }
                             @if f.logout {
                                 form method="post" action="/logout" class="inline" {
                                     input type="hidden" name="csrf" value=(f.csrf);
@@ -199,7 +213,7 @@ pub fn endpoints(site: &Site, frame: &Frame<'_>) -> Markup {
                 .append_pair("environment", site.environment.as_str())
                 .append_pair("endpoint", &e.name)
                 .finish());
-            (endpoint_view::endpoint(app, e, &link))
+            (endpoint_view::endpoint(app, e, &link, &super::try_page::link(site, &e.name)))
         }
     };
     page(&site.name, Some(frame), content)
@@ -266,24 +280,8 @@ pub fn hashed_values(state: &State, q: &HashQuery) -> String {
     out
 }
 
-/// Computes the hash as `endpoints hash` does: the application's scheme and first secret key, the endpoint's
-/// `<include-in-hash>` values with their defaults.
+/// Computes the hash as `endpoints hash` does from the calculator's NAME=VALUE lines: see [`hash_for`].
 pub fn compute_hash(state: &State, q: &HashQuery) -> HashAnswer {
-    let Some(env) = Environment::parse(&q.environment) else {
-        return HashAnswer::Problem("the environment must be live or preview".into());
-    };
-    let Some(site) = state.site(Some(&q.application), env) else {
-        return HashAnswer::Problem(format!("no application '{}'", q.application));
-    };
-    let loaded = site.current.load();
-    let app = &loaded.app;
-    let Some((_, endpoint)) = app.endpoint(q.endpoint.trim()) else {
-        return HashAnswer::Problem(format!(
-            "no endpoint '{}' in '{}'",
-            q.endpoint.trim(),
-            app.name
-        ));
-    };
     let mut given = Vec::new();
     for (i, line) in q
         .values
@@ -300,14 +298,41 @@ pub fn compute_hash(state: &State, q: &HashQuery) -> HashAnswer {
         };
         given.push((n.trim().to_string(), v.to_string()));
     }
+    hash_for(state, &q.application, &q.environment, &q.endpoint, &given)
+}
+
+/// The hash a client sends with the values `given` to `endpoint`, as `endpoints hash` computes it: the
+/// application's scheme and first secret key, the endpoint's `<include-in-hash>` values with their defaults.
+pub fn hash_for(
+    state: &State,
+    application: &str,
+    environment: &str,
+    endpoint: &str,
+    given: &[(String, String)],
+) -> HashAnswer {
+    let Some(env) = Environment::parse(environment) else {
+        return HashAnswer::Problem("the environment must be live or preview".into());
+    };
+    let Some(site) = state.site(Some(application), env) else {
+        return HashAnswer::Problem(format!("no application '{application}'"));
+    };
+    let loaded = site.current.load();
+    let app = &loaded.app;
+    let Some((_, endpoint)) = app.endpoint(endpoint.trim()) else {
+        return HashAnswer::Problem(format!(
+            "no endpoint '{}' in '{}'",
+            endpoint.trim(),
+            app.name
+        ));
+    };
     if app.secret_keys.is_empty() {
         return HashAnswer::Problem("security.xml has no <secret-key>".into());
     }
     let keys = &app.secret_keys[..1];
-    match hash::expected_hashes(app.settings.hash_scheme, endpoint, &given, env, keys) {
+    match hash::expected_hashes(app.settings.hash_scheme, endpoint, given, env, keys) {
         Ok(mut h) => HashAnswer::Hash {
             hash: h.pop().unwrap_or_default(),
-            notes: parameters::not_hashed(endpoint, &given)
+            notes: parameters::not_hashed(endpoint, given)
                 .map(|n| format!("'{n}' is not in <include-in-hash> and does not change the hash"))
                 .collect(),
         },

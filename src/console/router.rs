@@ -1,116 +1,106 @@
 //! The console's routes: paths and methods to pages and actions, the access rule applied before any of them, and
-//! the security headers on every answer (no script, no framing, nothing cached).
+//! the security headers on every answer (see [`answer::secure`]).
 //!
 //! | route | answer |
 //! | --- | --- |
 //! | `GET /` | the applications and their load state |
 //! | `GET /endpoints?application=…&environment=…` | one application's endpoints |
+//! | `GET /try?application=…&environment=…&endpoint=…`, `POST /try` | the try-it form and what a request gave |
+//! | `GET /try/result?id=…[&download=1]` | a tried response's body, for its sandboxed frame or as a download |
+//! | `GET /log`, `GET /log/stream`, `GET /log/entry?id=…` | the request log, its live stream, one entry |
 //! | `GET /hash`, `POST /hash` | the hash calculator |
+//! | `GET /short-link`, `POST /short-link` | the short-link creator |
+//! | `GET /health` | the state store, the JVM worker, rates and latencies |
 //! | `POST /reload` | reloads one application, as the file watcher and SIGHUP do |
 //! | `GET /login`, `POST /login`, `POST /logout` | the session (only with a token) |
-//! | `GET /console.css` | the stylesheet |
+//! | `GET /console.css`, `GET /console.js` | the stylesheet and the log page's script |
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use maud::Markup;
 
-use super::auth::{self, Access, Principal, Refusal};
+use super::answer::{self, html, refused, see_other, Answer, Form};
+use super::auth::{self, Principal, Refusal};
+use super::log_view::{self, Filters};
 use super::pages::{self, Frame, HashQuery};
+use super::short_link_view::{self, LinkQuery};
+use super::try_it::Asked;
+use super::{health_view, try_page, Console};
 use crate::engine::Environment;
+use crate::request::{RequestInput, Upload};
 use crate::server::State;
 
-type Answer = Response<Full<Bytes>>;
-
-/// Largest form a console POST may send.
+/// Largest urlencoded form a console POST may send (the try-it form, with its files, has the server's own
+/// request limits).
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// How long a wrong login waits before it is answered (slows guessing).
 const WRONG_LOGIN_DELAY: Duration = Duration::from_millis(300);
 
 const STYLE: &str = include_str!("style.css");
-
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
-                   frame-ancestors 'none'; base-uri 'none'";
-
-/// The headers every console answer carries.
-fn secure(mut r: Answer) -> Answer {
-    let h = r.headers_mut();
-    h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-fn html(status: StatusCode, markup: Markup, cookie: Option<&str>) -> Answer {
-    let mut r = Response::new(Full::new(Bytes::from(markup.into_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(c).ok()) {
-        r.headers_mut().insert(SET_COOKIE, c);
-    }
-    r
-}
-
-fn see_other(to: &str, cookie: Option<&str>) -> Answer {
-    let mut r = html(StatusCode::SEE_OTHER, pages::message("Moved", to), cookie);
-    if let Ok(v) = HeaderValue::from_str(to) {
-        r.headers_mut().insert(LOCATION, v);
-    }
-    r
-}
-
-fn refused(status: StatusCode, text: &str) -> Answer {
-    let title = status.canonical_reason().unwrap_or("Refused");
-    html(status, pages::message(title, text), None)
-}
+const SCRIPT: &str = include_str!("console.js");
 
 /// Runs a page's rendering (which may read files) off the async workers.
 async fn render(f: impl FnOnce() -> Markup + Send + 'static) -> Option<Markup> {
     tokio::task::spawn_blocking(f).await.ok()
 }
 
-/// A form's fields (POST body or query string).
-struct Form(Vec<(String, String)>);
-
-impl Form {
-    fn parse(bytes: &[u8]) -> Form {
-        Form(form_urlencoded::parse(bytes).into_owned().collect())
+/// A POST's fields, and the files of a multipart one.
+async fn read_post(
+    state: &State,
+    parts: &http::request::Parts,
+    body: Incoming,
+) -> Result<(Form, Vec<Upload>), Answer> {
+    let multipart = parts
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if multipart {
+        return match crate::request::read_body(
+            parts,
+            body,
+            &state.limits,
+            false,
+            RequestInput::default(),
+        )
+        .await
+        {
+            Ok(input) => Ok((Form(input.params), input.uploads)),
+            Err(e) => {
+                tracing::info!(error = %e, "console: a form could not be read");
+                Err(refused(
+                    StatusCode::BAD_REQUEST,
+                    "The form could not be read (too large, too many fields, or cut short).",
+                ))
+            }
+        };
     }
-    fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-    fn text(&self, name: &str) -> String {
-        self.get(name).unwrap_or_default().to_string()
+    match Limited::new(body, MAX_FORM_BYTES).collect().await {
+        Ok(b) => Ok((Form::parse(&b.to_bytes()), Vec::new())),
+        Err(_) => Err(refused(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form is too large or was not received completely.",
+        )),
     }
 }
 
 /// Answers one console request.
-pub async fn handle(
-    state: Arc<State>,
-    access: Arc<Access>,
-    req: Request<Incoming>,
-) -> Result<Answer, Infallible> {
-    Ok(secure(route(state, access, req).await))
+pub async fn handle(console: Arc<Console>, req: Request<Incoming>) -> Result<Answer, Infallible> {
+    Ok(answer::secure(route(console, req).await))
 }
 
-async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -> Answer {
+async fn route(console: Arc<Console>, req: Request<Incoming>) -> Answer {
+    let state = console.state.clone();
+    let access = &console.access;
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = Form::parse(parts.uri.query().unwrap_or("").as_bytes());
@@ -122,31 +112,24 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
         );
     }
     if method == Method::GET && path == "/console.css" {
-        let mut r = Response::new(Full::new(Bytes::from_static(STYLE.as_bytes())));
-        r.headers_mut().insert(
-            CONTENT_TYPE,
-            HeaderValue::from_static("text/css; charset=utf-8"),
-        );
-        return r;
+        return answer::bytes(StatusCode::OK, "text/css; charset=utf-8", STYLE);
     }
-    let form = if method == Method::POST {
+    if method == Method::GET && path == "/console.js" {
+        return answer::bytes(StatusCode::OK, "text/javascript; charset=utf-8", SCRIPT);
+    }
+    let (form, uploads) = if method == Method::POST {
         if !auth::same_origin(&parts.headers) {
             return refused(
                 StatusCode::FORBIDDEN,
                 "This form was sent from another site.",
             );
         }
-        match Limited::new(body, MAX_FORM_BYTES).collect().await {
-            Ok(b) => Form::parse(&b.to_bytes()),
-            Err(_) => {
-                return refused(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "The form is too large or was not received completely.",
-                )
-            }
+        match read_post(&state, &parts, body).await {
+            Ok(f) => f,
+            Err(answer) => return answer,
         }
     } else if method == Method::GET {
-        Form(Vec::new())
+        (Form::default(), Vec::new())
     } else {
         return refused(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -200,11 +183,14 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
             "The form's CSRF token is missing or wrong: open the page again and resend.",
         );
     }
-    let logout = access.token_required();
+    let frame = Frame {
+        csrf: &principal.csrf,
+        logout: access.token_required(),
+    };
+    let ok = |m: Markup| html(StatusCode::OK, m, principal.set_cookie.as_deref());
     match (method, path.as_str()) {
         (Method::GET, "/") => {
-            let st = state.clone();
-            let csrf = principal.csrf.clone();
+            let (st, csrf, logout) = (state.clone(), principal.csrf.clone(), frame.logout);
             page(
                 &principal,
                 render(move || {
@@ -223,7 +209,7 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
             let Some(site) = find_site(&state, &query) else {
                 return refused(StatusCode::NOT_FOUND, "No such application or environment.");
             };
-            let csrf = principal.csrf.clone();
+            let (csrf, logout) = (principal.csrf.clone(), frame.logout);
             page(
                 &principal,
                 render(move || {
@@ -238,6 +224,64 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
                 .await,
             )
         }
+        (Method::GET, "/try") | (Method::POST, "/try") => {
+            let source = if parts.method == Method::GET {
+                &query
+            } else {
+                &form
+            };
+            // The site that serves the request, as the server routes it (preview falls back to live).
+            let site = Environment::parse(source.get("environment").unwrap_or("live"))
+                .and_then(|env| state.site(Some(source.get("application")?), env))
+                .cloned();
+            let Some(site) = site else {
+                return refused(StatusCode::NOT_FOUND, "No such application or environment.");
+            };
+            let loaded = site.current.load();
+            let Some((_, endpoint)) = loaded.app.endpoint(&source.text("endpoint")) else {
+                return refused(StatusCode::NOT_FOUND, "No such endpoint.");
+            };
+            let mut asked = Asked::from_form(source);
+            let outcome = if parts.method == Method::GET {
+                asked.add_hash = true;
+                None
+            } else {
+                Some(console.try_it.send(&state, &asked, &uploads).await)
+            };
+            let live = log_view::live_table(
+                &[],
+                &Filters {
+                    application: site.name.clone(),
+                    endpoint: endpoint.name.clone(),
+                    ..Filters::default()
+                },
+            );
+            ok(try_page::try_page(
+                &site,
+                endpoint,
+                &frame,
+                &asked,
+                outcome.as_ref(),
+                live,
+            ))
+        }
+        (Method::GET, "/try/result") => console
+            .try_it
+            .kept(&query.text("id"), query.get("download").is_some()),
+        (Method::GET, "/log") => {
+            ok(log_view::log_page(&state, &frame, &Filters::from_form(&query)).await)
+        }
+        (Method::GET, "/log/stream") => log_view::stream(
+            state.clone(),
+            Filters::from_form(&query),
+            console.closing.clone(),
+        ),
+        (Method::GET, "/log/entry") => {
+            log_view::entry_page(&state, &frame, &query.text("id")).await
+        }
+        (Method::GET, "/health") => {
+            ok(health_view::health_page(&state, &console.rates, &frame).await)
+        }
         (Method::GET, "/hash") => {
             let mut q = HashQuery {
                 application: query.text("application"),
@@ -246,12 +290,7 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
                 values: String::new(),
             };
             q.values = pages::hashed_values(&state, &q);
-            let frame = Frame {
-                csrf: &principal.csrf,
-                logout,
-            };
-            let m = pages::hash_calculator(&state, &frame, &q, None);
-            html(StatusCode::OK, m, principal.set_cookie.as_deref())
+            ok(pages::hash_calculator(&state, &frame, &q, None))
         }
         (Method::POST, "/hash") => {
             let q = HashQuery {
@@ -261,12 +300,16 @@ async fn route(state: Arc<State>, access: Arc<Access>, req: Request<Incoming>) -
                 values: form.text("values"),
             };
             let answer = pages::compute_hash(&state, &q);
-            let frame = Frame {
-                csrf: &principal.csrf,
-                logout,
-            };
-            let m = pages::hash_calculator(&state, &frame, &q, Some(&answer));
-            html(StatusCode::OK, m, None)
+            ok(pages::hash_calculator(&state, &frame, &q, Some(&answer)))
+        }
+        (Method::GET, "/short-link") => {
+            let q = LinkQuery::from_form(&query);
+            ok(short_link_view::creator(&state, &frame, &q, None))
+        }
+        (Method::POST, "/short-link") => {
+            let q = LinkQuery::from_form(&form);
+            let made = short_link_view::create(&state, &q).await;
+            ok(short_link_view::creator(&state, &frame, &q, Some(&made)))
         }
         (Method::POST, "/reload") => {
             let Some(site) = find_site(&state, &form) else {

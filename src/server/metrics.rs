@@ -36,6 +36,19 @@ pub struct Metrics {
     pub in_flight: AtomicI64,
 }
 
+/// The request totals `/metrics` reports, read at one moment (the console's health page computes rates and
+/// latencies from two of them).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// Requests answered, endpoints and unrouted together, by status class 1xx … 5xx.
+    pub by_class: [u64; 5],
+    /// The latency histogram's buckets (not cumulative), its count and its sum.
+    pub latency_buckets: [u64; BUCKETS.len()],
+    pub latency_count: u64,
+    pub latency_sum_micros: u64,
+    pub in_flight: i64,
+}
+
 /// Reload outcomes of one served application (kept on its site).
 #[derive(Debug, Default)]
 pub struct ReloadCounters {
@@ -76,6 +89,25 @@ impl Metrics {
         ))
         .or_default()
         .clone()
+    }
+
+    /// The totals of every counter now.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        let map = self.endpoints.lock().unwrap_or_else(|p| p.into_inner());
+        for c in map.values().map(|c| c.as_ref()).chain([&self.unrouted]) {
+            for (sum, n) in t.by_class.iter_mut().zip(&c.by_class) {
+                *sum += n.load(Ordering::Relaxed);
+            }
+        }
+        drop(map);
+        for (b, n) in t.latency_buckets.iter_mut().zip(&self.latency.buckets) {
+            *b = n.load(Ordering::Relaxed);
+        }
+        t.latency_count = self.latency.count.load(Ordering::Relaxed);
+        t.latency_sum_micros = self.latency.sum_micros.load(Ordering::Relaxed);
+        t.in_flight = self.in_flight.load(Ordering::Relaxed);
+        t
     }
 
     /// The Prometheus text exposition.

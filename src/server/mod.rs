@@ -20,7 +20,7 @@ mod index;
 mod listen;
 pub mod metrics;
 mod prepared;
-mod process_metrics;
+pub mod process_metrics;
 pub mod request_id;
 mod respond;
 mod route;

@@ -2,6 +2,7 @@
 //! real server on an ephemeral port of 127.0.0.1 and talks HTTP/1.1 or HTTP/2 to it over real sockets.
 #![allow(dead_code)]
 
+pub mod console;
 pub mod smtp;
 pub mod upstream;
 
