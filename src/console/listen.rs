@@ -13,8 +13,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use super::auth::Access;
+use super::context::Console;
 use super::health_view::SAMPLE_EVERY;
-use super::{router, Console};
+use super::router;
 use crate::server::State;
 
 /// Most console connections open at once (further ones wait to be accepted).

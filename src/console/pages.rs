@@ -89,6 +89,17 @@ pub fn site_query(site: &Site) -> String {
         .finish()
 }
 
+/// The link that opens the try-it form of `endpoint`.
+pub fn try_link(site: &Site, endpoint: &str) -> String {
+    format!(
+        "/try?{}&{}",
+        site_query(site),
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("endpoint", endpoint)
+            .finish()
+    )
+}
+
 /// The lines around a diagnostic's line (the offending one marked), when the file can be read.
 fn source_lines(d: &Diagnostic) -> Vec<(u32, String, bool)> {
     if d.line == 0 {
@@ -213,7 +224,7 @@ pub fn endpoints(site: &Site, frame: &Frame<'_>) -> Markup {
                 .append_pair("environment", site.environment.as_str())
                 .append_pair("endpoint", &e.name)
                 .finish());
-            (endpoint_view::endpoint(app, e, &link, &super::try_page::link(site, &e.name)))
+            (endpoint_view::endpoint(app, e, &link, &try_link(site, &e.name)))
         }
     };
     page(&site.name, Some(frame), content)

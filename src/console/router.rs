@@ -26,11 +26,12 @@ use maud::Markup;
 
 use super::answer::{self, html, refused, see_other, Answer, Form};
 use super::auth::{self, Principal, Refusal};
+use super::context::Console;
 use super::log_view::{self, Filters};
 use super::pages::{self, Frame, HashQuery};
 use super::short_link_view::{self, LinkQuery};
 use super::try_it::Asked;
-use super::{health_view, try_page, Console};
+use super::{health_view, try_page};
 use crate::engine::Environment;
 use crate::request::{RequestInput, Upload};
 use crate::server::State;

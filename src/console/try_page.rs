@@ -8,17 +8,6 @@ use super::try_it::{Asked, Outcome, Problem, Shown};
 use crate::config::model::application::Endpoint;
 use crate::server::site::Site;
 
-/// The link that opens the try-it form of `endpoint`.
-pub fn link(site: &Site, endpoint: &str) -> String {
-    format!(
-        "/try?{}&{}",
-        site_query(site),
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("endpoint", endpoint)
-            .finish()
-    )
-}
-
 /// The form, filled with what was asked (or the endpoint's defaults), and the outcome of sending it.
 pub fn try_page(
     site: &Site,
