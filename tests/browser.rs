@@ -1,5 +1,6 @@
-//! The whole "form → download" path in a real browser: headless Chromium fills the invoice example's form, uploads a
-//! file, submits, and receives the PDF (and the Word file) with the expected file names.
+//! Real browser tests (headless Chromium through WebDriver): the whole "form → download" path (the invoice
+//! example's form, a file upload, the PDF and the Word file with the expected file names), and a walk through the
+//! console (`--console`) as an application author would take it, with a screenshot of every page.
 
 mod common;
 
@@ -87,4 +88,79 @@ async fn the_invoice_form_downloads_a_pdf_and_a_docx() {
             assert!(doc.contains("Customer: Ann Müller"), "{doc}");
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_walk_from_login_to_a_fixed_reload() {
+    if !browser_present() {
+        return;
+    }
+    const TOKEN: &str = "browser-walk-token-0123456789";
+    let dir = common::fixture_dir_from(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps/console"),
+    );
+    let s = common::console::Server::start(dir.path(), &["--console", "127.0.0.1:0"], Some(TOKEN));
+    let hash = Command::new(env!("CARGO_BIN_EXE_endpoints"))
+        .arg("hash")
+        .arg(dir.path())
+        .arg("capture")
+        .output()
+        .unwrap();
+    assert!(hash.status.success());
+    let hash = String::from_utf8_lossy(&hash.stdout).trim().to_string();
+    let work = tempfile::tempdir().unwrap();
+    let upload = work.path().join("scan-0042.pdf");
+    std::fs::write(&upload, b"%PDF-1.4 a scanned page").unwrap();
+    // Kept after the test, to be looked at.
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/browser/console_walk.py");
+    let args = [
+        format!("http://{}", s.console()),
+        TOKEN.to_string(),
+        format!("http://{}", s.spawned.addr),
+        hash,
+        dir.path().display().to_string(),
+        upload.display().to_string(),
+        shots.display().to_string(),
+    ];
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("/usr/bin/python3")
+            .arg(script)
+            .args(&args)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The short link the console made runs its endpoint.
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let path = &link[link.find("/shortlink/").unwrap()..];
+    let r = common::send_h1(
+        s.spawned.addr,
+        http::Method::GET,
+        path,
+        &[],
+        bytes::Bytes::new(),
+    )
+    .await;
+    assert_eq!(r.status, http::StatusCode::OK);
+    assert!(r.text().contains(r#"value="Linked""#));
+    let mut names: Vec<String> = std::fs::read_dir(&shots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 12, "{names:?}");
+    for n in &names {
+        let png = std::fs::read(shots.join(n)).unwrap();
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 5_000, "{n}");
+    }
+    eprintln!("console screenshots: {}", shots.display());
 }

@@ -36,7 +36,8 @@ pub fn secure(mut r: Answer) -> Answer {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Within the console only: a browser then sends its Origin with forms (with `no-referrer` it sends `null`).
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }

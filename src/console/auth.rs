@@ -214,14 +214,13 @@ pub fn csrf_matches(expected: &str, given: Option<&str>) -> bool {
     given.is_some_and(|g| bool::from(expected.as_bytes().ct_eq(g.as_bytes())))
 }
 
-/// Whether a POST comes from the console's own pages: `Sec-Fetch-Site`, when sent, is `same-origin` (or `none`, a
-/// typed-in request); `Origin`, when sent, names the host the request was sent to. Clients that send neither
-/// (scripts, curl) pass: they are held by the token and the CSRF token.
+/// Whether a POST comes from the console's own pages. A browser's `Sec-Fetch-Site`, when sent, decides:
+/// `same-origin` (or `none`, a typed-in request) passes. Without it, `Origin`, when sent, must name the host the
+/// request was sent to. Clients that send neither (scripts, curl) pass: they are held by the token and the CSRF
+/// token.
 pub fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return false;
-        }
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
     match headers.get(ORIGIN) {
         None => true,
@@ -282,6 +281,16 @@ mod tests {
         ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site")])));
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        // What a browser sends for a form of a page with a strict referrer policy.
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:9"),
+            ("origin", "null"),
+            ("sec-fetch-site", "same-origin")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "127.0.0.1:9"),
+            ("origin", "null")
+        ])));
     }
 
     #[test]

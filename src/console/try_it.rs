@@ -462,10 +462,13 @@ fn download_name(disposition: &str, endpoint: &str, content_type: &str) -> Strin
     });
     let name = given.unwrap_or_else(|| {
         let mime = content_type.split(';').next().unwrap_or("").trim();
-        let ext = mime_guess::get_mime_extensions_str(mime)
-            .and_then(|e| e.first())
-            .copied()
-            .unwrap_or("bin");
+        let ext = match mime {
+            "text/html" => "html",
+            _ => mime_guess::get_mime_extensions_str(mime)
+                .and_then(|e| e.first())
+                .copied()
+                .unwrap_or("bin"),
+        };
         format!("{endpoint}.{ext}")
     });
     let clean: String = name
