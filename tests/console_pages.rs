@@ -291,6 +291,54 @@ async fn try_it_indents_xml_and_offers_downloads() {
         .contains("<parameter name=\"month\" value=\"2026-12\"/>"));
 }
 
+#[tokio::test]
+async fn try_it_sends_json_and_xml_bodies() {
+    let dir = app_dir();
+    let s = Server::start(dir.path(), &["--console", "127.0.0.1:0"], None);
+    let session = session(&s).await;
+    for (content_type, body, item) in [
+        ("application/json", r#"{"item": "tea"}"#, "tea"),
+        ("application/xml", r#"<order item="cake"/>"#, "cake"),
+    ] {
+        let page = try_it(
+            &s,
+            &session,
+            &[
+                ("endpoint", "order"),
+                ("environment", "live"),
+                ("method", "POST"),
+                ("add_hash", "1"),
+                ("body_type", content_type),
+                ("body", body),
+            ],
+            None,
+        )
+        .await
+        .text();
+        // The body reached the parameter transformation; the redirect is shown, not followed.
+        assert!(
+            page.contains(r#"class="status redirect" id="status">302"#),
+            "{page}"
+        );
+        assert!(
+            page.contains(&format!("https://shop.example/ordered?item={item}")),
+            "{page}"
+        );
+        let curl = page
+            .split(r#"id="curl">"#)
+            .nth(1)
+            .unwrap()
+            .split("</pre>")
+            .next()
+            .unwrap();
+        assert!(
+            curl.contains(&format!("Content-Type: {content_type}")),
+            "{curl}"
+        );
+        assert!(curl.contains("--data-binary"), "{curl}");
+    }
+}
+
 /// Reads a console stream until `wanted` appears (or the time runs out); returns what was read.
 async fn read_until(stream: &mut tokio::net::TcpStream, wanted: &str, within: Duration) -> String {
     use tokio::io::AsyncReadExt;
