@@ -42,6 +42,7 @@ pub async fn render(
         }
         Action::Url(u) => {
             let download_filename = download_filename(&u.download_filename, values)?;
+            super::aws::resolve_spec_secrets(ctx, &u.spec).await?;
             match http::fetch_streaming(&u.spec, ctx, &u.options).await {
                 Ok(up) => {
                     let content_type = up
@@ -163,6 +164,7 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal,
+        separator: endpoint.separator.clone(),
     };
     let rendered = match &error.action {
         Action::Redirect(_) => {
