@@ -82,6 +82,10 @@ impl Cms {
         for (id, instances) in select(&files, |f| &f.contents, values, sep) {
             s.push_str("<content id=\"");
             escape_xml(id, &mut s);
+            if instances.is_empty() {
+                s.push_str("\"/>");
+                continue;
+            }
             s.push_str("\">");
             for i in instances {
                 s.push_str("<instance>");
