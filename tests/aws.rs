@@ -208,12 +208,10 @@ fn check(dir: &Path, moto: Option<&Moto>) -> (bool, String) {
     (out.status.success(), text)
 }
 
-fn bounded<F: std::future::Future<Output = ()>>(f: F) -> impl std::future::Future<Output = ()> {
-    async move {
-        tokio::time::timeout(Duration::from_secs(120), f)
-            .await
-            .expect("the test finishes in time")
-    }
+async fn bounded<F: std::future::Future<Output = ()>>(f: F) {
+    tokio::time::timeout(Duration::from_secs(120), f)
+        .await
+        .expect("the test finishes in time")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,7 +3,7 @@
 //! requests signed by [`sigv4`]. Any S3-compatible store works through `AWS_ENDPOINT_URL`.
 //!
 //! Why not the official SDK: `aws-sdk-s3` + `aws-sdk-secretsmanager` + `aws-config` bring their own HTTP and TLS
-//! stacks and several hundred thousand lines to compile (minutes on two cores); `object_store` covers S3 but not
+//! stacks (hyper 0.14, rustls 0.21) and 84 crate versions, about 1.1 million lines, to compile; `object_store` covers S3 but not
 //! Secrets Manager nor object tags. The five calls needed here are a few hundred lines on top of `hmac`/`sha2`,
 //! which the engine already had.
 //!

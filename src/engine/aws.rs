@@ -73,7 +73,7 @@ pub async fn s3_keys(ctx: &Ctx<'_>, k: &S3Keys) -> Result<String, Failure> {
         }
     }
     // Stable: objects of the same time keep the listing's (key) order.
-    kept.sort_by(|a, b| b.last_modified_ms.cmp(&a.last_modified_ms));
+    kept.sort_by_key(|o| std::cmp::Reverse(o.last_modified_ms));
     kept.truncate(k.limit);
     let mut s = String::from("<aws-s3-keys>");
     for o in kept {

@@ -211,12 +211,11 @@ pub fn load_secrets(path: &Path, diags: &mut Diagnostics) -> Option<AwsSecrets> 
             xml::check_attributes(path, c, &["parameter-name", "aws-secret"], diags);
             let p = xml::required_attribute(path, c, "parameter-name", diags);
             let s = xml::required_attribute(path, c, "aws-secret", diags);
-            match (p, s) {
-                (Some(p), Some(s)) => parameters.push(SecretParameter {
+            if let (Some(p), Some(s)) = (p, s) {
+                parameters.push(SecretParameter {
                     parameter: p.to_string(),
                     aws_secret: s.to_string(),
-                }),
-                _ => {}
+                });
             }
         }
         // Broken entries are reported (the load fails); the others are kept so that their placeholders raise no
