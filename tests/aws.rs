@@ -366,6 +366,14 @@ async fn secrets_are_fetched_on_use_and_never_logged_or_stored() {
             "{}",
             r.text()
         );
+        // A request with the secret that fails: its cause is logged, the secret is not.
+        let r = s
+            .get(&format!(
+                "/secret-url?upstream={}",
+                urlencode("http://127.0.0.1:1/")
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
         // Fetched values are reused for a while: a rotated secret is not seen at once.
         moto.py("sm.put_secret_value(SecretId='test/api-token', SecretString='rotated')");
         let r = s.get("/secret").await;

@@ -122,6 +122,11 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
     let endpoint = call.endpoint;
     let request_id = call.request_id;
     if let Some(detail) = &failure.detail {
+        // A detail may quote a URL or a document that held a secret.
+        let mut detail = call.app.secrets.redact(detail).into_owned();
+        if let Some(s) = &call.app.aws_secrets {
+            detail = s.redaction().redact(&detail).into_owned();
+        }
         tracing::error!(request_id, endpoint = %endpoint.name, detail = %detail, "request failed");
     } else {
         tracing::debug!(request_id, endpoint = %endpoint.name, message = %failure.message, "request failed");
