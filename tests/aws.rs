@@ -259,7 +259,8 @@ async fn objects_are_read_as_xml() {
         moto.create_bucket();
         moto.py(&format!(
             "s3.put_object(Bucket='{BUCKET}', Key='file.xml', Body='<?xml version=\"1.0\"?><foo a=\"1\"><bär>x</bär></foo>'.encode())\n\
-             s3.put_object(Bucket='{BUCKET}', Key='note.txt', Body=b'just text')\n"
+             s3.put_object(Bucket='{BUCKET}', Key='note.txt', Body=b'just text')\n\
+             s3.put_object(Bucket='{BUCKET}', Key='dir with space/ä+b (1)~*.xml', Body=b'<odd/>')\n"
         ));
         let s = serve(&moto);
         let r = s.get("/object").await;
@@ -267,6 +268,14 @@ async fn objects_are_read_as_xml() {
         assert!(
             r.text()
                 .contains("<aws-s3-object key=\"file.xml\"><foo a=\"1\"><bär>x</bär></foo></aws-s3-object>"),
+            "{}",
+            r.text()
+        );
+        // Keys are encoded as the signature wants them.
+        let r = s.get("/odd-key").await;
+        assert!(
+            r.text()
+                .contains("<aws-s3-object key=\"dir with space/ä+b (1)~*.xml\"><odd/></aws-s3-object>"),
             "{}",
             r.text()
         );
