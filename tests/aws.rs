@@ -125,25 +125,29 @@ impl Moto {
         self.py(&format!("s3.create_bucket(Bucket='{BUCKET}')"));
     }
 
-    /// Points a command at moto with test credentials, and nothing else of the caller's AWS settings.
     fn env(&self, cmd: &mut Command) {
-        for v in [
-            "AWS_PROFILE",
-            "AWS_SESSION_TOKEN",
-            "AWS_ENDPOINT_URL_S3",
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            "ENDPOINTS_AWS_S3_ENDPOINT_OVERRIDE",
-            "ENDPOINTS_AWS_SECRETS_MANAGER_ENDPOINT_OVERRIDE",
-            "AWS_DEFAULT_REGION",
-        ] {
-            cmd.env_remove(v);
-        }
-        cmd.env("AWS_ENDPOINT_URL", &self.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_EC2_METADATA_DISABLED", "true");
+        aws_env(cmd, &self.endpoint);
     }
+}
+
+/// Points a command at `endpoint` with test credentials, and nothing else of the caller's AWS settings.
+fn aws_env(cmd: &mut Command, endpoint: &str) {
+    for v in [
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        "ENDPOINTS_AWS_S3_ENDPOINT_OVERRIDE",
+        "ENDPOINTS_AWS_SECRETS_MANAGER_ENDPOINT_OVERRIDE",
+        "AWS_DEFAULT_REGION",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd.env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
 }
 
 /// The fixture `tests/apps/aws` copied, served by the binary (no hash check, debug logs captured).
@@ -154,6 +158,10 @@ struct Served {
 }
 
 fn serve(moto: &Moto) -> Served {
+    serve_at(&moto.endpoint)
+}
+
+fn serve_at(endpoint: &str) -> Served {
     let dir = common::fixture("aws");
     let data_dir = common::state_dir();
     let mut cmd = Command::new(BIN);
@@ -169,7 +177,7 @@ fn serve(moto: &Moto) -> Served {
         .args(["--data-dir", &data_dir])
         .env("ENDPOINTS_LOG", "debug")
         .stdout(Stdio::piped());
-    moto.env(&mut cmd);
+    aws_env(&mut cmd, endpoint);
     let server =
         common::Spawned::start(cmd).unwrap_or_else(|seen| panic!("server did not start: {seen}"));
     Served {
@@ -479,6 +487,82 @@ async fn load_fails_when_the_bucket_or_its_configuration_is_missing() {
             "{text}"
         );
         assert!(text.contains("1 error(s)"), "{text}");
+    })
+    .await
+}
+
+/// A stand-in S3 on 127.0.0.1 that answers the bucket check, fails the first listing with 503 SlowDown, and never
+/// answers for `slow.xml`: the retries and timeouts of HTTP requests apply to S3 calls.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_calls_are_retried_and_time_out() {
+    bounded(async {
+        let listings = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = listings.clone();
+        let fake = common::upstream::serve(move |parts: http::request::Parts, _body: Bytes| {
+            let listings = seen.clone();
+            async move {
+                let auth = parts
+                    .headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                if !auth.starts_with("AWS4-HMAC-SHA256 Credential=testing/") {
+                    return common::upstream::respond(403, "application/xml", "<Error><Code>AccessDenied</Code></Error>");
+                }
+                let q = parts.uri.query().unwrap_or("");
+                match parts.uri.path() {
+                    "/endpoints-test" if q == "location=" => {
+                        common::upstream::respond(200, "application/xml", "<LocationConstraint/>")
+                    }
+                    "/endpoints-test" if q.contains("list-type=2") => {
+                        if listings.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                            return common::upstream::respond(503, "application/xml", "<Error><Code>SlowDown</Code></Error>");
+                        }
+                        common::upstream::respond(
+                            200,
+                            "application/xml",
+                            "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>Folder/X</Key>\
+                             <LastModified>2026-01-02T03:04:05.000Z</LastModified></Contents></ListBucketResult>",
+                        )
+                    }
+                    "/endpoints-test/Folder/X" if q == "tagging=" => common::upstream::respond(
+                        200,
+                        "application/xml",
+                        "<Tagging><TagSet><Tag><Key>kind</Key><Value>right</Value></Tag></TagSet></Tagging>",
+                    ),
+                    "/endpoints-test/slow.xml" => {
+                        tokio::time::sleep(Duration::from_secs(10)).await;
+                        common::upstream::respond(200, "application/xml", "<late/>")
+                    }
+                    _ => common::upstream::respond(404, "application/xml", "<Error><Code>NoSuchKey</Code></Error>"),
+                }
+            }
+        })
+        .await;
+        let s = serve_at(&format!("http://{fake}"));
+        // <aws-s3-keys retries="1">: the 503 is tried again.
+        let r = s.get("/keys").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(
+            r.text().contains("<aws-s3-keys><object key=\"X\"/></aws-s3-keys>"),
+            "{}",
+            r.text()
+        );
+        assert_eq!(listings.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // <aws-s3-keys> without retries: one 503 fails the request.
+        listings.store(0, std::sync::atomic::Ordering::SeqCst);
+        let r = s.get("/keys-all").await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
+        // timeout-ms="300".
+        let started = Instant::now();
+        let r = s.get("/slow").await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        let lines = s.log_lines();
+        assert!(
+            lines.iter().any(|l| l.contains("S3 could not be reached: no answer within 300 ms")),
+            "{lines:?}"
+        );
     })
     .await
 }
