@@ -170,6 +170,12 @@ pub async fn resolve_secrets(ctx: &Ctx<'_>, names: &[&str]) -> Result<(), Failur
         let value = match secrets.cached(i) {
             Some(v) => v,
             None => {
+                // One fetch at a time per secret; whoever waited finds the value in the cache.
+                let _fetching = secrets.fetching[i].lock().await;
+                if let Some(v) = secrets.cached(i) {
+                    ctx.journal.set_secret(i, secrets.parameters.len(), v);
+                    continue;
+                }
                 let p = &secrets.parameters[i];
                 let fetched = secrets_manager::get_secret_string(
                     client(),

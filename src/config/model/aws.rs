@@ -61,6 +61,8 @@ pub struct AwsSecrets {
     pub parameters: Vec<SecretParameter>,
     /// Fetched values by index into `parameters`, with when they were fetched.
     cache: Mutex<HashMap<usize, (Instant, Arc<str>)>>,
+    /// Held while entry `i` is fetched, so that requests arriving together fetch it once.
+    pub fetching: Box<[tokio::sync::Mutex<()>]>,
     /// Every value fetched so far, and them as a redaction set (rebuilt when a new value comes).
     redaction: Mutex<(Vec<Arc<str>>, Arc<Secrets>)>,
 }
@@ -81,6 +83,10 @@ impl AwsSecrets {
         AwsSecrets {
             file,
             region,
+            fetching: parameters
+                .iter()
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
             parameters,
             cache: Mutex::new(HashMap::new()),
             redaction: Mutex::new((Vec::new(), Arc::new(Secrets::default()))),
