@@ -69,6 +69,7 @@ fn main() {
                     unknown_empty: false,
                     uploads: &[],
                     journal: &journal,
+                    separator: String::new(),
                 };
                 bytes = transform::run(index, &ctx)
                     .await

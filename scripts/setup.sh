@@ -23,6 +23,7 @@ PACKAGES=(
   libxml2-utils:xmllint
   curl:curl
   python3-aiosmtpd
+  python3-venv
   default-jdk-headless:javac
   libsaxonhe-java
   fop:fop
@@ -96,6 +97,16 @@ if ((${#missing[@]} > 0)); then
     say "still missing after apt-get install: ${still[*]}"
     exit 1
   fi
+fi
+
+# moto (tests/aws.rs: a local server speaking the S3 and Secrets Manager APIs) is not packaged by Debian: it is
+# installed from PyPI into a virtual environment of its own, unless a Python on PATH already has it.
+MOTO_VENV=${ENDPOINTS_MOTO_VENV:-$HOME/.local/share/endpoints/moto-venv}
+if ! python3 -c 'import moto.server, boto3' >/dev/null 2>&1 \
+  && ! "$MOTO_VENV/bin/python3" -c 'import moto.server, boto3' >/dev/null 2>&1; then
+  say "installing moto[server] from PyPI into $MOTO_VENV"
+  python3 -m venv "$MOTO_VENV"
+  "$MOTO_VENV/bin/pip" install --quiet 'moto[server]'
 fi
 
 # The Rust toolchain: rustup installs it into ~/.cargo/bin, which a non-login shell

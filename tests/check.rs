@@ -323,7 +323,7 @@ fn expected_lists_name_every_allowed_child() {
     .unwrap();
     let (code, _, err) = run(&["check"], dir.path(), None);
     assert_eq!(code, 1);
-    let commands = "<literal-xml>, <parameters>, <application-introspection>, <on-demand-incrementing-number>, <request-log>, <md5>, <xml-from-application>, <xml-from-url>, <xml-from-database>";
+    let commands = "<literal-xml>, <parameters>, <application-introspection>, <on-demand-incrementing-number>, <request-log>, <md5>, <xml-from-application>, <xml-from-url>, <xml-from-database>, <aws-s3-keys>, <aws-s3-object>, <data-driven-cms>";
     for line in [
         &*format!("APP/data-sources/ds.xml:2:1: Command tag <literal-xm> unrecognized; expected one of {commands}, <post-process>; did you mean <literal-xml>?\n"),
         &format!("APP/data-sources/ds.xml:3:1: Command tag <post-proces> unrecognized; expected one of {commands}, <post-process>; did you mean <post-process>?\n"),

@@ -318,6 +318,7 @@ async fn messages_are_built_and_sent_through_smtp() {
         unknown_empty: false,
         uploads: &uploads,
         journal: &journal,
+        separator: String::new(),
     };
     let messages = build_messages(&task, &app, &values, "||", &ctx, &uploads)
         .await
@@ -450,6 +451,7 @@ async fn unreachable_server_is_a_failure_that_names_no_address() {
         unknown_empty: false,
         uploads: &[],
         journal: &journal,
+        separator: String::new(),
     };
     let messages = build_messages(&task, &app, &values, "||", &ctx, &[])
         .await
@@ -519,6 +521,7 @@ async fn addresses_must_be_single_and_valid() {
             unknown_empty: false,
             uploads: &[],
             journal: &journal,
+            separator: String::new(),
         };
         let result = build_messages(&task, &app, &values, "||", &ctx, &[]).await;
         assert_eq!(result.is_ok(), ok, "{to:?}: {:?}", result.err());

@@ -65,6 +65,9 @@ fn schema_for(rel: &Path) -> Option<&'static str> {
         ["email-sending-configuration.xml"] => Some("email-sending-configuration.xsd"),
         ["data-sources", _] => Some("data-source.xsd"),
         ["transformers", _] => Some("transformer.xsd"),
+        ["aws-s3-configuration.xml"] => Some("aws-s3-configuration.xsd"),
+        ["secrets.xml"] => Some("secrets.xsd"),
+        ["data-driven-cms", ..] => Some("data-driven-cms.xsd"),
         _ => None,
     }
 }

@@ -28,10 +28,18 @@ pub struct Ctx<'a> {
     pub uploads: &'a [Upload],
     /// The request's numbers, captures and short links.
     pub journal: &'a Journal,
+    /// The endpoint's multiple-value separator (conditions of the data-driven CMS split on it).
+    pub separator: String,
 }
 
 impl Ctx<'_> {
     pub fn lookup(&self, name: &str) -> Option<&str> {
+        // A `secrets.xml` parameter wins over everything, once this request has fetched it.
+        if let Some(s) = &self.app.aws_secrets {
+            if let Some(v) = s.index(name).and_then(|i| self.journal.secret(i)) {
+                return Some(v);
+            }
+        }
         // Later entries override earlier ones.
         self.params
             .iter()

@@ -10,7 +10,7 @@ pub use super::context::{file_upload_xml, Ctx};
 use super::failure::Failure;
 use super::http::{self, Fetched};
 use super::stylesheet;
-use super::{database, journal};
+use super::{aws, database, journal};
 use crate::config::model::data_source::{Command, CommandKind, PostProcess};
 use crate::config::template::Pattern;
 use crate::convert::escape::escape_xml;
@@ -96,6 +96,11 @@ pub async fn run_data_source(index: usize, ctx: &Ctx<'_>) -> Result<String, Fail
 }
 
 async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure> {
+    if ctx.app.aws_secrets.is_some() {
+        let patterns = c.patterns();
+        let names: Vec<&str> = patterns.iter().flat_map(|p| p.names()).collect();
+        aws::resolve_secrets(ctx, &names).await?;
+    }
     match &c.kind {
         CommandKind::LiteralXml(list) => list.iter().map(|p| ctx.expand(p)).collect(),
         CommandKind::Parameters => Ok(vec![ctx.parameters_xml()]),
@@ -146,6 +151,8 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                     }
                 }
             };
+            let names: Vec<&str> = pattern.names().collect();
+            aws::resolve_secrets(ctx, &names).await?;
             Ok(vec![ctx.expand(&pattern)?])
         }
         CommandKind::XmlFromDatabase(q) => {
@@ -160,6 +167,23 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
             )])
         }
         CommandKind::RequestLog => Ok(vec![request_log_xml(ctx).await?]),
+        CommandKind::AwsS3Keys(k) => Ok(vec![aws::s3_keys(ctx, k).await?]),
+        CommandKind::AwsS3Object(o) => Ok(vec![aws::s3_object(ctx, o).await?]),
+        CommandKind::DataDrivenCms(cms) => {
+            let mut values = Vec::with_capacity(cms.scope.names().len());
+            for n in cms.scope.names() {
+                match ctx.lookup(n) {
+                    Some(v) => values.push(v.to_string()),
+                    None if ctx.unknown_empty => values.push(String::new()),
+                    None => {
+                        return Err(Failure::internal(
+                            crate::config::template::MissingValue(n.clone()).to_string(),
+                        ))
+                    }
+                }
+            }
+            Ok(vec![cms.render(&values, &ctx.separator)])
+        }
         CommandKind::ApplicationIntrospection => {
             let root = ctx.app.layout.config_dir.clone();
             let out = tokio::task::spawn_blocking(move || introspect(&root))
@@ -195,7 +219,10 @@ async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure>
                 Err(message) => return Err(Failure::hidden(message)),
             };
             let element = if *expand {
-                ctx.expand(&Pattern::xml(&element))?
+                let pattern = Pattern::xml(&element);
+                let names: Vec<&str> = pattern.names().collect();
+                aws::resolve_secrets(ctx, &names).await?;
+                ctx.expand(&pattern)?
             } else {
                 element
             };

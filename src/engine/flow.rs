@@ -273,6 +273,7 @@ fn success_context<'a>(
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,
+        separator: endpoint.separator.clone(),
     }
 }
 
@@ -285,5 +286,6 @@ fn bare_context<'a>(call: &'a Call<'_>) -> Ctx<'a> {
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal: &call.journal,
+        separator: call.endpoint.separator.clone(),
     }
 }

@@ -29,6 +29,9 @@ pub struct Journal {
     short_links: Mutex<Vec<ShortLink>>,
     /// The first endpoint's parameter-transformation input and output, when debug capture may want them.
     pt: Mutex<(Option<String>, Option<String>)>,
+    /// The `secrets.xml` values this request has fetched, by index into its parameters (one value per request,
+    /// however often it is used).
+    secrets: std::sync::OnceLock<Box<[std::sync::OnceLock<Arc<str>>]>>,
 }
 
 impl Journal {
@@ -54,6 +57,22 @@ impl Journal {
             captures: Mutex::new(Vec::new()),
             short_links: Mutex::new(Vec::new()),
             pt: Mutex::new((None, None)),
+            secrets: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The value of secret parameter `i`, if this request has fetched it.
+    pub fn secret(&self, i: usize) -> Option<&str> {
+        self.secrets.get()?.get(i)?.get().map(|v| &**v)
+    }
+
+    /// Records the value of secret parameter `i` of `count` (the first value recorded stays).
+    pub fn set_secret(&self, i: usize, count: usize, value: Arc<str>) {
+        let slots = self
+            .secrets
+            .get_or_init(|| (0..count).map(|_| std::sync::OnceLock::new()).collect());
+        if let Some(slot) = slots.get(i) {
+            let _ = slot.set(value);
         }
     }
 

@@ -6,7 +6,8 @@
 //! * the flow: [`flow`] (`execute` → `run` → choose the success → [`render`]; the error flow in [`render`]),
 //!   [`authenticate`] (`<authentication>` or the request hash), [`request_log`] (the log entry and its redaction);
 //! * what a request runs: [`parameter_transformation`], [`task`] (tasks, with [`email`] and [`files`]),
-//!   [`transform`] (transformers, with [`excel`] and [`ooxml`]), [`data_source`] (with [`http`] and [`database`]),
+//!   [`transform`] (transformers, with [`excel`] and [`ooxml`]), [`data_source`] (with [`http`], [`database`] and
+//!   [`aws`]: S3, the S3 dumps of transformers, `secrets.xml` values),
 //!   [`stylesheet`] (one XSLT run);
 //! * the request's values: [`parameters`] (parameter values and the values the hash covers, shared with
 //!   `endpoints hash`), [`hash`] (the hash schemes), [`auth`] (the `<authentication>` methods);
@@ -16,6 +17,7 @@
 
 pub mod auth;
 pub mod authenticate;
+pub mod aws;
 pub mod call;
 pub mod context;
 pub mod data_source;

@@ -165,6 +165,7 @@ pub async fn run(
         unknown_empty: true,
         uploads: &input.uploads,
         journal: &call.journal,
+        separator: endpoint.separator.clone(),
     };
     for e in data_source::run_commands(&pt.commands, &ctx).await? {
         doc.push_str(&e);

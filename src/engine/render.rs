@@ -42,6 +42,7 @@ pub async fn render(
         }
         Action::Url(u) => {
             let download_filename = download_filename(&u.download_filename, values)?;
+            super::aws::resolve_spec_secrets(ctx, &u.spec).await?;
             match http::fetch_streaming(&u.spec, ctx, &u.options).await {
                 Ok(up) => {
                     let content_type = up
@@ -121,6 +122,11 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
     let endpoint = call.endpoint;
     let request_id = call.request_id;
     if let Some(detail) = &failure.detail {
+        // A detail may quote a URL or a document that held a secret.
+        let mut detail = call.app.secrets.redact(detail).into_owned();
+        if let Some(s) = &call.app.aws_secrets {
+            detail = s.redaction().redact(&detail).into_owned();
+        }
         tracing::error!(request_id, endpoint = %endpoint.name, detail = %detail, "request failed");
     } else {
         tracing::debug!(request_id, endpoint = %endpoint.name, message = %failure.message, "request failed");
@@ -163,6 +169,7 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
         unknown_empty: false,
         uploads: &call.input.uploads,
         journal,
+        separator: endpoint.separator.clone(),
     };
     let rendered = match &error.action {
         Action::Redirect(_) => {

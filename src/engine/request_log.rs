@@ -53,6 +53,9 @@ fn request_credentials(input: &RequestInput) -> Vec<String> {
 /// Removes the application's secrets and the request's credentials from what is stored about a request.
 fn redact_entry(call: &Call<'_>, e: &mut LogEntry) {
     let secrets = &call.app.secrets;
+    // The `secrets.xml` values fetched so far (by any request: the error flow may have fetched its own).
+    let fetched = call.app.aws_secrets.as_ref().map(|s| s.redaction());
+    let fetched = fetched.as_deref().filter(|f| !f.is_empty());
     let credentials = if e.parameter_transformation_input.is_some()
         || e.parameter_transformation_output.is_some()
         || e.request_body.is_some()
@@ -65,6 +68,9 @@ fn redact_entry(call: &Call<'_>, e: &mut LogEntry) {
     };
     let text = |s: &mut String| {
         let mut out = secrets.redact(s).into_owned();
+        if let Some(f) = fetched {
+            out = f.redact(&out).into_owned();
+        }
         for c in &credentials {
             if out.contains(c.as_str()) {
                 out = out.replace(c.as_str(), REDACTED);
@@ -85,11 +91,14 @@ fn redact_entry(call: &Call<'_>, e: &mut LogEntry) {
     {
         text(s);
     }
-    if !secrets.is_empty() {
+    if !secrets.is_empty() || fetched.is_some() {
         text(&mut e.user_agent);
     }
     if let Some(body) = &mut e.request_body {
         let mut out = secrets.redact_bytes(body).into_owned();
+        if let Some(f) = fetched {
+            out = f.redact_bytes(&out).into_owned();
+        }
         for c in &credentials {
             let mut replaced = Vec::with_capacity(out.len());
             let mut rest = &out[..];

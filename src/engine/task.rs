@@ -132,12 +132,17 @@ async fn run_one(
         unknown_empty: false,
         uploads: ctx.uploads,
         journal: ctx.journal,
+        separator: ctx.separator.clone(),
     };
     match &task.kind {
         TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
         TaskKind::Capture(c) => {
             let value = c.value.expand(&task_values);
             let value = ctx.app.secrets.redact(&value).into_owned();
+            let value = match &ctx.app.aws_secrets {
+                Some(s) => s.redaction().redact(&value).into_owned(),
+                None => value,
+            };
             ctx.journal.capture(&c.key, value);
             Ok(Vec::new())
         }
@@ -221,6 +226,7 @@ async fn run_http(
     h: &HttpTask,
     ctx: &Ctx<'_>,
 ) -> Result<Vec<(String, String)>, Failure> {
+    super::aws::resolve_spec_secrets(ctx, &h.spec).await?;
     let fetched = match http::fetch(&h.spec, ctx, &h.options).await {
         Ok(f) => f,
         Err(Ok(failure)) if h.ignore_if_error => {

@@ -1,12 +1,13 @@
-//! Running a transformer: its data source → `<transformation-input>` → its XSLT (or the identity) → the output
-//! conversion → body and content type.
+//! Running a transformer: its data source → `<transformation-input>` (optionally written to S3) → its XSLT (or
+//! the identity) → the output conversion → body and content type (optionally written to S3).
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
 
 use super::context::{Ctx, RunTransformer};
 use super::failure::Failure;
-use super::{data_source, excel, stylesheet};
+use super::{aws, data_source, excel, stylesheet};
+use crate::config::model::data_source::Transformer;
 
 /// The body and `Content-Type` a transformer produced.
 pub struct Transformed {
@@ -25,6 +26,19 @@ fn with_charset(ct: &str) -> String {
 pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
     let t = &ctx.app.transformers[index];
     let input = data_source::run_data_source(t.data_source, ctx).await?;
+    if let Some(w) = &t.write_input {
+        let pretty = Bytes::from(aws::pretty_xml(&input));
+        aws::dump(ctx, w, t, "input", "application/xml", pretty).await?;
+    }
+    let out = convert(t, input).await?;
+    if let Some(w) = &t.write_output {
+        aws::dump(ctx, w, t, "output", &out.content_type, out.body.clone()).await?;
+    }
+    Ok(out)
+}
+
+/// The transformer's stylesheet (or the identity) and output conversion applied to its input document.
+async fn convert(t: &Transformer, input: String) -> Result<Transformed, Failure> {
     let (bytes, media_type) = match &t.xslt {
         Some(x) => {
             let media = x.output().media_type.clone();

@@ -338,8 +338,9 @@ fn parse_url(here: &Here, el: Node, ctx: &mut Context, diags: &mut Diagnostics) 
         compiler: ctx.compiler,
     };
     let spec = http_spec::parse(file, el, &[], &mut sctx, diags)?;
+    let scope = ctx.with_secrets(here.scope);
     for p in spec.patterns() {
-        if let Err(e) = p.check(here.scope) {
+        if let Err(e) = p.check(&scope) {
             here.error(xml::pos(el), format!("<response-from-url>: {e}"), diags);
             ok = false;
         }

@@ -1,5 +1,5 @@
 //! The loading of an application directory, start to end: where its files are, `engine-settings.xml` first,
-//! then security, data sources, transformers, e-mail and `endpoints.xml`, into one [`Application`] with every
+//! then security, data sources, transformers, the AWS files, e-mail and `endpoints.xml`, into one [`Application`] with every
 //! diagnostic.
 
 use std::collections::HashMap;
@@ -163,6 +163,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
     let mut compiler = Compiler::new(&layout, xslt_engine);
     let data_sources = load_data_sources(&dirs, &mut compiler, diags);
     let transformers = load_transformers(&dirs, &data_sources, &mut compiler, diags);
+    let (s3, aws_secrets) =
+        super::aws::load_application_aws(&layout.config_dir, &data_sources, &transformers, diags);
     let email_path = layout.config_dir.join(EMAIL_CONFIG_FILE);
     let email_config = if email_path.exists() {
         load_email_config(&email_path, diags)
@@ -184,8 +186,15 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         ooxml_dir: &layout.ooxml_dir,
         compiler: &mut compiler,
         dirs: &dirs,
+        secret_parameters: aws_secrets
+            .iter()
+            .flat_map(|s| s.parameters.iter().map(|p| p.parameter.clone()))
+            .collect(),
     };
     let list = super::endpoints::parse(&mut ctx, diags);
+    if !layout.config_dir.join(super::aws::S3_CONFIG_FILE).exists() {
+        super::aws::check_parameter_transformations(&list, diags);
+    }
     let by_name = list
         .iter()
         .enumerate()
@@ -204,6 +213,8 @@ fn load_into(dir: &Path, options: &LoadOptions, diags: &mut Diagnostics) -> Opti
         email: email_config,
         secrets: Secrets::new(held),
         secret_keys,
+        s3,
+        aws_secrets,
         settings: app_settings,
         warnings: Vec::new(),
     };
@@ -266,21 +277,5 @@ fn check_other_files(layout: &Layout, diags: &mut Diagnostics) {
             Pos::default(),
             "Legacy 'smtp.xml' exists, rename to 'email-sending-configuration.xml'",
         );
-    }
-    if cfg.join("secrets.xml").exists() {
-        diags.error(
-            &cfg.join("secrets.xml"),
-            Pos::default(),
-            "secrets.xml is not supported yet: its secrets could not be resolved",
-        );
-    }
-    for (f, what) in [("aws-s3-configuration.xml", "AWS S3 features")] {
-        if cfg.join(f).exists() {
-            diags.warning(
-                &cfg.join(f),
-                Pos::default(),
-                format!("{f} is not used yet ({what} are not supported yet); ignored"),
-            );
-        }
     }
 }

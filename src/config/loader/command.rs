@@ -1,6 +1,6 @@
 //! Parses the commands of a data source (and of a `<parameter-transformation>`): `<literal-xml>`,
-//! `<parameters/>`, `<xml-from-application>`, `<xml-from-url>`, `<xml-from-database>`, `<md5>`, … each with its
-//! `<post-process>` steps.
+//! `<parameters/>`, `<xml-from-application>`, `<xml-from-url>`, `<xml-from-database>`, `<md5>`, the S3 commands
+//! (in `aws`), `<data-driven-cms/>` (in `cms`), … each with its `<post-process>` steps.
 
 use std::path::Path;
 
@@ -43,10 +43,11 @@ pub fn parse_post_process(
     })
 }
 
-const NOT_YET: [&str; 4] = ["aws-s3-keys", "aws-s3-object", "data-driven-cms", "command"];
+/// `<command class="…">` runs a Java plug-in in the reference: recognised, refused.
+const NOT_YET: [&str; 1] = ["command"];
 
 /// The commands of a data source (and of a `<parameter-transformation>`).
-pub const COMMANDS: [&str; 9] = [
+pub const COMMANDS: [&str; 12] = [
     "literal-xml",
     "parameters",
     "application-introspection",
@@ -56,6 +57,9 @@ pub const COMMANDS: [&str; 9] = [
     "xml-from-application",
     "xml-from-url",
     "xml-from-database",
+    "aws-s3-keys",
+    "aws-s3-object",
+    "data-driven-cms",
 ];
 
 /// The only child of a command besides its own content.
@@ -169,6 +173,18 @@ pub fn parse_command(
         }
         "xml-from-application" => parse_xml_from_application(file, node, dirs, &mut ok, diags)?,
         "xml-from-url" => parse_xml_from_url(file, node, dirs, compiler, diags)?,
+        "aws-s3-keys" => super::aws::parse_s3_keys(file, node, diags)?,
+        "aws-s3-object" => super::aws::parse_s3_object(file, node, diags)?,
+        "data-driven-cms" => {
+            xml::check_attributes(file, node, &[], diags);
+            ok &= only_post_process(file, node, diags);
+            CommandKind::DataDrivenCms(std::sync::Arc::new(super::cms::load_cms(
+                dirs.config_dir,
+                file,
+                pos,
+                diags,
+            )?))
+        }
         "xml-from-database" => CommandKind::XmlFromDatabase(Box::new(
             super::database::parse_database_query(file, node, dirs.config_dir, diags)?,
         )),

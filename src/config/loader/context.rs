@@ -29,9 +29,20 @@ pub struct Context<'a> {
     pub ooxml_dir: &'a Path,
     pub compiler: &'a mut Compiler,
     pub dirs: &'a Dirs<'a>,
+    /// The parameters of `secrets.xml`: available to the placeholders of data sources and HTTP requests.
+    pub secret_parameters: Vec<String>,
 }
 
 impl Context<'_> {
+    /// `scope` plus the `secrets.xml` parameters, for checking the named placeholders of data sources and HTTP
+    /// requests (whose values are looked up by name at request time).
+    pub fn with_secrets(&self, scope: &Scope) -> Scope {
+        if self.secret_parameters.is_empty() {
+            return scope.clone();
+        }
+        Scope::new(scope.names().iter().chain(&self.secret_parameters).cloned())
+    }
+
     /// `static/<filename>`, resolved once per name.
     pub fn static_file(&mut self, filename: &str) -> Result<Arc<StaticFile>, StaticFileError> {
         let (dir, budget) = (self.static_dir, &mut self.static_budget);
@@ -74,6 +85,7 @@ pub fn check_data_source_patterns(
     diags: &mut Diagnostics,
 ) -> bool {
     let ds = &ctx.data_sources[transformer.data_source];
+    let scope = &ctx.with_secrets(scope);
     let mut ok = true;
     for cmd in &ds.commands {
         for p in cmd.patterns() {

@@ -18,7 +18,7 @@ use crate::config::model::data_source::{DataSource, DecimalSeparator, Transforme
 const DATA_SOURCE_STEP: &str = "post-process";
 
 /// The children of a transformer.
-const TRANSFORMER_CHILDREN: [&str; 8] = [
+const TRANSFORMER_CHILDREN: [&str; 10] = [
     "xslt-file",
     "xslt-directory",
     "content-type",
@@ -27,10 +27,9 @@ const TRANSFORMER_CHILDREN: [&str; 8] = [
     "convert-output-xsl-fo-to-pdf",
     "convert-output-xml-fo-to-pdf",
     "convert-output-xml-to-excel",
+    "write-input-to-aws-s3",
+    "write-output-to-aws-s3",
 ];
-
-/// Children of a transformer this engine does not support yet.
-const TRANSFORMER_NOT_YET: [&str; 2] = ["write-input-to-aws-s3", "write-output-to-aws-s3"];
 
 /// Parses every `data-sources/*.xml`.
 pub fn load_data_sources(
@@ -120,10 +119,12 @@ fn parse_transformer(
         to_pdf: false,
         pdf: None,
         to_excel: None,
+        write_input: None,
+        write_output: None,
     };
     for c in xml::elements(root) {
         let n = xml::name(c);
-        if !TRANSFORMER_CHILDREN.contains(&n) && !TRANSFORMER_NOT_YET.contains(&n) {
+        if !TRANSFORMER_CHILDREN.contains(&n) {
             diags.warning(
                 file,
                 xml::pos(c),
@@ -161,12 +162,18 @@ fn parse_transformer(
                 t.to_pdf = true;
             }
             "convert-output-xml-to-excel" => t.to_excel = decimal_separator(file, c, diags),
-            n if TRANSFORMER_NOT_YET.contains(&n) => {
-                diags.error(file, xml::pos(c), format!("<{n}> is not supported yet"));
+            "write-input-to-aws-s3" | "write-output-to-aws-s3" => {
+                let slot = if n == "write-input-to-aws-s3" {
+                    &mut t.write_input
+                } else {
+                    &mut t.write_output
+                };
+                if slot.is_some() {
+                    diags.error(file, xml::pos(c), format!("<{n}> may appear only once"));
+                }
+                *slot = super::aws::parse_s3_write(file, c, diags);
             }
-            _ => unreachable!(
-                "every name in TRANSFORMER_CHILDREN and TRANSFORMER_NOT_YET has an arm"
-            ),
+            _ => unreachable!("every name in TRANSFORMER_CHILDREN has an arm"),
         }
     }
     Some(t)

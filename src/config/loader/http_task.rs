@@ -49,6 +49,7 @@ pub fn parse(
         &mut sctx,
         diags,
     )?;
+    let scope = &ctx.with_secrets(scope);
     for p in spec.patterns() {
         if let Err(e) = p.check(scope) {
             diags.error(file, pos, format!("{label}: {e}"));

@@ -14,10 +14,13 @@
 //! | `suggest` | "expected …" lists and "did you mean" for unexpected elements and attributes |
 //! | `context`, `compiler`, `files` | what the parsers share: the context, the stylesheet compiler, files inside a folder |
 //! | `ooxml`, `extension_functions` | Office templates; libxslt extension-function check |
+//! | `aws`, `cms` | `aws-s3-configuration.xml` (bucket checked), `secrets.xml`, the S3 commands and dumps; the data-driven CMS files |
 
 pub mod action;
 pub mod application;
 pub mod auth;
+pub mod aws;
+pub mod cms;
 pub mod command;
 pub mod compiler;
 pub mod condition;

@@ -49,6 +49,10 @@ pub struct Application {
     /// Every secret the application holds (keys, passwords, tokens, signing secrets), to be removed from
     /// everything stored about a request.
     pub secrets: super::secrets::Secrets,
+    /// `aws-s3-configuration.xml`, when present (its bucket was reachable at load).
+    pub s3: Option<super::aws::S3Config>,
+    /// `secrets.xml`, when present.
+    pub aws_secrets: Option<Arc<super::aws::AwsSecrets>>,
     /// `engine-settings.xml`, with the server's `--accept-missing-hash` applied.
     pub settings: super::settings::AppSettings,
     pub warnings: Vec<Diagnostic>,

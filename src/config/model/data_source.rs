@@ -45,6 +45,12 @@ pub enum CommandKind {
     OnDemandNumber(crate::store::NumberKind),
     /// `<request-log/>`: the stored entries of this application and environment.
     RequestLog,
+    /// `<aws-s3-keys>`: keys of the application's bucket, newest first.
+    AwsS3Keys(super::aws::S3Keys),
+    /// `<aws-s3-object key>`: one object of the application's bucket, as XML.
+    AwsS3Object(super::aws::S3Object),
+    /// `<data-driven-cms/>`: the files of `data-driven-cms/`, parsed at load.
+    DataDrivenCms(Arc<super::cms::Cms>),
 }
 
 #[derive(Debug, Clone)]
@@ -74,11 +80,24 @@ impl Command {
                 v
             }
             CommandKind::XmlFromDatabase(q) => q.patterns(),
+            CommandKind::DataDrivenCms(cms) => cms.patterns.iter().collect(),
             CommandKind::Parameters
+            | CommandKind::AwsS3Keys(_)
+            | CommandKind::AwsS3Object(_)
             | CommandKind::ApplicationIntrospection
             | CommandKind::OnDemandNumber(_)
             | CommandKind::RequestLog => Vec::new(),
         }
+    }
+}
+
+impl Command {
+    /// Whether it reads the application's S3 bucket (so `aws-s3-configuration.xml` is needed).
+    pub fn needs_s3(&self) -> bool {
+        matches!(
+            self.kind,
+            CommandKind::AwsS3Keys(_) | CommandKind::AwsS3Object(_)
+        )
     }
 }
 
@@ -106,6 +125,10 @@ pub struct Transformer {
     pub pdf: Option<Arc<PdfRenderer>>,
     /// `<convert-output-xml-to-excel input-decimal-separator>`: HTML tables become an XLSX sheet.
     pub to_excel: Option<DecimalSeparator>,
+    /// `<write-input-to-aws-s3>`: the `<transformation-input>` document is written to the bucket.
+    pub write_input: Option<super::aws::S3Write>,
+    /// `<write-output-to-aws-s3>`: the body produced is written to the bucket.
+    pub write_output: Option<super::aws::S3Write>,
 }
 
 /// How numbers in HTML table cells are written, for `<convert-output-xml-to-excel>`.

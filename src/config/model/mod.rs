@@ -18,10 +18,14 @@
 //! | `static_file` | files under `static/`, resolved and confined |
 //! | `ooxml` | loaded Word/Excel/PowerPoint templates |
 //! | `secrets` | the secrets to redact |
+//! | `aws` | `aws-s3-configuration.xml`, the S3 commands and dumps, `secrets.xml` with its cache of fetched values |
+//! | `cms` | the data-driven CMS files and the element they give |
 
 pub mod action;
 pub mod application;
 pub mod auth;
+pub mod aws;
+pub mod cms;
 pub mod condition;
 pub mod data_source;
 pub mod database;
