@@ -2,11 +2,17 @@
 //! (lazily, once per kind), its request-log captures, the short links it created and the parameter transformation's
 //! documents for debug capture. [`Journal::commit`] writes all of it in one transaction; dropping the journal
 //! instead rolls back and gives the numbers back.
+//!
+//! It also carries the request's step timings when the server keeps them ([`Journal::timed`], see
+//! [`super::timings`]); those stay in memory and are never written to the store.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use super::failure::Failure;
 use super::settings::{Environment, RequestLogMode, Settings};
+use super::timings::{Recorder, StepKind};
 use crate::store::{LogEntry, NumberKind, ShortLink, Store, StoreError, Tx, Writes};
 
 struct Numbers {
@@ -29,6 +35,8 @@ pub struct Journal {
     short_links: Mutex<Vec<ShortLink>>,
     /// The first endpoint's parameter-transformation input and output, when debug capture may want them.
     pt: Mutex<(Option<String>, Option<String>)>,
+    /// Where this request's step timings go; `None` (nothing measured) unless the server keeps them.
+    trace: Option<Arc<Recorder>>,
 }
 
 impl Journal {
@@ -54,7 +62,52 @@ impl Journal {
             captures: Mutex::new(Vec::new()),
             short_links: Mutex::new(Vec::new()),
             pt: Mutex::new((None, None)),
+            trace: None,
         }
+    }
+
+    /// The journal with the request's step timings going to `trace` (from [`super::timings::Traces::start`]).
+    pub fn with_trace(mut self, trace: Option<Arc<Recorder>>) -> Journal {
+        self.trace = trace;
+        self
+    }
+
+    pub fn trace(&self) -> Option<&Arc<Recorder>> {
+        self.trace.as_ref()
+    }
+
+    /// Runs `work`; when the request is traced, records it as a step of `kind` named `name()`, with its outcome.
+    /// Untraced, this is `work.await`: no time stamp, no allocation, no lock.
+    pub async fn timed<T>(
+        &self,
+        kind: StepKind,
+        name: impl FnOnce() -> String,
+        work: impl Future<Output = Result<T, Failure>>,
+    ) -> Result<T, Failure> {
+        self.timed_noting(kind, name, work, || None).await
+    }
+
+    /// [`Journal::timed`] for a step that may succeed although something in it failed (an HTTP task with
+    /// `ignore-if-error`): after a success, `ignored()` may give that failure's short outcome, recorded instead of
+    /// success.
+    pub async fn timed_noting<T>(
+        &self,
+        kind: StepKind,
+        name: impl FnOnce() -> String,
+        work: impl Future<Output = Result<T, Failure>>,
+        ignored: impl FnOnce() -> Option<String>,
+    ) -> Result<T, Failure> {
+        let Some(trace) = &self.trace else {
+            return work.await;
+        };
+        let started = Instant::now();
+        let result = work.await;
+        let outcome = match &result {
+            Ok(_) => ignored().map_or(Ok(()), Err),
+            Err(f) => Err(f.step_outcome()),
+        };
+        trace.record(kind, name(), started, outcome);
+        result
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
