@@ -56,6 +56,20 @@ async fn hash(s: &Server, session: &(String, String), endpoint: &str, values: &s
     rest.split('<').next().unwrap().to_string()
 }
 
+/// The entry page at `link` (`/log/entry?id=…`), once the entry is written (the log is written just after the
+/// response).
+async fn entry_page(s: &Server, headers: &[(&str, &str)], link: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = s.get(link, headers).await;
+        if r.status == StatusCode::OK {
+            return r.text();
+        }
+        assert!(std::time::Instant::now() < deadline, "{link}: {}", r.status);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A multipart POST of the try-it form to the console.
 async fn try_it(
     s: &Server,
@@ -179,6 +193,19 @@ async fn try_it_sends_a_form_with_a_file_through_the_server() {
         .header("content-disposition")
         .unwrap()
         .starts_with("attachment"));
+
+    // The request's log entry, with the durations of its transformation and data source.
+    let entry = entry_page(&s, &with_cookie, &id).await;
+    assert!(entry.contains("The endpoint's run took"), "{entry}");
+    assert!(
+        entry.contains("<td>transformation</td><td><code>echo-page</code>"),
+        "{entry}"
+    );
+    assert!(
+        entry.contains("<td>data source</td><td><code>params</code>"),
+        "{entry}"
+    );
+    assert!(entry.contains("<progress max="), "{entry}");
 
     // Without the hash the server refuses, and the page says so.
     let r = try_it(

@@ -101,6 +101,11 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     };
     tracing::info!("state: {}", store.describe());
     let mut state = server::State::with_store(limits, settings, store);
+    if args.console.is_some() {
+        // The console shows recent requests' step timings: kept (in memory) only when it runs.
+        state.traces =
+            endpoints::engine::timings::Traces::new(endpoints::engine::timings::DEFAULT_CAPACITY);
+    }
     state.trusted_proxies = endpoints::request::TrustedProxies::new(args.trusted_proxy.clone());
     if !state.trusted_proxies.is_empty() {
         let ranges: Vec<String> = args.trusted_proxy.iter().map(|r| r.to_string()).collect();

@@ -10,6 +10,7 @@ pub use super::context::{file_upload_xml, Ctx};
 use super::failure::Failure;
 use super::http::{self, Fetched};
 use super::stylesheet;
+use super::timings::StepKind;
 use super::{aws, database, journal};
 use crate::config::model::data_source::{Command, CommandKind, PostProcess};
 use crate::config::template::Pattern;
@@ -82,17 +83,22 @@ pub async fn run_commands(commands: &[Command], ctx: &Ctx<'_>) -> Result<Vec<Str
     Ok(all)
 }
 
-/// The `<transformation-input>` document of data source `index`.
+/// The `<transformation-input>` document of data source `index` (a step of a traced request).
 pub async fn run_data_source(index: usize, ctx: &Ctx<'_>) -> Result<String, Failure> {
     let ds = &ctx.app.data_sources[index];
-    let elements = run_commands(&ds.commands, ctx).await?;
-    let elements = post_process(&ds.post_process, elements).await?;
-    let mut doc = String::from("<transformation-input>");
-    for e in elements {
-        doc.push_str(&e);
-    }
-    doc.push_str("</transformation-input>");
-    Ok(doc)
+    let build = async {
+        let elements = run_commands(&ds.commands, ctx).await?;
+        let elements = post_process(&ds.post_process, elements).await?;
+        let mut doc = String::from("<transformation-input>");
+        for e in elements {
+            doc.push_str(&e);
+        }
+        doc.push_str("</transformation-input>");
+        Ok(doc)
+    };
+    ctx.journal
+        .timed(StepKind::DataSource, || ds.name.clone(), build)
+        .await
 }
 
 async fn run_command(c: &Command, ctx: &Ctx<'_>) -> Result<Vec<String>, Failure> {

@@ -111,12 +111,37 @@ impl Failure {
         (self.status(), message)
     }
 
+    /// The short outcome of a failed step in the console's step timings: the remote status of an outgoing HTTP
+    /// request, or else the status this failure answers with. Never a message, URL or detail.
+    pub fn step_outcome(&self) -> String {
+        match self.http_failure.as_deref() {
+            Some((_, status)) => remote_outcome(*status),
+            None => {
+                let s = self.status();
+                format!(
+                    "failed: {} {}",
+                    s.as_u16(),
+                    s.canonical_reason().unwrap_or("")
+                )
+            }
+        }
+    }
+
     /// Whether the connection is closed after the answer (the rest of the request is not read).
     pub fn closes_connection(&self) -> bool {
         matches!(
             self.kind,
             FailureKind::RequestTimeout | FailureKind::PayloadTooLarge
         )
+    }
+}
+
+/// The short outcome of an outgoing HTTP request that failed with `status` (`None`: no answer came), for the
+/// console's step timings; see [`Failure::step_outcome`].
+pub fn remote_outcome(status: Option<u16>) -> String {
+    match status {
+        Some(status) => format!("failed: HTTP {status} from the remote server"),
+        None => "failed: no answer from the remote server".to_string(),
     }
 }
 

@@ -11,6 +11,7 @@ use super::journal::{self, Journal};
 use super::render::{error_response, render};
 use super::request_log::log_entry;
 use super::response::Response;
+use super::timings::StepKind;
 use super::{authenticate, email, parameter_transformation, parameters, task};
 use crate::config::{Action, Endpoint};
 use crate::request::{BodyKind, RequestInput};
@@ -45,7 +46,8 @@ pub async fn execute(call: Call<'_>) -> Response {
         call.environment,
         call.journal.started_ms,
         call.settings,
-    );
+    )
+    .with_trace(call.journal.trace().cloned());
     let mut r = error_response(&call, &failure, &journal).await;
     if r.status == StatusCode::UNAUTHORIZED {
         r.www_authenticate = failure.www_authenticate;
@@ -77,7 +79,10 @@ async fn commit(call: &Call<'_>) -> Result<(), Failure> {
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
         };
-        email::send(config, &lookup, o.messages).await?;
+        let count = o.messages.len();
+        let name = || format!("{count} message(s)");
+        let send = email::send(config, &lookup, o.messages);
+        call.journal.timed(StepKind::Email, name, send).await?;
     }
     Ok(())
 }
@@ -227,15 +232,20 @@ async fn choose_success(
                         .collect(),
                 };
                 let target = &app.endpoints[f.target_index];
-                let target_values = match &target.parameter_transformation {
-                    Some(pt) => {
-                        let produced =
-                            parameter_transformation::run(call, target, pt, &pairs, false).await?;
-                        parameters::resolve(target, &produced, call.request_id)?
-                    }
-                    None => parameters::resolve(target, &pairs, call.request_id)?,
+                let forward = async {
+                    let target_values = match &target.parameter_transformation {
+                        Some(pt) => {
+                            let produced =
+                                parameter_transformation::run(call, target, pt, &pairs, false)
+                                    .await?;
+                            parameters::resolve(target, &produced, call.request_id)?
+                        }
+                        None => parameters::resolve(target, &pairs, call.request_id)?,
+                    };
+                    run_endpoint(call, target, target_values, depth + 1).await
                 };
-                run_endpoint(call, target, target_values, depth + 1).await
+                let name = || target.name.clone();
+                call.journal.timed(StepKind::Forward, name, forward).await
             }
             action => {
                 let ctx = if action.reads_data_sources() {

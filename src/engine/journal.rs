@@ -2,11 +2,19 @@
 //! (lazily, once per kind), its request-log captures, the short links it created and the parameter transformation's
 //! documents for debug capture. [`Journal::commit`] writes all of it in one transaction; dropping the journal
 //! instead rolls back and gives the numbers back.
+//!
+//! It also carries the request's step timings when the server keeps them ([`Journal::timed`], see
+//! [`super::timings`]); those stay in memory and are never written to the store.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures_util::FutureExt;
 
 use super::failure::Failure;
 use super::settings::{Environment, RequestLogMode, Settings};
+use super::timings::{Recorder, StepKind};
 use crate::store::{LogEntry, NumberKind, ShortLink, Store, StoreError, Tx, Writes};
 
 struct Numbers {
@@ -32,6 +40,8 @@ pub struct Journal {
     /// The `secrets.xml` values this request has fetched, by index into its parameters (one value per request,
     /// however often it is used).
     secrets: std::sync::OnceLock<Box<[std::sync::OnceLock<Arc<str>>]>>,
+    /// Where this request's step timings go; `None` (nothing measured) unless the server keeps them.
+    trace: Option<Arc<Recorder>>,
 }
 
 impl Journal {
@@ -58,6 +68,7 @@ impl Journal {
             short_links: Mutex::new(Vec::new()),
             pt: Mutex::new((None, None)),
             secrets: std::sync::OnceLock::new(),
+            trace: None,
         }
     }
 
@@ -74,6 +85,52 @@ impl Journal {
         if let Some(slot) = slots.get(i) {
             let _ = slot.set(value);
         }
+    }
+
+    /// The journal with the request's step timings going to `trace` (from [`super::timings::Traces::start`]).
+    pub fn with_trace(mut self, trace: Option<Arc<Recorder>>) -> Journal {
+        self.trace = trace;
+        self
+    }
+
+    pub fn trace(&self) -> Option<&Arc<Recorder>> {
+        self.trace.as_ref()
+    }
+
+    /// `work`, recorded as a step of `kind` named `name()` with its outcome when the request is traced. Untraced,
+    /// it is `work` with a flag beside it: no time stamp, no allocation, no lock. (A wrapper rather than an `async
+    /// fn`: an `async fn` awaiting a future it was given holds that future twice, which on the request path costs
+    /// a copy of every enclosing future per request.)
+    pub fn timed<'a, T: 'a>(
+        &'a self,
+        kind: StepKind,
+        name: impl FnOnce() -> String + 'a,
+        work: impl Future<Output = Result<T, Failure>> + 'a,
+    ) -> impl Future<Output = Result<T, Failure>> + 'a {
+        self.timed_noting(kind, name, work, || None)
+    }
+
+    /// [`Journal::timed`] for a step that may succeed although something in it failed (an HTTP task with
+    /// `ignore-if-error`): after a success, `ignored()` may give that failure's short outcome, recorded instead of
+    /// success.
+    pub fn timed_noting<'a, T: 'a>(
+        &'a self,
+        kind: StepKind,
+        name: impl FnOnce() -> String + 'a,
+        work: impl Future<Output = Result<T, Failure>> + 'a,
+        ignored: impl FnOnce() -> Option<String> + 'a,
+    ) -> impl Future<Output = Result<T, Failure>> + 'a {
+        let started = self.trace.is_some().then(Instant::now);
+        work.inspect(move |result| {
+            let (Some(trace), Some(started)) = (&self.trace, started) else {
+                return;
+            };
+            let outcome = match result {
+                Ok(_) => ignored().map_or(Ok(()), Err),
+                Err(f) => Err(f.step_outcome()),
+            };
+            trace.record(kind, name(), started, outcome);
+        })
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

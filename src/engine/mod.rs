@@ -12,7 +12,8 @@
 //! * the request's values: [`parameters`] (parameter values and the values the hash covers, shared with
 //!   `endpoints hash`), [`hash`] (the hash schemes), [`auth`] (the `<authentication>` methods);
 //! * shared types: [`call`] ([`Call`]), [`context`] ([`Ctx`](context::Ctx), what data sources see),
-//!   [`response`] ([`Response`]), [`journal`] (numbers, captures and short links of one request),
+//!   [`response`] ([`Response`]), [`journal`] (numbers, captures and short links of one request, and where its
+//!   step timings go), [`timings`] (the step timings of recent requests, kept in memory for the console),
 //!   [`settings`] ([`Settings`], [`Environment`], [`Clock`]), [`failure`] ([`Failure`]).
 
 pub mod auth;
@@ -39,6 +40,7 @@ pub mod response;
 pub mod settings;
 pub mod stylesheet;
 pub mod task;
+pub mod timings;
 pub mod transform;
 
 pub use call::Call;

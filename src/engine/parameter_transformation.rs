@@ -6,6 +6,7 @@ use super::context::{file_upload_xml, Ctx};
 use super::data_source;
 use super::failure::Failure;
 use super::stylesheet;
+use super::timings::StepKind;
 use crate::config::{Endpoint, ParameterTransformation};
 use crate::convert::escape::escape_xml;
 use crate::request::{BodyDocument, BodyKind};
@@ -37,10 +38,27 @@ pub fn joined_params(pairs: &[(String, String)], separator: &str) -> Vec<(String
     out
 }
 
-/// Runs the transformation; returns the parameters it produced (not yet checked for defaults).
+/// Runs the transformation; returns the parameters it produced (not yet checked for defaults). A traced request
+/// records it as a step named after the endpoint.
 ///
 /// `pairs` are the request parameters; `with_body` is false for forwarded requests, which see no body.
 pub async fn run(
+    call: &Call<'_>,
+    endpoint: &Endpoint,
+    pt: &ParameterTransformation,
+    pairs: &[(String, String)],
+    with_body: bool,
+) -> Result<Vec<(String, String)>, Failure> {
+    call.journal
+        .timed(
+            StepKind::ParameterTransformation,
+            || endpoint.name.clone(),
+            transform(call, endpoint, pt, pairs, with_body),
+        )
+        .await
+}
+
+async fn transform(
     call: &Call<'_>,
     endpoint: &Endpoint,
     pt: &ParameterTransformation,

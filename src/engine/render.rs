@@ -10,6 +10,7 @@ use super::context::Ctx;
 use super::failure::Failure;
 use super::journal::Journal;
 use super::response::{download_filename, Response, ResponseBody};
+use super::timings::StepKind;
 use super::{http, ooxml, transform};
 use crate::config::{Action, ERROR_SCOPE};
 
@@ -27,7 +28,9 @@ pub async fn render(
         Action::Ooxml(o) => {
             let name =
                 download_filename(&Some(o.download_filename.clone()), values)?.unwrap_or_default();
-            let bytes = ooxml::expand_blocking(o.template.clone(), ctx.params.clone()).await?;
+            let expand = ooxml::expand_blocking(o.template.clone(), ctx.params.clone());
+            let step = || "Office template".to_string();
+            let bytes = ctx.journal.timed(StepKind::Response, step, expand).await?;
             Ok(Response {
                 status: status.unwrap_or(default_status),
                 content_type: Some(HeaderValue::from_static(
@@ -42,34 +45,36 @@ pub async fn render(
         }
         Action::Url(u) => {
             let download_filename = download_filename(&u.download_filename, values)?;
-            super::aws::resolve_spec_secrets(ctx, &u.spec).await?;
-            match http::fetch_streaming(&u.spec, ctx, &u.options).await {
-                Ok(up) => {
-                    let content_type = up
-                        .response
-                        .headers()
-                        .get(reqwest::header::CONTENT_TYPE)
-                        .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
-                    Ok(Response {
-                        status: status.unwrap_or(default_status),
-                        content_type,
-                        download_filename,
-                        location: None,
-                        body: ResponseBody::Upstream(up.response),
-                        success: true,
-                        www_authenticate: None,
-                    })
+            let fetch = async {
+                super::aws::resolve_spec_secrets(ctx, &u.spec).await?;
+                match http::fetch_streaming(&u.spec, ctx, &u.options).await {
+                    Ok(up) => {
+                        let content_type = up
+                            .response
+                            .headers()
+                            .get(reqwest::header::CONTENT_TYPE)
+                            .and_then(|v| HeaderValue::from_bytes(v.as_bytes()).ok());
+                        Ok(Response {
+                            status: status.unwrap_or(default_status),
+                            content_type,
+                            download_filename,
+                            location: None,
+                            body: ResponseBody::Upstream(up.response),
+                            success: true,
+                            www_authenticate: None,
+                        })
+                    }
+                    Err(Ok(failure)) if u.ignore_if_error => {
+                        tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <response-from-url>");
+                        Ok(Response::empty(status.unwrap_or(default_status)))
+                    }
+                    Err(Ok(failure)) => Err(Failure::hidden(failure.message)
+                        .with_http_failure(failure.url, failure.status)),
+                    Err(Err(f)) => Err(f),
                 }
-                Err(Ok(failure)) if u.ignore_if_error => {
-                    tracing::warn!(url = %failure.url, error = %failure.message, "ignored failure of <response-from-url>");
-                    Ok(Response::empty(status.unwrap_or(default_status)))
-                }
-                Err(Ok(failure)) => {
-                    Err(Failure::hidden(failure.message)
-                        .with_http_failure(failure.url, failure.status))
-                }
-                Err(Err(f)) => Err(f),
-            }
+            };
+            let step = || "response-from-url".to_string();
+            ctx.journal.timed(StepKind::Response, step, fetch).await
         }
         Action::Transformation(t) => {
             let download_filename = download_filename(&t.download_filename, values)?;

@@ -3,14 +3,15 @@
 //! first failure aborts everything not yet finished (tasks not started are never started).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::Notify;
 
 use super::context::Ctx;
-use super::failure::Failure;
+use super::failure::{self, Failure};
 use super::http::{self, Fetched};
+use super::timings::StepKind;
 use super::{email, files};
 use crate::config::model::task::{HttpTask, OutputValue, Selector, Task, TaskKind};
 use crate::config::Endpoint;
@@ -134,10 +135,43 @@ async fn run_one(
         journal: ctx.journal,
         separator: ctx.separator.clone(),
     };
+    // A task whose condition does not hold is no step; one that runs is (when the request is traced).
+    let ignored = OnceLock::new();
+    let work = run_kind(
+        endpoint,
+        task,
+        &task_values,
+        ctx,
+        task_ctx,
+        outbox,
+        &ignored,
+    );
+    let name = || format!("{} ({})", task.label, kind_name(&task.kind));
+    let noted = || {
+        ignored
+            .get()
+            .map(|status| format!("{} (ignored)", failure::remote_outcome(*status)))
+    };
+    ctx.journal
+        .timed_noting(StepKind::Task, name, work, noted)
+        .await
+}
+
+/// What a task does once its condition holds (`task_ctx`: its values by name); the status of an HTTP failure that
+/// `ignore-if-error` lets pass is left in `ignored` (`Some(None)`: no answer came).
+async fn run_kind(
+    endpoint: &Endpoint,
+    task: &Task,
+    task_values: &[String],
+    ctx: &Ctx<'_>,
+    task_ctx: Ctx<'_>,
+    outbox: &Outbox,
+    ignored: &OnceLock<Option<u16>>,
+) -> Result<Vec<(String, String)>, Failure> {
     match &task.kind {
-        TaskKind::Http(h) => run_http(task, h, &task_ctx).await,
+        TaskKind::Http(h) => run_http(task, h, &task_ctx, ignored).await,
         TaskKind::Capture(c) => {
-            let value = c.value.expand(&task_values);
+            let value = c.value.expand(task_values);
             let value = ctx.app.secrets.redact(&value).into_owned();
             let value = match &ctx.app.aws_secrets {
                 Some(s) => s.redaction().redact(&value).into_owned(),
@@ -165,7 +199,7 @@ async fn run_one(
             )])
         }
         TaskKind::SaveUploads(save) => {
-            let dir = save.directory.expand(&task_values);
+            let dir = save.directory.expand(task_values);
             let params = task_ctx.parameters_xml();
             let uploads: Vec<(String, crate::request::UploadData)> = ctx
                 .uploads
@@ -184,7 +218,7 @@ async fn run_one(
             let messages = email::build_messages(
                 email,
                 ctx.app,
-                &task_values,
+                task_values,
                 &endpoint.separator,
                 &task_ctx,
                 ctx.uploads,
@@ -197,6 +231,17 @@ async fn run_one(
             });
             Ok(Vec::new())
         }
+    }
+}
+
+/// What a task does, for its step's name.
+fn kind_name(kind: &TaskKind) -> &'static str {
+    match kind {
+        TaskKind::Http(_) => "HTTP request",
+        TaskKind::Capture(_) => "request-log capture",
+        TaskKind::ShortLink(_) => "short link",
+        TaskKind::SaveUploads(_) => "uploads saved",
+        TaskKind::Email(_) => "e-mail built",
     }
 }
 
@@ -221,15 +266,18 @@ impl Outbox {
     }
 }
 
+/// Runs an HTTP task; a failure that `ignore-if-error` lets pass leaves its status in `ignored`.
 async fn run_http(
     task: &Task,
     h: &HttpTask,
     ctx: &Ctx<'_>,
+    ignored: &OnceLock<Option<u16>>,
 ) -> Result<Vec<(String, String)>, Failure> {
     super::aws::resolve_spec_secrets(ctx, &h.spec).await?;
     let fetched = match http::fetch(&h.spec, ctx, &h.options).await {
         Ok(f) => f,
         Err(Ok(failure)) if h.ignore_if_error => {
+            let _ = ignored.set(failure.status);
             tracing::warn!(task = %task.label, url = %failure.url, error = %failure.message, "ignored failure of an HTTP task");
             return Ok(Vec::new());
         }

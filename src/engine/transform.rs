@@ -6,6 +6,7 @@ use futures_util::future::BoxFuture;
 
 use super::context::{Ctx, RunTransformer};
 use super::failure::Failure;
+use super::timings::StepKind;
 use super::{aws, data_source, excel, stylesheet};
 use crate::config::model::data_source::Transformer;
 
@@ -23,7 +24,16 @@ fn with_charset(ct: &str) -> String {
     }
 }
 
+/// Runs transformer `index` (of `app.transformers`); a traced request records it as a step named after the
+/// transformer (its data source is a step of its own inside it).
 pub async fn run(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
+    let name = || ctx.app.transformers[index].name.clone();
+    ctx.journal
+        .timed(StepKind::Transformation, name, transform(index, ctx))
+        .await
+}
+
+async fn transform(index: usize, ctx: &Ctx<'_>) -> Result<Transformed, Failure> {
     let t = &ctx.app.transformers[index];
     let input = data_source::run_data_source(t.data_source, ctx).await?;
     if let Some(w) = &t.write_input {

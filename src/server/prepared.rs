@@ -59,6 +59,14 @@ impl<'a> Prepared<'a> {
             started_ms,
             &state.settings,
         );
+        // Step timings, when the server keeps them (`--console`): nothing is measured otherwise.
+        let trace = state.traces.start(
+            request_id,
+            &self.app.name,
+            self.environment.as_str(),
+            &self.app.endpoints[self.index].name,
+        );
+        let journal = journal.with_trace(trace.clone());
         let hash_absent_accepted = AtomicBool::new(false);
         let failure_reason = OnceLock::new();
         let notes = Notes {
@@ -68,6 +76,9 @@ impl<'a> Prepared<'a> {
         let call = self.into_call(state, input, request_id, journal, notes);
         let result = engine::execute(call).await;
         let (response, bytes) = to_http(result, parts, request_id).await;
+        if let Some(t) = trace {
+            t.finish();
+        }
         Ran {
             response,
             bytes,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::metrics::{self, Metrics};
 use super::site::{self, Site};
 use crate::config::{Application, LoadOptions};
+use crate::engine::timings::Traces;
 use crate::engine::{Environment, Settings};
 use crate::request::{Limits, TrustedProxies};
 use crate::store::sqlite::SqliteStore;
@@ -24,6 +25,9 @@ pub struct State {
     pub store: Arc<dyn Store>,
     /// The proxies whose `Forwarded`/`X-Forwarded-For` name the client (`--trusted-proxy`; none by default).
     pub trusted_proxies: TrustedProxies,
+    /// The step timings of recent requests, for the console; off (nothing measured) unless turned on with
+    /// [`Traces::new`] before serving, as `serve --console` does.
+    pub traces: Traces,
 }
 
 impl State {
@@ -43,6 +47,7 @@ impl State {
             metrics: Metrics::default(),
             store,
             trusted_proxies: TrustedProxies::default(),
+            traces: Traces::disabled(),
         }
     }
 
