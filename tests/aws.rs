@@ -162,18 +162,18 @@ fn serve(moto: &Moto) -> Served {
 }
 
 fn serve_at(endpoint: &str) -> Served {
+    serve_with(endpoint, true)
+}
+
+/// The fixture served against `endpoint`; `no_hash_check`: requests are not asked for a hash.
+fn serve_with(endpoint: &str, no_hash_check: bool) -> Served {
     let dir = common::fixture("aws");
     let data_dir = common::state_dir();
     let mut cmd = Command::new(BIN);
     cmd.arg("serve")
         .arg(dir.path())
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--no-hash-check",
-            "--name",
-            "aws",
-        ])
+        .args(["--listen", "127.0.0.1:0", "--name", "aws"])
+        .args(no_hash_check.then_some("--no-hash-check"))
         .args(["--data-dir", &data_dir])
         .env("ENDPOINTS_LOG", "debug")
         .stdout(Stdio::piped());
@@ -569,6 +569,47 @@ async fn secrets_shadow_parameters_in_the_endpoints_own_templates() {
                 "a log line holds the secret: {l}"
             );
         }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hash_covers_the_declared_value_not_the_secret() {
+    let Some(moto) = start_moto() else { return };
+    bounded(async {
+        moto.create_bucket();
+        moto.py(&format!(
+            "sm.create_secret(Name='test/api-token', SecretString='{SECRET_VALUE}')"
+        ));
+        let s = serve_with(&moto.endpoint, false);
+        let hash = |value: &str| {
+            endpoints::engine::hash::compute_with(
+                endpoints::engine::hash::Scheme::OpenEndpoints,
+                "hashed-secret",
+                &[value],
+                endpoints::engine::Environment::Live,
+                "aws-fixture-key",
+            )
+        };
+        // The client hashes the value it sends; the secret that shadows it in the templates is not hashed.
+        let r = s
+            .get(&format!(
+                "/hashed-secret?api-token=sent&hash={}",
+                hash("sent")
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(
+            r.location(),
+            format!("https://example.com/hashed?t={SECRET_VALUE}")
+        );
+        let r = s
+            .get(&format!(
+                "/hashed-secret?api-token=sent&hash={}",
+                hash(SECRET_VALUE)
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
     })
     .await
 }
