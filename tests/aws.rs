@@ -514,6 +514,24 @@ async fn secrets_shadow_parameters_in_the_endpoints_own_templates() {
         );
         assert!(!r.text().contains(SECRET_VALUE), "{}", r.text());
 
+        // Forwards: an <input-parameter> expands with the secret; without them, the declared value is passed on.
+        let r = s.get("/forward-secret?how=input").await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(
+            r.location(),
+            format!("https://example.com/forwarded?got={SECRET_VALUE}")
+        );
+        let r = s
+            .get("/forward-secret?how=default&api-token=from-client")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(
+            r.text()
+                .contains("<parameter name=\"api-token\" value=\"from-client\"/>"),
+            "{}",
+            r.text()
+        );
+
         // A refused redirect: the client, the access log and the request log see the URL without the secret.
         let r = s
             .get(&format!("/refused-redirect?to={}", urlencode("https://evil.example/")))
