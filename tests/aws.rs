@@ -4,6 +4,8 @@
 //! `tests/apps/aws` with `AWS_ENDPOINT_URL` pointing at moto and is talked to over HTTP.
 //!
 //! Without moto the tests fail when `CI=true` and are skipped with a message otherwise.
+//!
+//! This file is long because all its tests share the moto and server helpers at its top.
 
 mod common;
 
