@@ -4,6 +4,8 @@
 //! `tests/apps/aws` with `AWS_ENDPOINT_URL` pointing at moto and is talked to over HTTP.
 //!
 //! Without moto the tests fail when `CI=true` and are skipped with a message otherwise.
+//!
+//! This file is long because all its tests share the moto and server helpers at its top.
 
 mod common;
 
@@ -162,18 +164,18 @@ fn serve(moto: &Moto) -> Served {
 }
 
 fn serve_at(endpoint: &str) -> Served {
+    serve_with(endpoint, true)
+}
+
+/// The fixture served against `endpoint`; `no_hash_check`: requests are not asked for a hash.
+fn serve_with(endpoint: &str, no_hash_check: bool) -> Served {
     let dir = common::fixture("aws");
     let data_dir = common::state_dir();
     let mut cmd = Command::new(BIN);
     cmd.arg("serve")
         .arg(dir.path())
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--no-hash-check",
-            "--name",
-            "aws",
-        ])
+        .args(["--listen", "127.0.0.1:0", "--name", "aws"])
+        .args(no_hash_check.then_some("--no-hash-check"))
         .args(["--data-dir", &data_dir])
         .env("ENDPOINTS_LOG", "debug")
         .stdout(Stdio::piped());
@@ -436,6 +438,198 @@ async fn secrets_are_fetched_on_use_and_never_logged_or_stored() {
                 "a log line holds the secret: {l}"
             );
         }
+    })
+    .await
+}
+
+/// The request-log entry of request `id` as `endpoints log --show` prints it, once it is written.
+async fn shown_entry(s: &Served, id: &str, wait_for: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = Command::new(BIN)
+            .args(["log", "--data-dir", &s.data_dir, "--show", id])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains(wait_for) || Instant::now() > deadline {
+            return text;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_shadow_parameters_in_the_endpoints_own_templates() {
+    let Some(moto) = start_moto() else { return };
+    bounded(async {
+        moto.create_bucket();
+        moto.py(&format!(
+            "sm.create_secret(Name='test/api-token', SecretString='{SECRET_VALUE}')"
+        ));
+        // The upstream of the HTTP task answers with the query it got; the test reads it from the channel.
+        let (seen_tx, seen_rx) = std::sync::mpsc::channel::<String>();
+        let seen_tx = std::sync::Mutex::new(seen_tx);
+        let seen_tx = std::sync::Arc::new(seen_tx);
+        let upstream = common::upstream::serve(move |parts: http::request::Parts, _body: Bytes| {
+            let tx = seen_tx.clone();
+            async move {
+                let query = parts.uri.query().unwrap_or("").to_string();
+                let _ = tx.lock().unwrap().send(query);
+                common::upstream::respond(200, "application/xml", "<ok/>".to_string())
+            }
+        })
+        .await;
+        let s = serve(&moto);
+        let url = format!("http://{upstream}/");
+
+        // Conditions, the task's condition and URL, the capture and the redirect all see the secret, which shadows
+        // the declared `api-token` (even when the client sends one).
+        let r = s
+            .get(&format!(
+                "/secret-flow?upstream={}&api-token=from-client",
+                urlencode(&url)
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(
+            r.location(),
+            format!("https://example.com/next?t={SECRET_VALUE}")
+        );
+        assert_eq!(
+            seen_rx.recv_timeout(Duration::from_secs(5)).unwrap(),
+            format!("t={SECRET_VALUE}")
+        );
+        // The request log keeps the capture without the secret.
+        let id = r.header("x-request-id").unwrap().to_string();
+        let shown = shown_entry(&s, &id, "token").await;
+        assert!(shown.contains("token [redacted]"), "{shown}");
+        assert!(!shown.contains(SECRET_VALUE), "{shown}");
+
+        // <parameters/> shows the declared value, not the secret.
+        let r = s.get("/secret-parameters?api-token=from-client").await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(
+            r.text()
+                .contains("<parameter name=\"api-token\" value=\"from-client\"/>"),
+            "{}",
+            r.text()
+        );
+        assert!(!r.text().contains(SECRET_VALUE), "{}", r.text());
+
+        // Forwards: an <input-parameter> expands with the secret; without them, the declared value is passed on.
+        let r = s.get("/forward-secret?how=input").await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(
+            r.location(),
+            format!("https://example.com/forwarded?got={SECRET_VALUE}")
+        );
+        let r = s
+            .get("/forward-secret?how=default&api-token=from-client")
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+        assert!(
+            r.text()
+                .contains("<parameter name=\"api-token\" value=\"from-client\"/>"),
+            "{}",
+            r.text()
+        );
+
+        // A refused redirect: the client, the access log and the request log see the URL without the secret.
+        let r = s
+            .get(&format!("/refused-redirect?to={}", urlencode("https://evil.example/")))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text());
+        assert_eq!(
+            r.text().trim_end(),
+            "Redirect URL 'https://evil.example/?t=[redacted]' is not in whitelist"
+        );
+        let id = r.header("x-request-id").unwrap().to_string();
+        let shown = shown_entry(&s, &id, "whitelist").await;
+        assert!(shown.contains("t=[redacted]"), "{shown}");
+        assert!(!shown.contains(SECRET_VALUE), "{shown}");
+
+        // The <error> sees it as well.
+        let r = s.get("/error-secret").await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(
+            r.location(),
+            format!("https://example.com/failed?t={SECRET_VALUE}")
+        );
+
+        // An endpoint that does not use the missing secret works; one that does fails, naming the parameter only.
+        let r = s.get("/no-secret").await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(r.location(), "https://example.com/ok");
+        let r = s.get("/missing-redirect").await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", r.text());
+        assert!(
+            r.text()
+                .contains("Cannot compute parameter 'missing-secret': Cannot fetch AWS secret 'does-not-exist'"),
+            "{}",
+            r.text()
+        );
+
+        // No log line (the access log included) holds the secret.
+        let lines = s.log_lines();
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("path=/secret-flow") && l.contains("status=302")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("path=/refused-redirect") && l.contains("t=[redacted]")),
+            "{lines:?}"
+        );
+        for l in &lines {
+            assert!(
+                !l.contains(SECRET_VALUE),
+                "a log line holds the secret: {l}"
+            );
+        }
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hash_covers_the_declared_value_not_the_secret() {
+    let Some(moto) = start_moto() else { return };
+    bounded(async {
+        moto.create_bucket();
+        moto.py(&format!(
+            "sm.create_secret(Name='test/api-token', SecretString='{SECRET_VALUE}')"
+        ));
+        let s = serve_with(&moto.endpoint, false);
+        let hash = |value: &str| {
+            endpoints::engine::hash::compute_with(
+                endpoints::engine::hash::Scheme::OpenEndpoints,
+                "hashed-secret",
+                &[value],
+                endpoints::engine::Environment::Live,
+                "aws-fixture-key",
+            )
+        };
+        // The client hashes the value it sends; the secret that shadows it in the templates is not hashed.
+        let r = s
+            .get(&format!(
+                "/hashed-secret?api-token=sent&hash={}",
+                hash("sent")
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{}", r.text());
+        assert_eq!(
+            r.location(),
+            format!("https://example.com/hashed?t={SECRET_VALUE}")
+        );
+        let r = s
+            .get(&format!(
+                "/hashed-secret?api-token=sent&hash={}",
+                hash(SECRET_VALUE)
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text());
     })
     .await
 }

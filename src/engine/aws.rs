@@ -206,6 +206,33 @@ pub async fn resolve_secrets(ctx: &Ctx<'_>, names: &[&str]) -> Result<(), Failur
     Ok(())
 }
 
+/// Appends the secret slots of an endpoint's scope (or of its `<error>`'s) to `values`: for each of `secrets`
+/// (the `secrets.xml` parameter names), its value when its index is in `used` (fetched now unless this request
+/// already has it), else `""` (no template reads that slot).
+pub async fn secret_slots(
+    ctx: &Ctx<'_>,
+    secrets: &[String],
+    used: &[usize],
+    values: &mut Vec<String>,
+) -> Result<(), Failure> {
+    let names: Vec<&str> = used.iter().map(|&i| secrets[i].as_str()).collect();
+    resolve_secrets(ctx, &names).await?;
+    let start = values.len();
+    values.resize(start + secrets.len(), String::new());
+    for &i in used {
+        let name = &secrets[i];
+        let value = ctx
+            .app
+            .aws_secrets
+            .as_ref()
+            .and_then(|s| s.index(name))
+            .and_then(|k| ctx.journal.secret(k))
+            .ok_or_else(|| Failure::hidden(format!("secret parameter '{name}' was not fetched")))?;
+        values[start + i] = value.to_string();
+    }
+    Ok(())
+}
+
 /// [`resolve_secrets`] for the placeholders of an outgoing HTTP request.
 pub async fn resolve_spec_secrets(
     ctx: &Ctx<'_>,

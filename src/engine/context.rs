@@ -48,6 +48,20 @@ impl Ctx<'_> {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `params` followed by the `secrets.xml` parameters this request has fetched, for what looks values up by name
+    /// with the last entry winning (OOXML parts, the e-mail sending configuration): a secret shadows a parameter.
+    pub fn params_and_secrets(&self) -> Vec<(String, String)> {
+        let mut out = self.params.clone();
+        if let Some(s) = &self.app.aws_secrets {
+            for (i, p) in s.parameters.iter().enumerate() {
+                if let Some(v) = self.journal.secret(i) {
+                    out.push((p.parameter.clone(), v.to_string()));
+                }
+            }
+        }
+        out
+    }
+
     pub fn expand(&self, p: &Pattern) -> Result<String, Failure> {
         p.expand(&|n| self.lookup(n), self.unknown_empty)
             .map_err(|e| Failure::internal(e.to_string()))

@@ -209,7 +209,7 @@ async fn attachment_parts(
             template, filename, ..
         } => {
             let name = filename.expand(values);
-            let bytes = ooxml::expand_blocking(template.clone(), ctx.params.clone()).await?;
+            let bytes = ooxml::expand_blocking(template.clone(), ctx.params_and_secrets()).await?;
             let ct = file_content_type(crate::config::model::ooxml::content_type(&name));
             Ok(vec![
                 lettre::message::Attachment::new(name).body(binary_body(bytes), ct)

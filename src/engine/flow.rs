@@ -35,6 +35,7 @@ pub async fn execute(call: Call<'_>) -> Response {
         },
         Err(f) => f,
     };
+    let failure = without_fetched_secrets(&call, failure);
     // The error flow: the success flow's numbers, captures and short links are rolled back; the `<error>` output
     // may fetch numbers of its own, which its log entry consumes.
     let _ = call.failure_reason.set(failure.message.clone());
@@ -57,6 +58,23 @@ pub async fn execute(call: Call<'_>) -> Response {
         tracing::error!(request_id = call.request_id, error = %e, "cannot write the request log entry of a failed request");
     }
     r
+}
+
+/// `failure` with the `secrets.xml` values fetched so far replaced by `[redacted]` in its message (a redirect's
+/// refused URL may hold one): the message reaches the client, the access log and `${internal-error-text}`.
+fn without_fetched_secrets(call: &Call<'_>, mut failure: Failure) -> Failure {
+    let Some(s) = &call.app.aws_secrets else {
+        return failure;
+    };
+    let fetched = s.redaction();
+    if fetched.is_empty() {
+        return failure;
+    }
+    failure.message = fetched.redact(&failure.message).into_owned();
+    if let Some(pt) = &mut failure.parameter_transformation_error {
+        *pt = fetched.redact(pt).into_owned();
+    }
+    failure
 }
 
 /// The request succeeded: now send its e-mails (an SMTP failure turns it into the error flow).
@@ -175,6 +193,7 @@ fn run_endpoint<'a>(
     depth: usize,
 ) -> BoxedResponse<'a> {
     Box::pin(async move {
+        let values = with_secrets(call, endpoint, values).await?;
         let progress = task::Progress::new(endpoint.tasks.len());
         if endpoint.tasks.is_empty() {
             return choose_success(call, endpoint, &values, &progress, depth).await;
@@ -222,13 +241,20 @@ async fn choose_success(
                         .iter()
                         .map(|(n, t)| (n.clone(), t.expand(&v)))
                         .collect(),
+                    // The declared values (never the secrets that shadow them), then the success's inputs.
                     None => endpoint
                         .parameters
                         .iter()
                         .map(|p| p.name.clone())
                         .chain(std::iter::once("request-id".to_string()))
-                        .chain(success.inputs.iter().cloned())
                         .zip(v.iter().cloned())
+                        .chain(
+                            success
+                                .inputs
+                                .iter()
+                                .cloned()
+                                .zip(v[values.len()..].iter().cloned()),
+                        )
                         .collect(),
                 };
                 let target = &app.endpoints[f.target_index];
@@ -258,6 +284,20 @@ async fn choose_success(
         };
     }
     Err(Failure::hidden("no <success> matched"))
+}
+
+/// `values` (the endpoint's parameters and `request-id`) followed by its secret slots.
+async fn with_secrets(
+    call: &Call<'_>,
+    endpoint: &Endpoint,
+    mut values: Vec<String>,
+) -> Result<Vec<String>, Failure> {
+    if !endpoint.secrets.is_empty() {
+        let ctx = bare_context(call);
+        super::aws::secret_slots(&ctx, &endpoint.secrets, &endpoint.secrets_used, &mut values)
+            .await?;
+    }
+    Ok(values)
 }
 
 /// The data-source context of a `<success>`: the endpoint's parameters, `request-id` and the success's inputs.

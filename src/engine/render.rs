@@ -28,7 +28,7 @@ pub async fn render(
         Action::Ooxml(o) => {
             let name =
                 download_filename(&Some(o.download_filename.clone()), values)?.unwrap_or_default();
-            let expand = ooxml::expand_blocking(o.template.clone(), ctx.params.clone());
+            let expand = ooxml::expand_blocking(o.template.clone(), ctx.params_and_secrets());
             let step = || "Office template".to_string();
             let bytes = ctx.journal.timed(StepKind::Response, step, expand).await?;
             Ok(Response {
@@ -141,7 +141,7 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
     let Some(error) = &endpoint.error else {
         return Response::text(status, &public);
     };
-    let values = [
+    let mut values = vec![
         failure.message.clone(),
         failure
             .parameter_transformation_error
@@ -149,6 +149,29 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
             .unwrap_or_default(),
         request_id.to_string(),
     ];
+    let ctx = Ctx {
+        app: call.app,
+        params: ERROR_SCOPE
+            .iter()
+            .map(|n| n.to_string())
+            .zip(values.iter().cloned())
+            .collect(),
+        intermediate: 0,
+        unknown_empty: false,
+        uploads: &call.input.uploads,
+        journal,
+        separator: endpoint.separator.clone(),
+    };
+    // The secrets this <error> uses follow the three values; the others stay empty.
+    if !endpoint.secrets.is_empty() {
+        if let Err(f) =
+            super::aws::secret_slots(&ctx, &endpoint.secrets, &error.secrets_used, &mut values)
+                .await
+        {
+            tracing::warn!(request_id, endpoint = %endpoint.name, error = %f.message, detail = f.detail.as_deref().unwrap_or(""), "rendering <error> failed: answering with the failure's own status and a plain-text reason");
+            return Response::text(failure_status, &public);
+        }
+    }
     if let Some(c) = &error.condition {
         if !c.evaluate(&values, &endpoint.separator) {
             // This <error> does not apply: the plain reason, with the failure's own status.
@@ -162,19 +185,6 @@ pub async fn error_response(call: &Call<'_>, failure: &Failure, journal: &Journa
     let redirect_status = match error.status {
         Some(s) if s.is_redirection() => s,
         _ => StatusCode::FOUND,
-    };
-    let ctx = Ctx {
-        app: call.app,
-        params: ERROR_SCOPE
-            .iter()
-            .map(|n| n.to_string())
-            .zip(values.iter().cloned())
-            .collect(),
-        intermediate: 0,
-        unknown_empty: false,
-        uploads: &call.input.uploads,
-        journal,
-        separator: endpoint.separator.clone(),
     };
     let rendered = match &error.action {
         Action::Redirect(_) => {

@@ -227,7 +227,7 @@ async fn run_kind(
             // Sent only when the whole request has succeeded (see engine::execute).
             outbox.push(Outgoing {
                 messages,
-                values: task_ctx.params,
+                values: task_ctx.params_and_secrets(),
             });
             Ok(Vec::new())
         }

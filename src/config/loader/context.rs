@@ -35,7 +35,9 @@ pub struct Context<'a> {
 
 impl Context<'_> {
     /// `scope` plus the `secrets.xml` parameters, for checking the named placeholders of data sources and HTTP
-    /// requests (whose values are looked up by name at request time).
+    /// requests (whose values are looked up by name at request time, so a secret there is fetched only when the
+    /// request reaches it). Unlike the endpoint's own scope, it records nothing: an endpoint does not fetch these
+    /// secrets before it runs.
     pub fn with_secrets(&self, scope: &Scope) -> Scope {
         if self.secret_parameters.is_empty() {
             return scope.clone();

@@ -1,9 +1,9 @@
 //! Compiles one `<endpoint>` found in `endpoints.xml`: its tasks, `<include-in-hash>`, `<parameter-transformation>`,
 //! `<success>`es and `<error>` (the responses themselves are [`super::action`]'s).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use roxmltree::Node;
 
@@ -63,8 +63,10 @@ pub fn compile_endpoint(
         .map(|p| p.name.clone())
         .chain(std::iter::once("request-id".to_string()))
         .collect();
-    let scope_with =
-        |inputs: &[String]| Scope::new(base_names.iter().cloned().chain(inputs.iter().cloned()));
+    // The secrets' slots follow `request-id`; which of them the endpoint's templates bind is recorded.
+    let secrets = secret_names(ctx);
+    let bound = Arc::new(Mutex::new(BTreeSet::new()));
+    let scope_with = |inputs: &[String]| Scope::with_secrets(&base_names, &secrets, inputs, &bound);
     // Tasks first: <success>es refer to them.
     let tasks = parse_tasks(f, &scope_with, ctx, diags);
     let mut include_in_hash = Vec::new();
@@ -129,7 +131,7 @@ pub fn compile_endpoint(
                     more_than_one("error", child, diags);
                     continue;
                 }
-                error = parse_error(child, &f.name, by_name, ctx, diags);
+                error = parse_error(child, &f.name, by_name, &secrets, ctx, diags);
             }
             _ => unreachable!("every name in ENDPOINT_CHILDREN has an arm"),
         }
@@ -137,6 +139,7 @@ pub fn compile_endpoint(
     if successes.last().is_none_or(|s| s.condition.is_some()) {
         successes.push(implicit_success(&file, node));
     }
+    let secrets_used = used_secrets(&bound, base_names.len());
     Endpoint {
         name: f.name.clone(),
         origin: Origin {
@@ -151,7 +154,26 @@ pub fn compile_endpoint(
         error,
         parameter_transformation,
         tasks,
+        secrets,
+        secrets_used,
     }
+}
+
+/// The `secrets.xml` parameter names, each once, in the file's order.
+fn secret_names(ctx: &Context) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for n in &ctx.secret_parameters {
+        if !names.contains(n) {
+            names.push(n.clone());
+        }
+    }
+    names
+}
+
+/// The secret slots recorded in `bound`, as indices into the secrets (whose slots start at `first`).
+fn used_secrets(bound: &Mutex<BTreeSet<usize>>, first: usize) -> Vec<usize> {
+    let bound = bound.lock().unwrap_or_else(|e| e.into_inner());
+    bound.iter().map(|slot| slot - first).collect()
 }
 
 /// The implicit last `<success>` (when the last one has a condition): an empty answer.
@@ -293,11 +315,14 @@ fn parse_error(
     child: Node,
     endpoint: &str,
     by_name: &HashMap<String, usize>,
+    secrets: &[String],
     ctx: &mut Context,
     diags: &mut Diagnostics,
 ) -> Option<ErrorResponse> {
     let file = ctx.file.clone();
-    let scope = Scope::new(ERROR_SCOPE);
+    let names: Vec<String> = ERROR_SCOPE.iter().map(|n| n.to_string()).collect();
+    let bound = Arc::new(Mutex::new(BTreeSet::new()));
+    let scope = Scope::with_secrets(&names, secrets, &[], &bound);
     let condition = parse_condition(&file, child, &scope, diags);
     let status = parse_status(&file, child, true, diags);
     let site = ActionSite {
@@ -311,6 +336,7 @@ fn parse_error(
         condition,
         status,
         action,
+        secrets_used: used_secrets(&bound, names.len()),
     })
 }
 

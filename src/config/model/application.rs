@@ -109,6 +109,12 @@ pub struct Endpoint {
     pub tasks: Vec<super::task::Task>,
     /// `<authentication>` (nearest declaration); `None`: the hash.
     pub authentication: Option<super::auth::Authentication>,
+    /// The `secrets.xml` parameters (each name once): their slots follow `request-id` in the success scope, before
+    /// a participant's intermediate values. Empty without `secrets.xml`.
+    pub secrets: Vec<String>,
+    /// Indices into `secrets` of those the endpoint's own templates use (conditions, redirects, download file
+    /// names, forwarded values, task fields …): fetched before the endpoint runs; the other slots stay empty.
+    pub secrets_used: Vec<usize>,
 }
 
 /// `<parameter-transformation xslt="…">` with its data-source commands.
@@ -137,7 +143,7 @@ pub struct Success {
     pub origin: Origin,
     /// Tasks to wait for (`<after>` and the producers of `inputs`).
     pub depends_on: Vec<usize>,
-    /// `<input-intermediate-value>`s: their slots follow `request-id` in this success's scope.
+    /// `<input-intermediate-value>`s: their slots follow the secrets in this success's scope.
     pub inputs: Vec<String>,
 }
 
@@ -153,4 +159,6 @@ pub struct ErrorResponse {
     pub condition: Option<Condition>,
     pub status: Option<StatusCode>,
     pub action: Action,
+    /// Indices into the endpoint's `secrets` that this `<error>` uses; their slots follow [`ERROR_SCOPE`].
+    pub secrets_used: Vec<usize>,
 }

@@ -10,9 +10,17 @@ use std::fmt;
 
 /// The names a pattern may refer to, in slot order. At request time the values are passed as a slice in the same
 /// order, so a placeholder is a plain index.
+///
+/// An endpoint's scope may hold the `secrets.xml` parameters in a range of its own ([`Scope::with_secrets`]): a
+/// name there wins over the same name elsewhere (a secret shadows a declared parameter), and every secret slot a
+/// placeholder is bound to is recorded, so that the loader knows which secrets an endpoint's requests need.
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     names: Vec<String>,
+    /// The slots of the secret parameters.
+    secrets: std::ops::Range<usize>,
+    /// Secret slots bound so far, shared by the clones of this scope.
+    bound: Option<std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<usize>>>>,
 }
 
 impl Scope {
@@ -23,10 +31,37 @@ impl Scope {
     {
         Scope {
             names: names.into_iter().map(Into::into).collect(),
+            secrets: 0..0,
+            bound: None,
+        }
+    }
+
+    /// `names` with `secrets` after them as secret slots, then `more` (an endpoint's slots: parameters,
+    /// `request-id`, secrets, then a participant's intermediate values); `bound` records the secret slots used.
+    pub fn with_secrets(
+        names: &[String],
+        secrets: &[String],
+        more: &[String],
+        bound: &std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<usize>>>,
+    ) -> Scope {
+        Scope {
+            names: names.iter().chain(secrets).chain(more).cloned().collect(),
+            secrets: names.len()..names.len() + secrets.len(),
+            bound: Some(bound.clone()),
         }
     }
 
     pub fn slot(&self, name: &str) -> Option<usize> {
+        if let Some(i) = self.names[self.secrets.clone()]
+            .iter()
+            .position(|n| n == name)
+        {
+            let slot = self.secrets.start + i;
+            if let Some(b) = &self.bound {
+                b.lock().unwrap_or_else(|e| e.into_inner()).insert(slot);
+            }
+            return Some(slot);
+        }
         self.names.iter().position(|n| n == name)
     }
 
@@ -41,6 +76,7 @@ impl Scope {
         }
         let mut sorted: Vec<&str> = self.names.iter().map(String::as_str).collect();
         sorted.sort_unstable();
+        sorted.dedup();
         let list: Vec<String> = sorted.iter().map(|n| format!("${{{n}}}")).collect();
         format!("available parameters are {}", list.join(", "))
     }
@@ -242,6 +278,29 @@ mod tests {
         let lit = Template::compile("plain", &scope()).unwrap();
         assert_eq!(lit.expand::<&str>(&[]), "plain");
         assert!(!lit.has_placeholders());
+    }
+
+    #[test]
+    fn secrets_shadow_parameters_and_are_recorded() {
+        let bound = Default::default();
+        let names = ["p".to_string(), "request-id".to_string()];
+        let scope = Scope::with_secrets(
+            &names,
+            &["p".to_string(), "s".to_string(), "unused".to_string()],
+            &["input".to_string()],
+            &bound,
+        );
+        let t = Template::compile("${p}/${s}/${input}/${request-id}", &scope).unwrap();
+        assert_eq!(
+            t.expand(&["declared", "id", "secret-p", "secret-s", "", "in"]),
+            "secret-p/secret-s/in/id"
+        );
+        assert_eq!(
+            bound.lock().unwrap().iter().copied().collect::<Vec<_>>(),
+            [2, 3]
+        );
+        assert!(scope.describe().ends_with("${s}, ${unused}"));
+        assert_eq!(scope.describe().matches("${p}").count(), 1);
     }
 
     #[test]
