@@ -462,10 +462,10 @@ def case_static(E):
         row(label, "nginx, 1 worker", a)
         ro, pro = o["rps"] / a["rps"], o["p99"] / a["p99"]
         if size == "4k":
-            row(label, "endpoints", e, "%.2f× r/s, %.2f× p99" % (r, pr), "≥ 0.8× r/s, p99 ≤ 2×",
-                met(r >= 0.8 and pr <= 2))
+            row(label, "endpoints", e, "%.2f× r/s, %.2f× p99" % (r, pr), "≥ 0.85× r/s, p99 ≤ 2×",
+                met(r >= 0.85 and pr <= 2))
             row(label, "endpoints --request-log off", o, "%.2f× r/s, %.2f× p99" % (ro, pro),
-                "≥ 0.8× r/s, p99 ≤ 2×", met(ro >= 0.8 and pro <= 2))
+                "≥ 0.85× r/s, p99 ≤ 2×", met(ro >= 0.85 and pro <= 2))
         else:
             row(label, "endpoints", e, "%.2f× r/s, %.2f× p99" % (r, pr), "(none)", "")
             row(label, "endpoints --request-log off", o, "%.2f× r/s, %.2f× p99" % (ro, pro), "(none)", "")
@@ -478,8 +478,11 @@ def case_empty(E):
                      {"status": 200, "body": b"ok"}, {"status": 200, "body": b""})
     r = e["rps"] / a["rps"]
     row("2 empty endpoint", "nginx return 200", a)
-    row("2 empty endpoint", "endpoints", e, "%.2f×" % r, "≥ 0.9×", met(r >= 0.9))
-    log_off_row("2 empty endpoint", a, o, "≥ 0.9×")
+    row("2 empty endpoint", "endpoints", e, "%.2f×" % r, "≥ 0.7×", met(r >= 0.7))
+    log_off_row("2 empty endpoint", a, o, "≥ 0.7×")
+    # What the request log costs: log on against log off, on the same endpoint.
+    cost = e["rps"] / o["rps"] - 1
+    row("2 empty endpoint", "cost of the request log", {}, "%+.0f%%" % (cost * 100), "≥ -8%", met(cost >= -0.08))
     E.rss_under_load = e["rss"]
     if CFG["hyper_floor"]:
         # What no hyper-based server can beat here: the same hyper setup answering "ok" with no engine at all.
@@ -500,8 +503,8 @@ def case_redirect(E):
                      {"status": 302, "location": "https://example.com/shop/landing?ref=bench"})
     r = e["rps"] / a["rps"]
     row("3 redirect", "nginx return 302", a)
-    row("3 redirect", "endpoints", e, "%.2f×" % r, "≥ 0.9×", met(r >= 0.9))
-    log_off_row("3 redirect", a, o, "≥ 0.9×")
+    row("3 redirect", "endpoints", e, "%.2f×" % r, "≥ 0.7×", met(r >= 0.7))
+    log_off_row("3 redirect", a, o, "≥ 0.7×")
 
 
 def case_form(E):

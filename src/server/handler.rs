@@ -48,7 +48,9 @@ pub async fn handle(
             short_link::short_link(&state, client, req, &request_id).await
         }
         (&Method::GET | &Method::HEAD | &Method::POST, _) => {
-            endpoint::endpoint_request(&state, client, req, &request_id).await
+            // Boxed: the engine's future is large, and hyper moves the service's future into place for every
+            // request; a small one is cheaper to move than a copy of the whole engine state machine.
+            Box::pin(endpoint::endpoint_request(&state, client, req, &request_id)).await
         }
         _ => {
             let failure = Failure::method_not_allowed();
