@@ -291,25 +291,29 @@ pub fn hashed_values(state: &State, q: &HashQuery) -> String {
     out
 }
 
-/// Computes the hash as `endpoints hash` does from the calculator's NAME=VALUE lines: see [`hash_for`].
-pub fn compute_hash(state: &State, q: &HashQuery) -> HashAnswer {
-    let mut given = Vec::new();
-    for (i, line) in q
-        .values
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-    {
-        if i >= MAX_VALUES {
-            return HashAnswer::Problem(format!("at most {MAX_VALUES} values"));
+/// `NAME=VALUE` lines (blank lines skipped, at most `max`), as the hash calculator, the short-link creator and
+/// the try-it form take them; `Err` says which line is wrong.
+pub fn name_value_lines(text: &str, max: usize) -> Result<Vec<(String, String)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().filter(|l| !l.trim().is_empty()).enumerate() {
+        if i >= max {
+            return Err(format!("at most {max} values"));
         }
         let line = line.strip_suffix('\r').unwrap_or(line);
         let Some((n, v)) = line.split_once('=') else {
-            return HashAnswer::Problem(format!("line {}: '{line}' is not NAME=VALUE", i + 1));
+            return Err(format!("line {}: '{line}' is not NAME=VALUE", i + 1));
         };
-        given.push((n.trim().to_string(), v.to_string()));
+        out.push((n.trim().to_string(), v.to_string()));
     }
-    hash_for(state, &q.application, &q.environment, &q.endpoint, &given)
+    Ok(out)
+}
+
+/// Computes the hash as `endpoints hash` does from the calculator's NAME=VALUE lines: see [`hash_for`].
+pub fn compute_hash(state: &State, q: &HashQuery) -> HashAnswer {
+    match name_value_lines(&q.values, MAX_VALUES) {
+        Ok(given) => hash_for(state, &q.application, &q.environment, &q.endpoint, &given),
+        Err(e) => HashAnswer::Problem(e),
+    }
 }
 
 /// The hash a client sends with the values `given` to `endpoint`, as `endpoints hash` computes it: the
@@ -353,6 +357,34 @@ pub fn hash_for(
     }
 }
 
+/// The application, environment and endpoint fields of a form (the endpoint with the names of every served
+/// endpoint to choose from).
+pub fn endpoint_picker(
+    state: &State,
+    application: &str,
+    environment: &str,
+    endpoint: &str,
+) -> Markup {
+    let names = state.application_names();
+    html! {
+        label for="application" { "Application" }
+        select id="application" name="application" {
+            @for n in &names { option value=(n) selected[*n == application] { (n) } }
+        }
+        label for="environment" { "Environment" }
+        select id="environment" name="environment" {
+            @for e in ["live", "preview"] { option value=(e) selected[environment == e] { (e) } }
+        }
+        label for="endpoint" { "Endpoint" }
+        input id="endpoint" name="endpoint" list="endpoint-names" value=(endpoint) required;
+        datalist id="endpoint-names" {
+            @for s in &state.sites {
+                @for e in &s.current.load().app.endpoints { option value=(e.name) {} }
+            }
+        }
+    }
+}
+
 /// The hash calculator, with the answer to the last question if there is one.
 pub fn hash_calculator(
     state: &State,
@@ -360,27 +392,12 @@ pub fn hash_calculator(
     q: &HashQuery,
     answer: Option<&HashAnswer>,
 ) -> Markup {
-    let names = state.application_names();
     let content = html! {
         h1 { "Hash calculator" }
         section class="card" {
             form method="post" action="/hash" class="stack" {
                 input type="hidden" name="csrf" value=(frame.csrf);
-                label for="application" { "Application" }
-                select id="application" name="application" {
-                    @for n in &names { option value=(n) selected[*n == q.application] { (n) } }
-                }
-                label for="environment" { "Environment" }
-                select id="environment" name="environment" {
-                    @for e in ["live", "preview"] { option value=(e) selected[q.environment == e] { (e) } }
-                }
-                label for="endpoint" { "Endpoint" }
-                input id="endpoint" name="endpoint" list="endpoint-names" value=(q.endpoint) required;
-                datalist id="endpoint-names" {
-                    @for s in &state.sites {
-                        @for e in &s.current.load().app.endpoints { option value=(e.name) {} }
-                    }
-                }
+                (endpoint_picker(state, &q.application, &q.environment, &q.endpoint))
                 label for="values" { "Values, one NAME=VALUE a line" }
                 textarea id="values" name="values" rows="5" { (q.values) }
                 button type="submit" { "Compute" }

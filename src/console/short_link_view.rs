@@ -9,7 +9,7 @@
 use maud::{html, Markup};
 
 use super::answer::Form;
-use super::pages::{page, Frame};
+use super::pages::{endpoint_picker, name_value_lines, page, Frame};
 use crate::engine::Environment;
 use crate::server::State;
 use crate::store::{short_link_code, LogEntry, ShortLink, Writes};
@@ -61,22 +61,7 @@ pub async fn create(state: &State, q: &LinkQuery) -> Result<String, String> {
         .ok()
         .filter(|m| (1..=MAX_MINUTES).contains(m))
         .ok_or_else(|| format!("the validity is a number of minutes from 1 to {MAX_MINUTES}"))?;
-    let mut parameters = Vec::new();
-    for (i, line) in q
-        .values
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .enumerate()
-    {
-        if i >= MAX_VALUES {
-            return Err(format!("at most {MAX_VALUES} values"));
-        }
-        let line = line.strip_suffix('\r').unwrap_or(line);
-        let Some((n, v)) = line.split_once('=') else {
-            return Err(format!("line {}: '{line}' is not NAME=VALUE", i + 1));
-        };
-        parameters.push((n.trim().to_string(), v.to_string()));
-    }
+    let parameters = name_value_lines(&q.values, MAX_VALUES)?;
     let now = state.settings.clock.now_ms();
     let code = short_link_code();
     let url = format!("{}shortlink/{code}", state.settings.base_url);
@@ -123,28 +108,13 @@ pub fn creator(
     q: &LinkQuery,
     answer: Option<&Result<String, String>>,
 ) -> Markup {
-    let names = state.application_names();
     let content = html! {
         h1 { "Short link" }
         p class="muted" { "A link that runs an endpoint with these values, without a hash, until it expires." }
         section class="card" {
             form method="post" action="/short-link" class="stack" {
                 input type="hidden" name="csrf" value=(frame.csrf);
-                label for="application" { "Application" }
-                select id="application" name="application" {
-                    @for n in &names { option value=(n) selected[*n == q.application] { (n) } }
-                }
-                label for="environment" { "Environment" }
-                select id="environment" name="environment" {
-                    @for e in ["live", "preview"] { option value=(e) selected[q.environment == e] { (e) } }
-                }
-                label for="endpoint" { "Endpoint" }
-                input id="endpoint" name="endpoint" list="endpoint-names" value=(q.endpoint) required;
-                datalist id="endpoint-names" {
-                    @for s in &state.sites {
-                        @for e in &s.current.load().app.endpoints { option value=(e.name) {} }
-                    }
-                }
+                (endpoint_picker(state, &q.application, &q.environment, &q.endpoint))
                 label for="values" { "Values, one NAME=VALUE a line" }
                 textarea id="values" name="values" rows="4" { (q.values) }
                 label for="minutes" { "Valid for (minutes)" }

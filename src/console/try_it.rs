@@ -162,24 +162,9 @@ impl TryIt {
             .filter(|(_, v)| !v.is_empty())
             .cloned()
             .collect();
-        for (i, line) in asked
-            .extra
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .enumerate()
-        {
-            if i >= MAX_EXTRA {
-                return Err(Problem(format!("at most {MAX_EXTRA} more parameters")));
-            }
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            let Some((n, v)) = line.split_once('=') else {
-                return Err(Problem(format!(
-                    "more parameters, line {}: '{line}' is not NAME=VALUE",
-                    i + 1
-                )));
-            };
-            params.push((n.trim().to_string(), v.to_string()));
-        }
+        let extra = pages::name_value_lines(&asked.extra, MAX_EXTRA)
+            .map_err(|e| Problem(format!("more parameters: {e}")))?;
+        params.extend(extra);
         let mut notes = Vec::new();
         if asked.add_hash && !params.iter().any(|(n, _)| n == "hash") {
             match pages::hash_for(
