@@ -2,13 +2,31 @@
 //! commit; a failing batch is retried one request per transaction so that only the bad one is refused), runs
 //! retention, and answers barriers once everything before them is written.
 
-use std::sync::mpsc;
+use std::sync::{mpsc, LazyLock};
 
 use rusqlite::{params, Connection};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::store::model::{Expired, StoreError, Writes};
 use crate::store::sql::{self, sqlite as lite};
+
+/// The insert statements in SQLite's placeholder syntax, converted once: every request-log row uses them, and the
+/// statement cache is looked up by this text.
+struct Inserts {
+    log: String,
+    numbers: String,
+    capture: String,
+    short_link: String,
+    short_link_parameter: String,
+}
+
+static INSERTS: LazyLock<Inserts> = LazyLock::new(|| Inserts {
+    log: lite(sql::INSERT_LOG).into_owned(),
+    numbers: lite(sql::INSERT_NUMBERS).into_owned(),
+    capture: lite(sql::INSERT_CAPTURE).into_owned(),
+    short_link: lite(sql::INSERT_SHORT_LINK).into_owned(),
+    short_link_parameter: lite(sql::INSERT_SHORT_LINK_PARAMETER).into_owned(),
+});
 
 /// Operations the writer takes from its queue at once (a queued batch of rows written behind counts as one).
 const BATCH: usize = 512;
@@ -119,56 +137,53 @@ fn write_in_transaction<'a>(
 
 fn write(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
     let e = &w.entry;
-    conn.prepare_cached(&lite(sql::INSERT_LOG))?
-        .execute(params![
+    conn.prepare_cached(&INSERTS.log)?.execute(params![
+        e.request_id,
+        e.application,
+        e.environment,
+        e.endpoint,
+        e.datetime_ms,
+        e.status_code,
+        e.user_agent,
+        e.exception_message,
+        e.http_request_failed_url,
+        e.http_request_failed_status_code,
+        e.xslt_parameter_error_message,
+        e.numbers[0],
+        e.numbers[1],
+        e.numbers[2],
+        e.parameter_transformation_input,
+        e.parameter_transformation_output,
+        e.request_content_type,
+        e.request_body
+    ])?;
+    if e.numbers.iter().any(Option::is_some) {
+        conn.prepare_cached(&INSERTS.numbers)?.execute(params![
             e.request_id,
             e.application,
             e.environment,
-            e.endpoint,
             e.datetime_ms,
-            e.status_code,
-            e.user_agent,
-            e.exception_message,
-            e.http_request_failed_url,
-            e.http_request_failed_status_code,
-            e.xslt_parameter_error_message,
             e.numbers[0],
             e.numbers[1],
-            e.numbers[2],
-            e.parameter_transformation_input,
-            e.parameter_transformation_output,
-            e.request_content_type,
-            e.request_body
+            e.numbers[2]
         ])?;
-    if e.numbers.iter().any(Option::is_some) {
-        conn.prepare_cached(&lite(sql::INSERT_NUMBERS))?
-            .execute(params![
-                e.request_id,
-                e.application,
-                e.environment,
-                e.datetime_ms,
-                e.numbers[0],
-                e.numbers[1],
-                e.numbers[2]
-            ])?;
     }
     if !e.captures.is_empty() {
-        let mut s = conn.prepare_cached(&lite(sql::INSERT_CAPTURE))?;
+        let mut s = conn.prepare_cached(&INSERTS.capture)?;
         for (k, v) in &e.captures {
             s.execute(params![e.request_id, k, v])?;
         }
     }
     for l in &w.short_links {
-        conn.prepare_cached(&lite(sql::INSERT_SHORT_LINK))?
-            .execute(params![
-                l.code,
-                l.application,
-                l.environment,
-                l.endpoint,
-                l.created_ms,
-                l.expires_ms
-            ])?;
-        let mut s = conn.prepare_cached(&lite(sql::INSERT_SHORT_LINK_PARAMETER))?;
+        conn.prepare_cached(&INSERTS.short_link)?.execute(params![
+            l.code,
+            l.application,
+            l.environment,
+            l.endpoint,
+            l.created_ms,
+            l.expires_ms
+        ])?;
+        let mut s = conn.prepare_cached(&INSERTS.short_link_parameter)?;
         for (i, (n, v)) in l.parameters.iter().enumerate() {
             s.execute(params![l.code, i as i64, n, v])?;
         }
