@@ -24,7 +24,7 @@
 //! | [`console`] | `serve --console ADDR`: the authors' web console on a listener of its own — `listen`, `auth` (token, sessions, CSRF), `router`, `pages` and `endpoint_view` (HTML from the compiled model); it reads the server's [`server::State`] and reuses the CLI's code (reload, hash) |
 //! | [`store`] | request log, gapless numbers, short links: one `Store` trait; `sqlite/` and `postgres` backends; versioned `migrations` per backend; `pg_pool`, the one PostgreSQL pool (also for `<xml-from-database>`) |
 //! | [`aws`] | the small AWS client: `sigv4` (request signing), `credentials` (environment, credentials file, container and instance roles), `call` (send with the timeouts and retries of HTTP tasks), `s3` (one bucket: check, list, tags, read, write), `secrets_manager` (read a secret) |
-//! | [`convert`] | JSON → XML, XML → JSON, body budgets, and [`convert::escape`], the one XML text escaper |
+//! | [`convert`] | JSON → XML, XML → JSON, body budgets, a document's root element text, and [`convert::escape`], the one XML text escaper |
 //! | [`stylesheet`] | a compiled stylesheet on whichever engine runs it: libxslt for XSLT 1.0, Saxon-HE for 2.0/3.0 |
 //! | [`jvm`] | the supervised JVM worker hosting Saxon-HE and Apache FOP (PDF), kept warm: `supervisor`, `process`, `handles`, `protocol`, `launch`; its Java source is in `jvm/` |
 //! | [`xslt`] | the only `unsafe` (the compiler holds it: `deny(unsafe_code)` here, one `allow` on this module): libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |

@@ -5,6 +5,7 @@
 //! * [`xml_to_json()`] — `<convert-output-xml-to-json/>` of transformers. Details and differences from the
 //!   reference: [`mod@xml_to_json`].
 //! * [`escape`] — the crate's one XML text escaper.
+//! * [`xml_root`] — the root element's source text of a fetched or stored document, to embed it.
 //! * [`limits`] — budgets (nodes, attributes per element, depth, bytes) on the XML made from untrusted request
 //!   bodies, checked in linear time before any tree is built; [`json_to_xml_children_within()`] applies them while
 //!   converting.
@@ -15,6 +16,7 @@
 pub mod escape;
 pub mod json_to_xml;
 pub mod limits;
+pub mod xml_root;
 pub mod xml_to_json;
 
 pub use escape::{escape_into, escape_xml, Escape};

@@ -98,20 +98,11 @@ pub async fn s3_object(ctx: &Ctx<'_>, o: &S3Object) -> Result<String, Failure> {
         .map_err(|e| s3_failure(&format!("<aws-s3-object key='{}'>", o.key), e))?;
     let not_xml = || Failure::internal(format!("S3 object '{}' is not well-formed XML", o.key));
     let text = std::str::from_utf8(&bytes).map_err(|_| not_xml())?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let doc = roxmltree::Document::parse_with_options(
-        text,
-        roxmltree::ParsingOptions {
-            allow_dtd: false,
-            nodes_limit: 5_000_000,
-            ..Default::default()
-        },
-    )
-    .map_err(|_| not_xml())?;
+    let root = crate::convert::xml_root::root_element_source(text).ok_or_else(not_xml)?;
     let mut s = String::from("<aws-s3-object key=\"");
     escape_xml(&o.key, &mut s);
     s.push_str("\">");
-    s.push_str(&text[doc.root_element().range()]);
+    s.push_str(root);
     s.push_str("</aws-s3-object>");
     Ok(s)
 }

@@ -16,21 +16,7 @@ use crate::config::model::data_source::{Command, CommandKind, PostProcess};
 use crate::config::template::Pattern;
 use crate::convert::escape::escape_xml;
 
-/// The source text of the root element, if `text` is a well-formed XML document without a DTD.
-pub fn root_element_source(text: &str) -> Option<&str> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let doc = roxmltree::Document::parse_with_options(
-        text,
-        roxmltree::ParsingOptions {
-            allow_dtd: false,
-            nodes_limit: 5_000_000,
-            ..Default::default()
-        },
-    )
-    .ok()?;
-    let range = doc.root_element().range();
-    Some(&text[range])
-}
+use crate::convert::xml_root::root_element_source;
 
 /// Applies `<post-process>` steps to a list of elements.
 async fn post_process(
