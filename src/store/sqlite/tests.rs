@@ -126,3 +126,41 @@ async fn rows_written_behind_are_handed_over_without_a_reader() {
     }
     assert_eq!(count(&reader).await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_written_behind_in_groups_keep_every_value() {
+    // 63 rows: every group size of the multi-row insert (32 + 16 + 8 + 4 + 2 + 1), each row with its own values,
+    // captures and a number.
+    let store = SqliteStore::temporary().unwrap();
+    for i in 0..63i64 {
+        let mut w = writes(&format!("g{i:02}"));
+        w.entry.datetime_ms = 1_000 + i;
+        w.entry.status_code = 200 + i as u16;
+        w.entry.user_agent = format!("agent {i}");
+        w.entry.exception_message = (i % 2 == 0).then(|| format!("failure {i}"));
+        w.entry.request_body = (i % 3 == 0).then(|| vec![i as u8; 3]);
+        w.entry.captures = vec![("k".into(), format!("v{i}"))];
+        store.begin("a", "live").commit_behind(w).await.unwrap();
+    }
+    let all = store
+        .entries(LogQuery {
+            limit: 100,
+            details: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(all.len(), 63);
+    for e in &all {
+        let i = e.datetime_ms - 1_000;
+        assert_eq!(e.request_id, format!("g{i:02}"));
+        assert_eq!(e.status_code, 200 + i as u16);
+        assert_eq!(e.user_agent, format!("agent {i}"));
+        assert_eq!(
+            e.exception_message,
+            (i % 2 == 0).then(|| format!("failure {i}"))
+        );
+        assert_eq!(e.request_body, (i % 3 == 0).then(|| vec![i as u8; 3]));
+        assert_eq!(e.captures, vec![("k".to_string(), format!("v{i}"))]);
+    }
+}

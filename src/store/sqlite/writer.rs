@@ -4,24 +4,40 @@
 
 use std::sync::{mpsc, LazyLock};
 
+use rusqlite::types::ToSql;
 use rusqlite::{params, Connection};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
 use crate::store::model::{Expired, StoreError, Writes};
 use crate::store::sql::{self, sqlite as lite};
 
-/// The insert statements in SQLite's placeholder syntax, converted once: every request-log row uses them, and the
+/// How many request-log rows one insert statement takes: a batch goes in groups of 32, 16, 8, 4, 2 and 1 rows
+/// (six statements in the cache), so that a statement's own work (its cache lookup, reset and cursors) is paid once
+/// a group, not once a row.
+const LOG_GROUPS: [usize; 6] = [32, 16, 8, 4, 2, 1];
+/// Values of one request-log row.
+const LOG_COLUMNS: usize = 18;
+
+/// The insert statements in SQLite's placeholder syntax, made once: every request-log row uses them, and the
 /// statement cache is looked up by this text.
 struct Inserts {
-    log: String,
+    /// The request-log insert for each of [`LOG_GROUPS`].
+    log_rows: Vec<String>,
     numbers: String,
     capture: String,
     short_link: String,
     short_link_parameter: String,
 }
 
+/// [`sql::INSERT_LOG`] with `rows` rows of values.
+fn insert_log_rows_sql(rows: usize) -> String {
+    let head = &sql::INSERT_LOG[..sql::INSERT_LOG.find(" VALUES").expect("an INSERT … VALUES")];
+    let row = format!("({})", vec!["?"; LOG_COLUMNS].join(", "));
+    format!("{head} VALUES {}", vec![row; rows].join(", "))
+}
+
 static INSERTS: LazyLock<Inserts> = LazyLock::new(|| Inserts {
-    log: lite(sql::INSERT_LOG).into_owned(),
+    log_rows: LOG_GROUPS.iter().map(|&n| insert_log_rows_sql(n)).collect(),
     numbers: lite(sql::INSERT_NUMBERS).into_owned(),
     capture: lite(sql::INSERT_CAPTURE).into_owned(),
     short_link: lite(sql::INSERT_SHORT_LINK).into_owned(),
@@ -128,35 +144,61 @@ fn write_in_transaction<'a>(
     writes: impl IntoIterator<Item = &'a Writes>,
 ) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
+    let writes: Vec<&Writes> = writes.into_iter().collect();
+    insert_log_rows(&tx, &writes)?;
     for w in writes {
-        write(&tx, w)?;
+        write_related(&tx, w)?;
     }
     tx.commit()?;
     Ok(())
 }
 
-fn write(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
+/// The request-log rows of `writes`, in groups of [`LOG_GROUPS`] rows a statement.
+fn insert_log_rows(conn: &Connection, writes: &[&Writes]) -> Result<(), StoreError> {
+    let mut rest = writes;
+    while !rest.is_empty() {
+        let (g, &n) = LOG_GROUPS
+            .iter()
+            .enumerate()
+            .find(|(_, &n)| n <= rest.len())
+            .expect("groups end with one row");
+        let (group, tail) = rest.split_at(n);
+        let mut s = conn.prepare_cached(&INSERTS.log_rows[g])?;
+        for (r, w) in group.iter().enumerate() {
+            let e = &w.entry;
+            let values: [&dyn ToSql; LOG_COLUMNS] = [
+                &e.request_id,
+                &e.application,
+                &e.environment,
+                &e.endpoint,
+                &e.datetime_ms,
+                &e.status_code,
+                &e.user_agent,
+                &e.exception_message,
+                &e.http_request_failed_url,
+                &e.http_request_failed_status_code,
+                &e.xslt_parameter_error_message,
+                &e.numbers[0],
+                &e.numbers[1],
+                &e.numbers[2],
+                &e.parameter_transformation_input,
+                &e.parameter_transformation_output,
+                &e.request_content_type,
+                &e.request_body,
+            ];
+            for (c, v) in values.into_iter().enumerate() {
+                s.raw_bind_parameter(r * LOG_COLUMNS + c + 1, v)?;
+            }
+        }
+        s.raw_execute()?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// What belongs to a request-log row besides it: its numbers, captures and short links.
+fn write_related(conn: &Connection, w: &Writes) -> Result<(), StoreError> {
     let e = &w.entry;
-    conn.prepare_cached(&INSERTS.log)?.execute(params![
-        e.request_id,
-        e.application,
-        e.environment,
-        e.endpoint,
-        e.datetime_ms,
-        e.status_code,
-        e.user_agent,
-        e.exception_message,
-        e.http_request_failed_url,
-        e.http_request_failed_status_code,
-        e.xslt_parameter_error_message,
-        e.numbers[0],
-        e.numbers[1],
-        e.numbers[2],
-        e.parameter_transformation_input,
-        e.parameter_transformation_output,
-        e.request_content_type,
-        e.request_body
-    ])?;
     if e.numbers.iter().any(Option::is_some) {
         conn.prepare_cached(&INSERTS.numbers)?.execute(params![
             e.request_id,
