@@ -148,13 +148,12 @@ impl TryIt {
     ) -> Result<Outcome, Problem> {
         let env = Environment::parse(&asked.environment)
             .ok_or_else(|| Problem("the environment must be live or preview".into()))?;
-        let route_ok = |s: &str| {
-            !s.is_empty()
-                && s.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        };
-        if !route_ok(&asked.application) || !route_ok(&asked.endpoint) {
-            return Err(Problem("no such application or endpoint".into()));
+        // The path the server routes: what it would not route is not sent.
+        let path = format!("/{}/{}", asked.application, asked.endpoint);
+        if crate::server::route(&path) != Some((Some(&asked.application), &asked.endpoint)) {
+            return Err(Problem(format!(
+                "'{path}' is not a path the server routes (/APPLICATION/ENDPOINT)"
+            )));
         }
         let mut params: Vec<(String, String)> = asked
             .declared
@@ -182,10 +181,7 @@ impl TryIt {
             params.push(("environment".into(), "preview".into()));
         }
         let query = encode(&params);
-        let base = format!(
-            "http://{}/{}/{}",
-            self.endpoints, asked.application, asked.endpoint
-        );
+        let base = format!("http://{}{path}", self.endpoints);
         let get = asked.method.eq_ignore_ascii_case("GET");
         let raw_body = !asked.body_type.is_empty() && !asked.body.is_empty();
         if get && (raw_body || !uploads.is_empty()) {
