@@ -146,6 +146,14 @@ async fn run(call: &Call<'_>) -> Result<Response, Failure> {
     run_endpoint(call, endpoint, values, 0).await
 }
 
+/// Whether `s` may hold a character XML cannot hold, by its bytes alone: a C0 control other than tab, line feed
+/// and carriage return, or the lead byte 0xEF of U+FFFE and U+FFFF (and of other characters, which the exact check
+/// then clears). Most values hold neither, and this test over bytes is much cheaper than decoding characters.
+fn may_hold_non_xml(s: &str) -> bool {
+    s.bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF)
+}
+
 /// Whether XML can hold `c`: XML 1.0 has no place for the control characters other than tab, line feed and
 /// carriage return (NUL above all), nor for U+FFFE and U+FFFF.
 fn xml_char(c: char) -> bool {
@@ -155,7 +163,7 @@ fn xml_char(c: char) -> bool {
 /// Refuses (400) a request whose parameter names or values, or upload field or file names, hold a character that
 /// XML cannot hold: such a value could reach no stylesheet or XML data source, and has no business in a form.
 fn check_characters(input: &RequestInput) -> Result<(), Failure> {
-    let bad = |s: &str| !s.chars().all(xml_char);
+    let bad = |s: &str| may_hold_non_xml(s) && !s.chars().all(xml_char);
     let named = |what: &str, name: &str| {
         // The name is shown only when it is itself clean and short.
         if bad(name) || name.len() > 100 {
@@ -337,5 +345,39 @@ fn bare_context<'a>(call: &'a Call<'_>) -> Ctx<'a> {
         uploads: &call.input.uploads,
         journal: &call.journal,
         separator: call.endpoint.separator.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{may_hold_non_xml, xml_char};
+
+    #[test]
+    fn the_byte_test_never_clears_a_value_that_xml_cannot_hold() {
+        let cases = [
+            "",
+            "plain",
+            "tab\tline\nreturn\r",
+            "caf\u{e9}",
+            "\u{feff}bom",
+            "\u{fffd}",
+            "nul\0",
+            "bell\u{7}",
+            "\u{fffe}",
+            "x\u{ffff}",
+            "\u{1f600}",
+            "\u{7f}del",
+        ];
+        for s in cases {
+            let exact_bad = !s.chars().all(xml_char);
+            if exact_bad {
+                assert!(may_hold_non_xml(s), "{s:?}");
+            }
+        }
+        assert!(!may_hold_non_xml("a=1 b \u{e9} \u{1f600}"));
+        assert!(
+            may_hold_non_xml("\u{feff}"),
+            "0xEF leads to the exact check"
+        );
     }
 }

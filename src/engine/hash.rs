@@ -20,11 +20,13 @@ use super::settings::Environment;
 pub use super::settings::HashScheme as Scheme;
 use crate::config::Endpoint;
 
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 fn hex(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
@@ -62,6 +64,17 @@ pub fn compute_with<S: AsRef<str>>(
     env: Environment,
     key: &str,
 ) -> String {
+    hex(&digest(scheme, endpoint, included, env, key))
+}
+
+/// The 32 bytes of the hash under `scheme` (their lowercase hex is what the client sends).
+fn digest<S: AsRef<str>>(
+    scheme: Scheme,
+    endpoint: &str,
+    included: &[S],
+    env: Environment,
+    key: &str,
+) -> [u8; 32] {
     match scheme {
         Scheme::OpenEndpoints => {
             let mut h = Sha256::new();
@@ -71,19 +84,20 @@ pub fn compute_with<S: AsRef<str>>(
             }
             h.update(env.as_str().as_bytes());
             h.update(key.as_bytes());
-            hex(&h.finalize())
+            h.finalize().into()
         }
         Scheme::HmacSha256 => {
             let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key.as_bytes())
                 .expect("HMAC takes any key length");
             mac.update(&message(endpoint, included, env));
-            hex(&mac.finalize().into_bytes())
+            mac.finalize().into_bytes().into()
         }
     }
 }
 
 /// Whether `supplied` (hex, any case) matches the hash under `scheme` and any of `keys`. Every key is compared, in
-/// constant time.
+/// constant time (the supplied text is lowercased and compared byte by byte without branching on its content; only
+/// its length, which the client knows, decides early).
 pub fn matches_with<S: AsRef<str>>(
     scheme: Scheme,
     supplied: &str,
@@ -92,11 +106,25 @@ pub fn matches_with<S: AsRef<str>>(
     env: Environment,
     keys: &[Box<str>],
 ) -> bool {
-    let supplied = supplied.to_ascii_lowercase();
+    let supplied = supplied.as_bytes();
     let mut ok = subtle::Choice::from(0u8);
     for key in keys {
-        let expected = compute_with(scheme, endpoint, included, env, key);
-        ok |= expected.as_bytes().ct_eq(supplied.as_bytes());
+        let expected = digest(scheme, endpoint, included, env, key);
+        let mut text = [0u8; 64];
+        for (pair, b) in text.chunks_exact_mut(2).zip(expected) {
+            pair[0] = HEX[usize::from(b >> 4)];
+            pair[1] = HEX[usize::from(b & 15)];
+        }
+        let same = if supplied.len() == text.len() {
+            let mut diff = 0u8;
+            for (&s, &t) in supplied.iter().zip(&text) {
+                diff |= s.to_ascii_lowercase() ^ t;
+            }
+            diff.ct_eq(&0)
+        } else {
+            subtle::Choice::from(0u8)
+        };
+        ok |= same;
     }
     ok.into()
 }

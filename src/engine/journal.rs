@@ -18,8 +18,16 @@ use super::timings::{Recorder, StepKind};
 use crate::store::{LogEntry, NumberKind, ShortLink, Store, StoreError, Tx, Writes};
 
 struct Numbers {
-    tx: Option<Box<dyn Tx>>,
+    tx: TxState,
     values: [Option<i64>; 3],
+}
+
+/// The request's store transaction: begun on the first number (most requests fetch none, and their entry is
+/// committed without one), ended by commit or rollback.
+enum TxState {
+    NotBegun,
+    Open(Box<dyn Tx>),
+    Ended,
 }
 
 pub struct Journal {
@@ -61,7 +69,7 @@ impl Journal {
             base_url: settings.base_url.clone(),
             log_mode: settings.request_log,
             numbers: tokio::sync::Mutex::new(Numbers {
-                tx: Some(store.begin(application, environment.as_str())),
+                tx: TxState::NotBegun,
                 values: [None; 3],
             }),
             captures: Mutex::new(Vec::new()),
@@ -147,7 +155,13 @@ impl Journal {
         if kind != NumberKind::Perpetual && range.is_none() {
             return Err(Failure::hidden("cannot compute the current year or month"));
         }
-        let Some(tx) = n.tx.as_mut() else {
+        if matches!(n.tx, TxState::NotBegun) {
+            n.tx = TxState::Open(
+                self.store
+                    .begin(&self.application, self.environment.as_str()),
+            );
+        }
+        let TxState::Open(tx) = &mut n.tx else {
             return Err(Failure::hidden("the request's transaction has ended"));
         };
         let v = tx
@@ -190,7 +204,7 @@ impl Journal {
     /// Rolls back: numbers are given back, captures and short links forgotten.
     pub async fn rollback(&self) {
         let mut n = self.numbers.lock().await;
-        n.tx.take();
+        n.tx = TxState::Ended;
         n.values = [None; 3];
         self.captures
             .lock()
@@ -206,13 +220,13 @@ impl Journal {
     pub async fn commit(&self, mut entry: LogEntry) -> Result<(), StoreError> {
         let (tx, numbers) = {
             let mut n = self.numbers.lock().await;
-            (n.tx.take(), n.values)
+            (std::mem::replace(&mut n.tx, TxState::Ended), n.values)
         };
-        let Some(tx) = tx else {
+        if matches!(tx, TxState::Ended) {
             return Err(StoreError::Other(
                 "the request's transaction has ended".into(),
             ));
-        };
+        }
         entry.numbers = numbers;
         entry.captures =
             std::mem::take(&mut *self.captures.lock().unwrap_or_else(|p| p.into_inner()));
@@ -239,10 +253,16 @@ impl Journal {
             && entry.parameter_transformation_input.is_none()
             && entry.parameter_transformation_output.is_none();
         let writes = Writes { entry, short_links };
-        if behind {
-            tx.commit_behind(writes).await
-        } else {
-            tx.commit(writes).await
+        match tx {
+            TxState::Open(tx) if behind => tx.commit_behind(writes).await,
+            TxState::Open(tx) => tx.commit(writes).await,
+            _ if behind => self.store.commit_behind(writes).await,
+            _ => {
+                let tx = self
+                    .store
+                    .begin(&self.application, self.environment.as_str());
+                tx.commit(writes).await
+            }
         }
     }
 }

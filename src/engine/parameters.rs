@@ -3,17 +3,25 @@
 //! with [`resolve`]; the request hash covers [`included_values`], which the engine's hash check and
 //! `endpoints hash` (`expected_hashes` in `hash.rs`) both use.
 
+use std::borrow::Cow;
+
 use super::failure::Failure;
 use crate::config::{Endpoint, Parameter};
 
-/// All values of `name` joined with the separator, or `None` if the request has none.
-fn joined_value(pairs: &[(String, String)], name: &str, separator: &str) -> Option<String> {
-    let mut out: Option<String> = None;
+/// All values of `name` joined with the separator (borrowed when there is just one), or `None` if the request
+/// has none.
+fn joined_value<'p>(
+    pairs: &'p [(String, String)],
+    name: &str,
+    separator: &str,
+) -> Option<Cow<'p, str>> {
+    let mut out: Option<Cow<'p, str>> = None;
     for (n, v) in pairs {
         if n == name {
             match &mut out {
-                None => out = Some(v.clone()),
+                None => out = Some(Cow::Borrowed(v)),
                 Some(s) => {
+                    let s = s.to_mut();
                     s.push_str(separator);
                     s.push_str(v);
                 }
@@ -25,8 +33,13 @@ fn joined_value(pairs: &[(String, String)], name: &str, separator: &str) -> Opti
 
 /// The value of `parameter` of `endpoint`: its values in `pairs` joined with the endpoint's separator, else its
 /// default; `None` when it has neither.
-fn value(endpoint: &Endpoint, parameter: &Parameter, pairs: &[(String, String)]) -> Option<String> {
-    joined_value(pairs, &parameter.name, &endpoint.separator).or_else(|| parameter.default.clone())
+fn value<'p>(
+    endpoint: &Endpoint,
+    parameter: &'p Parameter,
+    pairs: &'p [(String, String)],
+) -> Option<Cow<'p, str>> {
+    joined_value(pairs, &parameter.name, &endpoint.separator)
+        .or_else(|| parameter.default.as_deref().map(Cow::Borrowed))
 }
 
 /// The final values of the endpoint's parameters (in `endpoint.parameters` order) followed by the request id.
@@ -38,7 +51,7 @@ pub fn resolve(
     let mut values = Vec::with_capacity(endpoint.parameters.len() + 1);
     for p in &endpoint.parameters {
         match value(endpoint, p, pairs) {
-            Some(v) => values.push(v),
+            Some(v) => values.push(v.into_owned()),
             None => {
                 return Err(Failure::bad_request(format!(
                 "<endpoint name='{}'>: Parameter '{}' did not have a supplied value, nor a default",
@@ -54,10 +67,10 @@ pub fn resolve(
 /// The values an endpoint's hash covers, in `<include-in-hash>` order, each found as [`resolve`] finds it.
 /// `Err(name)` names the first included parameter that has neither a value nor a default (a client cannot have
 /// hashed a value it did not send).
-pub fn included_values<'e>(
+pub fn included_values<'e: 'p, 'p>(
     endpoint: &'e Endpoint,
-    pairs: &[(String, String)],
-) -> Result<Vec<String>, &'e str> {
+    pairs: &'p [(String, String)],
+) -> Result<Vec<Cow<'p, str>>, &'e str> {
     endpoint
         .include_in_hash
         .iter()

@@ -1,6 +1,8 @@
 //! The request-log entry of one request: what is recorded (debug documents only when asked for) and the redaction
 //! of the application's secrets and the request's credentials from it.
 
+use std::borrow::Cow;
+
 use ::http::StatusCode;
 
 use super::call::Call;
@@ -66,17 +68,21 @@ fn redact_entry(call: &Call<'_>, e: &mut LogEntry) {
     } else {
         Vec::new()
     };
+    // Each step replaces the text only when it found something (most texts hold nothing to redact).
     let text = |s: &mut String| {
-        let mut out = secrets.redact(s).into_owned();
-        if let Some(f) = fetched {
-            out = f.redact(&out).into_owned();
+        if let Cow::Owned(out) = secrets.redact(s) {
+            *s = out;
         }
-        for c in &credentials {
-            if out.contains(c.as_str()) {
-                out = out.replace(c.as_str(), REDACTED);
+        if let Some(f) = fetched {
+            if let Cow::Owned(out) = f.redact(s) {
+                *s = out;
             }
         }
-        *s = out;
+        for c in &credentials {
+            if s.contains(c.as_str()) {
+                *s = s.replace(c.as_str(), REDACTED);
+            }
+        }
     };
     for s in [
         &mut e.exception_message,

@@ -11,6 +11,7 @@
 //! | `limits.rs` | [`Limits`] and their defaults |
 //! | `input.rs` | [`RequestInput`], uploads, body kinds, [`InputError`] |
 //! | `read.rs` | reading the query string and the body ([`read`], [`read_body`], [`query_input`]) |
+//! | `urlencoded.rs` | `application/x-www-form-urlencoded` pairs, borrowed where nothing needs decoding |
 //! | `multipart.rs` | `multipart/form-data` fields and files |
 //! | `body_document.rs` | an XML or JSON body as the parameter transformation's XML, within its budget |
 //! | `client_address.rs` | the client's address: the peer, or what trusted proxies say ([`TrustedProxies`]) |
@@ -21,6 +22,7 @@ mod input;
 mod limits;
 mod multipart;
 mod read;
+pub mod urlencoded;
 
 pub use body_document::{body_document, body_document_async};
 pub use client_address::{parse_cidr, TrustedProxies};

@@ -10,6 +10,7 @@ use super::body_document::body_document_async;
 use super::input::{BodyKind, InputError, RequestInput};
 use super::limits::Limits;
 use super::multipart::read_multipart;
+use super::urlencoded;
 
 /// Reads the query string and, depending on its content type, the body of `req`.
 ///
@@ -66,7 +67,7 @@ where
             let bytes = collect(body, limits.max_body_bytes).await?;
             add_pairs(
                 &mut input,
-                form_urlencoded::parse(&bytes),
+                &bytes,
                 limits.max_fields,
                 limits.max_field_bytes,
             )?;
@@ -108,15 +109,21 @@ where
     }
 }
 
-/// Adds `application/x-www-form-urlencoded` pairs to `input`: no more than `max_fields` parameters in all, no
-/// name or value longer than `max_field_bytes`.
+/// Adds the `application/x-www-form-urlencoded` pairs of `encoded` to `input`: no more than `max_fields`
+/// parameters in all, no name or value longer than `max_field_bytes`.
 fn add_pairs(
     input: &mut RequestInput,
-    pairs: form_urlencoded::Parse<'_>,
+    encoded: &[u8],
     max_fields: usize,
     max_field_bytes: usize,
 ) -> Result<(), InputError> {
-    for (n, v) in pairs {
+    let room = max_fields
+        .saturating_sub(input.params.len())
+        .saturating_add(1);
+    input
+        .params
+        .reserve(urlencoded::upper_bound(encoded).min(room));
+    for (n, v) in urlencoded::pairs(encoded) {
         if input.params.len() >= max_fields {
             return Err(InputError::TooManyFields(max_fields));
         }
@@ -143,12 +150,7 @@ pub fn query_input(
         ..RequestInput::default()
     };
     if let Some(q) = parts.uri.query() {
-        add_pairs(
-            &mut input,
-            form_urlencoded::parse(q.as_bytes()),
-            max_fields,
-            usize::MAX,
-        )?;
+        add_pairs(&mut input, q.as_bytes(), max_fields, usize::MAX)?;
     }
     Ok(input)
 }

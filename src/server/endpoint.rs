@@ -32,7 +32,7 @@ fn query_environment<'q>(
     match query {
         Ok(q) => q.first("environment").map(Cow::Borrowed),
         Err(_) => parts.uri.query().and_then(|q| {
-            form_urlencoded::parse(q.as_bytes())
+            request::urlencoded::pairs(q.as_bytes())
                 .find(|(n, _)| n == "environment")
                 .map(|(_, v)| v)
         }),

@@ -213,6 +213,14 @@ pub trait Store: Send + Sync + 'static {
     /// A new request transaction; does no I/O until a number is fetched or it commits.
     fn begin(&self, application: &str, environment: &str) -> Box<dyn Tx>;
 
+    /// [`Tx::commit_behind`] for a request that fetched no number: the same writes, without a transaction object
+    /// first (the SQLite backend queues them straight away).
+    fn commit_behind(&self, writes: Writes) -> BoxFuture<'static, Result<(), StoreError>> {
+        let e = &writes.entry;
+        let tx = self.begin(&e.application, &e.environment);
+        tx.commit_behind(writes)
+    }
+
     /// The short link `code`, if it exists and has not expired at `now_ms`.
     fn short_link(
         &self,

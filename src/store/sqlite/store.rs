@@ -288,6 +288,11 @@ impl Store for SqliteStore {
         format!("SQLite file {}", self.inner.path.display())
     }
 
+    fn commit_behind(&self, writes: Writes) -> BoxFuture<'static, Result<(), StoreError>> {
+        let inner = self.inner.clone();
+        Box::pin(async move { inner.append(writes).await })
+    }
+
     fn begin(&self, application: &str, environment: &str) -> Box<dyn Tx> {
         Box::new(SqliteTx {
             inner: self.inner.clone(),

@@ -164,3 +164,50 @@ async fn rows_written_behind_in_groups_keep_every_value() {
         assert_eq!(e.captures, vec![("k".to_string(), format!("v{i}"))]);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_and_other_rows_keep_their_order_and_their_nulls() {
+    // 70 rows in the same millisecond: plain ones (no optional column set, written with the short insert), then a
+    // run of rows with a failure text, then plain ones again. Newest first means the reverse order of writing.
+    let store = SqliteStore::temporary().unwrap();
+    for i in 0..70i64 {
+        let mut w = writes(&format!("p{i:02}"));
+        w.entry.datetime_ms = 5_000;
+        w.entry.status_code = 200;
+        w.entry.user_agent = format!("agent {i}");
+        if (40..45).contains(&i) {
+            w.entry.status_code = 500;
+            w.entry.exception_message = Some(format!("failure {i}"));
+            w.entry.request_content_type = Some("text/plain".into());
+        }
+        w.entry.captures.clear();
+        store.begin("a", "live").commit_behind(w).await.unwrap();
+    }
+    let all = store
+        .entries(LogQuery {
+            limit: 100,
+            details: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = all.iter().map(|e| e.request_id.as_str()).collect();
+    let expected: Vec<String> = (0..70).rev().map(|i| format!("p{i:02}")).collect();
+    assert_eq!(ids, expected);
+    for e in &all {
+        let i: i64 = e.request_id[1..].parse().unwrap();
+        assert_eq!(e.user_agent, format!("agent {i}"));
+        assert_eq!(
+            (e.application.as_str(), e.environment.as_str()),
+            ("a", "live")
+        );
+        if (40..45).contains(&i) {
+            assert_eq!(e.exception_message, Some(format!("failure {i}")));
+            assert_eq!(e.request_content_type.as_deref(), Some("text/plain"));
+        } else {
+            assert_eq!(e.status_code, 200);
+            assert!(e.exception_message.is_none() && e.request_content_type.is_none());
+            assert!(e.request_body.is_none() && e.numbers.iter().all(Option::is_none));
+        }
+    }
+}

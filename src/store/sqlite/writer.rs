@@ -8,7 +8,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{params, Connection};
 use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
-use crate::store::model::{Expired, StoreError, Writes};
+use crate::store::model::{Expired, LogEntry, StoreError, Writes};
 use crate::store::sql::{self, sqlite as lite};
 
 /// How many request-log rows one insert statement takes: a batch goes in groups of 32, 16, 8, 4, 2 and 1 rows
@@ -17,27 +17,46 @@ use crate::store::sql::{self, sqlite as lite};
 const LOG_GROUPS: [usize; 6] = [32, 16, 8, 4, 2, 1];
 /// Values of one request-log row.
 const LOG_COLUMNS: usize = 18;
+/// Values of a plain row: the first columns, up to `user_agent`; every later column of such a row is NULL, which
+/// SQLite stores for a column an insert does not name, so those are not bound one by one.
+const PLAIN_COLUMNS: usize = 7;
 
 /// The insert statements in SQLite's placeholder syntax, made once: every request-log row uses them, and the
 /// statement cache is looked up by this text.
 struct Inserts {
     /// The request-log insert for each of [`LOG_GROUPS`].
     log_rows: Vec<String>,
+    /// The same for plain rows ([`PLAIN_COLUMNS`]).
+    plain_rows: Vec<String>,
     numbers: String,
     capture: String,
     short_link: String,
     short_link_parameter: String,
 }
 
-/// [`sql::INSERT_LOG`] with `rows` rows of values.
-fn insert_log_rows_sql(rows: usize) -> String {
+/// [`sql::INSERT_LOG`] with `rows` rows of values, of its first `columns` columns.
+fn insert_log_rows_sql(rows: usize, columns: usize) -> String {
     let head = &sql::INSERT_LOG[..sql::INSERT_LOG.find(" VALUES").expect("an INSERT … VALUES")];
-    let row = format!("({})", vec!["?"; LOG_COLUMNS].join(", "));
-    format!("{head} VALUES {}", vec![row; rows].join(", "))
+    let (table, names) = head.split_once('(').expect("a column list");
+    let names: Vec<&str> = names
+        .trim_end_matches(')')
+        .split(',')
+        .map(str::trim)
+        .collect();
+    let names = names[..columns].join(", ");
+    let row = format!("({})", vec!["?"; columns].join(", "));
+    format!("{table}({names}) VALUES {}", vec![row; rows].join(", "))
 }
 
 static INSERTS: LazyLock<Inserts> = LazyLock::new(|| Inserts {
-    log_rows: LOG_GROUPS.iter().map(|&n| insert_log_rows_sql(n)).collect(),
+    log_rows: LOG_GROUPS
+        .iter()
+        .map(|&n| insert_log_rows_sql(n, LOG_COLUMNS))
+        .collect(),
+    plain_rows: LOG_GROUPS
+        .iter()
+        .map(|&n| insert_log_rows_sql(n, PLAIN_COLUMNS))
+        .collect(),
     numbers: lite(sql::INSERT_NUMBERS).into_owned(),
     capture: lite(sql::INSERT_CAPTURE).into_owned(),
     short_link: lite(sql::INSERT_SHORT_LINK).into_owned(),
@@ -153,8 +172,44 @@ fn write_in_transaction<'a>(
     Ok(())
 }
 
-/// The request-log rows of `writes`, in groups of [`LOG_GROUPS`] rows a statement.
+/// Whether every column of `e` after the first [`PLAIN_COLUMNS`] is NULL (a request with no failure, numbers,
+/// debug documents or body, as most are).
+fn plain(e: &LogEntry) -> bool {
+    e.exception_message.is_none()
+        && e.http_request_failed_url.is_none()
+        && e.http_request_failed_status_code.is_none()
+        && e.xslt_parameter_error_message.is_none()
+        && e.numbers.iter().all(Option::is_none)
+        && e.parameter_transformation_input.is_none()
+        && e.parameter_transformation_output.is_none()
+        && e.request_content_type.is_none()
+        && e.request_body.is_none()
+}
+
+/// The request-log rows of `writes`, in order: each run of plain or other rows in groups of [`LOG_GROUPS`] rows a
+/// statement.
 fn insert_log_rows(conn: &Connection, writes: &[&Writes]) -> Result<(), StoreError> {
+    let mut rest = writes;
+    while let Some(first) = rest.first() {
+        let kind = plain(&first.entry);
+        let run = rest
+            .iter()
+            .position(|w| plain(&w.entry) != kind)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(run);
+        insert_run(conn, run, kind)?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// Rows all plain, or all not, in groups of [`LOG_GROUPS`].
+fn insert_run(conn: &Connection, writes: &[&Writes], plain: bool) -> Result<(), StoreError> {
+    let (statements, columns) = if plain {
+        (&INSERTS.plain_rows, PLAIN_COLUMNS)
+    } else {
+        (&INSERTS.log_rows, LOG_COLUMNS)
+    };
     let mut rest = writes;
     while !rest.is_empty() {
         let (g, &n) = LOG_GROUPS
@@ -163,7 +218,7 @@ fn insert_log_rows(conn: &Connection, writes: &[&Writes]) -> Result<(), StoreErr
             .find(|(_, &n)| n <= rest.len())
             .expect("groups end with one row");
         let (group, tail) = rest.split_at(n);
-        let mut s = conn.prepare_cached(&INSERTS.log_rows[g])?;
+        let mut s = conn.prepare_cached(&statements[g])?;
         for (r, w) in group.iter().enumerate() {
             let e = &w.entry;
             let values: [&dyn ToSql; LOG_COLUMNS] = [
@@ -186,8 +241,8 @@ fn insert_log_rows(conn: &Connection, writes: &[&Writes]) -> Result<(), StoreErr
                 &e.request_content_type,
                 &e.request_body,
             ];
-            for (c, v) in values.into_iter().enumerate() {
-                s.raw_bind_parameter(r * LOG_COLUMNS + c + 1, v)?;
+            for (c, v) in values.into_iter().take(columns).enumerate() {
+                s.raw_bind_parameter(r * columns + c + 1, v)?;
             }
         }
         s.raw_execute()?;
