@@ -22,7 +22,7 @@ use crate::request::{BodyKind, RequestInput};
 /// ([`crate::store::Tx::commit_behind`]).
 pub async fn execute(call: Call<'_>) -> Response {
     let failure = match run(&call).await {
-        Ok(r) => match commit(&call).await {
+        Ok(r) => match send_emails(&call).await {
             Ok(()) => {
                 let pt = call.journal.take_pt();
                 let entry = log_entry(&call, r.status, None, pt);
@@ -35,9 +35,14 @@ pub async fn execute(call: Call<'_>) -> Response {
         },
         Err(f) => f,
     };
-    let failure = without_fetched_secrets(&call, failure);
-    // The error flow: the success flow's numbers, captures and short links are rolled back; the `<error>` output
-    // may fetch numbers of its own, which its log entry consumes.
+    // Boxed, as sending e-mail is: a rare path whose state would otherwise be copied with every request's.
+    Box::pin(error_flow(&call, failure)).await
+}
+
+/// The error flow: the success flow's numbers, captures and short links are rolled back; the `<error>` output may
+/// fetch numbers of its own, which its log entry consumes.
+async fn error_flow(call: &Call<'_>, failure: Failure) -> Response {
+    let failure = without_fetched_secrets(call, failure);
     let _ = call.failure_reason.set(failure.message.clone());
     let pt = call.journal.take_pt();
     call.journal.rollback().await;
@@ -49,11 +54,11 @@ pub async fn execute(call: Call<'_>) -> Response {
         call.settings,
     )
     .with_trace(call.journal.trace().cloned());
-    let mut r = error_response(&call, &failure, &journal).await;
+    let mut r = error_response(call, &failure, &journal).await;
     if r.status == StatusCode::UNAUTHORIZED {
         r.www_authenticate = failure.www_authenticate;
     }
-    let entry = log_entry(&call, r.status, Some(&failure), pt);
+    let entry = log_entry(call, r.status, Some(&failure), pt);
     if let Err(e) = journal.commit(entry).await {
         tracing::error!(request_id = call.request_id, error = %e, "cannot write the request log entry of a failed request");
     }
@@ -77,12 +82,16 @@ fn without_fetched_secrets(call: &Call<'_>, mut failure: Failure) -> Failure {
     failure
 }
 
-/// The request succeeded: now send its e-mails (an SMTP failure turns it into the error flow).
-async fn commit(call: &Call<'_>) -> Result<(), Failure> {
+/// The request succeeded: now send its e-mails, if it has any (an SMTP failure turns it into the error flow).
+async fn send_emails(call: &Call<'_>) -> Result<(), Failure> {
     let outgoing = call.outbox.take();
     if outgoing.is_empty() {
         return Ok(());
     }
+    Box::pin(send(call, outgoing)).await
+}
+
+async fn send(call: &Call<'_>, outgoing: Vec<task::Outgoing>) -> Result<(), Failure> {
     let Some(config) = &call.app.email else {
         return Err(Failure::hidden(
             "e-mail tasks ran but email-sending-configuration.xml is missing",

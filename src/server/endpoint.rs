@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use http::header::CONTENT_TYPE;
 use http::Request;
 use hyper::body::Incoming;
 
@@ -95,13 +96,15 @@ pub async fn endpoint_request(
         })
         || query.as_ref().is_ok_and(|q| q.debug || q.verbose);
     let no_body = http_body::Body::is_end_stream(&body);
-    let read = async {
+    let parts_ref = &parts;
+    let read = move |query: Result<RequestInput, request::InputError>| async move {
+        let parts = parts_ref;
         let input = query?;
         if keep_body {
             // A signature covers the exact bytes: read them first, then parse from memory.
             let bytes = request::collect(body, limits.max_body_bytes).await?;
             let mut input = request::read_body(
-                &parts,
+                parts,
                 http_body_util::Full::new(bytes.clone()),
                 limits,
                 accepts_raw_body,
@@ -111,14 +114,18 @@ pub async fn endpoint_request(
             input.signed_body = Some(bytes);
             Ok(input)
         } else {
-            request::read_body(&parts, body, limits, accepts_raw_body, input).await
+            request::read_body(parts, body, limits, accepts_raw_body, input).await
         }
     };
-    // Without a body there is nothing to wait for (and no timer to set).
-    let read = if no_body {
-        Ok(read.await)
+    // Without a body and a content type (most GET requests) the query string is the whole input: the body reader
+    // is not even started. Without a body there is nothing to wait for (and no timer to set). The reader is boxed:
+    // kept inline, its state (kilobytes, for multipart) would be copied with this function's on every request.
+    let read = if no_body && !keep_body && !parts.headers.contains_key(CONTENT_TYPE) {
+        Ok(query)
+    } else if no_body {
+        Ok(Box::pin(read(query)).await)
     } else {
-        tokio::time::timeout(state.limits.body_timeout, read).await
+        Box::pin(tokio::time::timeout(state.limits.body_timeout, read(query))).await
     };
     let (input, input_failure) = match read {
         Err(_) => return counted(Failure::body_timeout()),
@@ -160,7 +167,8 @@ pub async fn endpoint_request(
         skip_authentication: false,
     };
     let now = state.settings.clock.now_ms();
-    let ran = call.run(state, &input, now, request_id, &parts).await;
+    // Boxed for the same reason as the body reader.
+    let ran = Box::pin(call.run(state, &input, now, request_id, &parts)).await;
     drop(input); // uploaded temporary files are removed here
     counters.count(ran.response.status().as_u16());
     let mut o = Outcome::endpoint(&app.name, environment, &endpoint.name, ran.bytes);

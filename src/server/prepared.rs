@@ -74,7 +74,8 @@ impl<'a> Prepared<'a> {
             failure_reason: &failure_reason,
         };
         let call = self.into_call(state, input, request_id, journal, notes);
-        let result = engine::execute(call).await;
+        // Boxed: the engine's state is kilobytes, and inline it would be copied with each enclosing future.
+        let result = Box::pin(engine::execute(call)).await;
         let (response, bytes) = to_http(result, parts, request_id).await;
         if let Some(t) = trace {
             t.finish();
