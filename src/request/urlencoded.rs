@@ -17,11 +17,11 @@ pub fn pairs(input: &[u8]) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)>
 
 /// How many pairs `input` may hold at most (its `&`-separated pieces): room to reserve before decoding.
 pub fn upper_bound(input: &[u8]) -> usize {
-    input.iter().filter(|&&b| b == b'&').count() + 1
+    memchr::memchr_iter(b'&', input).count() + 1
 }
 
 fn pair(piece: &[u8]) -> (Cow<'_, str>, Cow<'_, str>) {
-    if !piece.iter().any(|&b| b == b'+' || b == b'%') {
+    if memchr::memchr2(b'+', b'%', piece).is_none() {
         if let Ok(s) = std::str::from_utf8(piece) {
             let (name, value) = s.split_once('=').unwrap_or((s, ""));
             return (Cow::Borrowed(name), Cow::Borrowed(value));

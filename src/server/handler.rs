@@ -28,7 +28,9 @@ pub async fn handle(
     let started = Instant::now();
     let request_id = request_id::new();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // A clone of the URI shares its bytes (no copy), and outlives `req`, which the endpoint takes.
+    let uri = req.uri().clone();
+    let path = uri.path();
     let origin = cors::origin(req.headers());
     // Once per request: every use of the client's address (the parameter transformation's `<ip-address>`, the
     // access log) sees the same one.
@@ -37,7 +39,7 @@ pub async fn handle(
         .client_address(peer.ip(), req.headers());
 
     state.metrics.in_flight.fetch_add(1, Ordering::Relaxed);
-    let (mut response, outcome) = match (&method, path.as_str()) {
+    let (mut response, outcome) = match (&method, path) {
         (&Method::GET | &Method::HEAD, "/health-check") => {
             (health::health(&state, &request_id).await, Outcome::none())
         }
