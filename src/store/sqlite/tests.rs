@@ -127,6 +127,18 @@ async fn rows_written_behind_are_handed_over_without_a_reader() {
     assert_eq!(count(&reader).await, 1);
 }
 
+/// The newest 100 entries, with their details.
+async fn newest_100(store: &SqliteStore) -> Vec<LogEntry> {
+    store
+        .entries(LogQuery {
+            limit: 100,
+            details: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_written_behind_in_groups_keep_every_value() {
     // 63 rows: every group size of the multi-row insert (32 + 16 + 8 + 4 + 2 + 1), each row with its own values,
@@ -142,14 +154,7 @@ async fn rows_written_behind_in_groups_keep_every_value() {
         w.entry.captures = vec![("k".into(), format!("v{i}"))];
         store.begin("a", "live").commit_behind(w).await.unwrap();
     }
-    let all = store
-        .entries(LogQuery {
-            limit: 100,
-            details: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = newest_100(&store).await;
     assert_eq!(all.len(), 63);
     for e in &all {
         let i = e.datetime_ms - 1_000;
@@ -183,14 +188,7 @@ async fn plain_and_other_rows_keep_their_order_and_their_nulls() {
         w.entry.captures.clear();
         store.begin("a", "live").commit_behind(w).await.unwrap();
     }
-    let all = store
-        .entries(LogQuery {
-            limit: 100,
-            details: true,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let all = newest_100(&store).await;
     let ids: Vec<&str> = all.iter().map(|e| e.request_id.as_str()).collect();
     let expected: Vec<String> = (0..70).rev().map(|i| format!("p{i:02}")).collect();
     assert_eq!(ids, expected);
