@@ -19,6 +19,8 @@ pub fn serve(args: ServeArgs) -> ExitCode {
     init_logging(args.log_format == "json");
     // Large buffers (bodies, converted documents) are unmapped when freed instead of staying in glibc's arenas.
     endpoints::xslt::allocator::fix_mmap_threshold();
+    // And the server's own, from mimalloc, as soon as they are free.
+    endpoints::xslt::allocator::purge_freed_memory_at_once();
     let hash_check = hash_check_enabled(args.app.no_hash_check);
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
