@@ -2,7 +2,7 @@
 """Instructions a request costs the engine, counted by valgrind's callgrind (repeatable, unlike a timer).
 
     bench/instructions.py [--bin target/release/endpoints] [--requests 2000] [--log on|off]
-                          [--case empty|redirect|static-4k] [--top 40] [--keep DIR]
+                          [--case empty|redirect|static-4k|invoice] [--top 40] [--keep DIR]
 
 Serves a copy of bench/app under `valgrind --tool=callgrind`, warms it up with 300 keep-alive requests, zeroes the
 counters (`callgrind_control -z`), sends N more, dumps them (`callgrind_control -d`) and prints the instructions
@@ -25,10 +25,13 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
+# case: (application under bench/, endpoint, hashed parameters, request path)
 CASES = {
-    "empty": ("empty", ["a=1", "b=2", "c=3"], "/empty?a=1&b=2&c=3&hash={h}"),
-    "redirect": ("redirect", ["section=s", "ref=r"], "/redirect?section=s&ref=r&hash={h}"),
-    "static-4k": ("static-4k", [], "/static-4k?hash={h}"),
+    "empty": ("app", "empty", ["a=1", "b=2", "c=3"], "/empty?a=1&b=2&c=3&hash={h}"),
+    "redirect": ("app", "redirect", ["section=s", "ref=r"], "/redirect?section=s&ref=r&hash={h}"),
+    "static-4k": ("app", "static-4k", [], "/static-4k?hash={h}"),
+    # The ~12 KB invoice rendered by libxslt: compare with `valgrind --tool=callgrind` over bench/fixtures/xslt_bench.c.
+    "invoice": ("xslt-app", "invoice", [], "/invoice?hash={h}"),
 }
 
 
@@ -67,12 +70,13 @@ def main():
             sys.exit("instructions.py: %s is not installed (Debian package valgrind)" % tool)
 
     work = tempfile.mkdtemp(prefix="endpoints-instr-")
+    source, endpoint, params, template = CASES[a.case]
     app = os.path.join(work, "app")
-    shutil.copytree(os.path.join(HERE, "app"), app)
-    # bench/run.sh generates the 1 MiB file the application names; a small stand-in is enough here.
-    with open(os.path.join(app, "static", "1m.bin"), "wb") as f:
-        f.write(b"x" * 1024)
-    endpoint, params, template = CASES[a.case]
+    shutil.copytree(os.path.join(HERE, source), app)
+    if source == "app":
+        # bench/run.sh generates the 1 MiB file the application names; a small stand-in is enough here.
+        with open(os.path.join(app, "static", "1m.bin"), "wb") as f:
+            f.write(b"x" * 1024)
     h = subprocess.run([a.bin, "hash", app, endpoint] + params, check=True, stdout=subprocess.PIPE,
                        text=True).stdout.strip()
     path = template.format(h=h)
@@ -82,7 +86,7 @@ def main():
             "--listen", "127.0.0.1:%d" % port, "--data-dir", os.path.join(work, "data")]
     if a.log == "off":
         argv += ["--request-log", "off"]
-    env = dict(os.environ, ENDPOINTS_LOG="warn", ENDPOINTS_CHECK_HASH="true")
+    env = dict(os.environ, ENDPOINTS_LOG=os.environ.get("ENDPOINTS_LOG", "warn"), ENDPOINTS_CHECK_HASH="true")
     server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=open(os.path.join(work, "log"), "w"))
     try:
         deadline = time.time() + 120
