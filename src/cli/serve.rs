@@ -16,7 +16,8 @@ use super::args::{hash_check_enabled, load_options, ServeArgs, StoreArgs};
 use super::common::{env_var, print_diagnostics, runtime};
 
 pub fn serve(args: ServeArgs) -> ExitCode {
-    init_logging(args.log_format == "json");
+    // Dropped when `serve` returns, whichever way: the log lines still pending are written out then.
+    let _log = endpoints::logging::init(args.log_format == "json");
     // Large buffers (bodies, converted documents) are unmapped when freed instead of staying in glibc's arenas.
     endpoints::xslt::allocator::fix_mmap_threshold();
     // And the server's own, from mimalloc, as soon as they are free.
@@ -251,28 +252,6 @@ fn console_access(args: &ServeArgs) -> Result<Option<Arc<endpoints::console::Acc
         _ => {}
     }
     Ok(Some(Arc::new(endpoints::console::Access::new(token))))
-}
-
-fn init_logging(json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("ENDPOINTS_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        // Flat: every field at the top level of its line, no nested `fields` or `span` objects.
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(false)
-            .init();
-    } else {
-        builder
-            .with_target(false)
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
-    }
 }
 
 /// The applications to serve: (name, directory, environment).
