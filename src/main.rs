@@ -14,9 +14,10 @@ use cli::args::{AppArgs, HashArgs, LogArgs, ServeArgs};
 /// parameters, its log entry, the futures of its steps), and mimalloc's thread-local free lists serve them in a
 /// fraction of glibc's instructions (measured with `bench/instructions.py`). Built without transparent huge pages
 /// (feature `no_thp`): with them, its eagerly committed arena made the idle server ~9 MB larger than with glibc;
-/// without them it is the same size.
+/// without them it is the same size. Called through [`endpoints::xslt::allocator::Allocator`], which keeps ordinary
+/// blocks off mimalloc's slower aligned path.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: endpoints::xslt::allocator::Allocator = endpoints::xslt::allocator::Allocator;
 
 #[derive(Parser)]
 #[command(
