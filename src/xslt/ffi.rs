@@ -71,6 +71,19 @@ pub const XSLT_SECPREF_WRITE_NETWORK: c_int = 5;
 
 extern "C" {
     // ---- libxml2 ----
+    pub fn xmlMemSetup(
+        free: unsafe extern "C" fn(*mut c_void),
+        malloc: unsafe extern "C" fn(usize) -> *mut c_void,
+        realloc: unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void,
+        strdup: unsafe extern "C" fn(*const c_char) -> *mut c_char,
+    ) -> c_int;
+    #[cfg(test)]
+    pub fn xmlMemGet(
+        free: *mut Option<unsafe extern "C" fn(*mut c_void)>,
+        malloc: *mut Option<unsafe extern "C" fn(usize) -> *mut c_void>,
+        realloc: *mut Option<unsafe extern "C" fn(*mut c_void, usize) -> *mut c_void>,
+        strdup: *mut Option<unsafe extern "C" fn(*const c_char) -> *mut c_char>,
+    ) -> c_int;
     pub fn xmlInitParser();
     pub fn xmlInitializeCatalog();
     pub fn xmlCatalogSetDefaults(allow: c_int);

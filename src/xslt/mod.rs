@@ -60,6 +60,9 @@ static INIT: Once = Once::new();
 /// called implicitly by everything else in this module.
 pub fn init() {
     INIT.call_once(|| {
+        if !allocator::libxml2_uses_mimalloc() {
+            tracing::warn!("libxml2 refused mimalloc as its allocator; it keeps the C library's");
+        }
         // SAFETY: one-time global initialisation in the order libxslt documents (parser, XSLT, EXSLT), then
         // the shim's handlers; guarded by `Once`, so it runs before any other call of this module.
         unsafe {
