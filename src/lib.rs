@@ -27,7 +27,7 @@
 //! | [`convert`] | JSON → XML, XML → JSON, body budgets, a document's root element text, and [`convert::escape`], the one XML text escaper |
 //! | [`stylesheet`] | a compiled stylesheet on whichever engine runs it: libxslt for XSLT 1.0, Saxon-HE for 2.0/3.0 |
 //! | [`jvm`] | the supervised JVM worker hosting Saxon-HE and Apache FOP (PDF), kept warm: `supervisor`, `process`, `handles`, `protocol`, `launch`; its Java source is in `jvm/` |
-//! | [`logging`] | the server's log on standard error: `line` formats events (text or JSON) without `tracing-subscriber`'s general machinery, `behind` writes them from a thread of their own, many lines a `write` |
+//! | [`logging`] | the server's log on standard error: `line` formats events (text or JSON) without `tracing-subscriber`'s general machinery, `behind` writes them at once at rest and, under load, many lines a `write` from a thread of their own |
 //! | [`xslt`] | the only `unsafe` (the compiler holds it: `deny(unsafe_code)` here, one `allow` on this module): libxml2/libxslt wrapper — compiled stylesheets shared across threads, sandboxed transforms, safe XML parsing |
 //!
 //! The `endpoints` binary (`src/main.rs`, `src/cli/`) is a thin layer over this library: one file per command

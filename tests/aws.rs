@@ -194,8 +194,10 @@ impl Served {
         common::send_h1(self.server.addr, Method::GET, path, &[], Bytes::new()).await
     }
 
-    /// Every log line so far.
+    /// Every log line so far. Lines that come within a few milliseconds of each other are written together a
+    /// little later: wait for those first.
     fn log_lines(&self) -> Vec<String> {
+        std::thread::sleep(Duration::from_millis(200));
         self.server.lines.try_iter().collect()
     }
 }

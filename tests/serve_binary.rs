@@ -56,6 +56,21 @@ impl Server {
     fn drain(&self) -> Vec<String> {
         self.lines.try_iter().collect()
     }
+
+    /// Waits (up to 10 s) for a log line holding `text`: lines that come within a few milliseconds of each other
+    /// are written together a little later.
+    fn wait_line(&self, text: &str) -> bool {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while let Ok(line) = self
+            .lines
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+        {
+            if line.contains(text) {
+                return true;
+            }
+        }
+        false
+    }
 }
 
 fn app(dir: &Path, target: &str, key: &str) {
@@ -105,10 +120,7 @@ async fn sighup_reloads_without_a_watcher() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(ok, "SIGHUP did not reload");
-    assert!(s
-        .drain()
-        .iter()
-        .any(|l| l.contains("configuration reloaded")));
+    assert!(s.wait_line("configuration reloaded"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,6 +19,8 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::engine::database::format::civil_from_days;
+
 /// Text lines or JSON objects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Style {
@@ -110,9 +112,9 @@ fn timestamp(now: SystemTime, buf: &mut [u8; STAMP_LEN]) -> &str {
     two(buf, 0, year / 100);
     two(buf, 2, year % 100);
     buf[4] = b'-';
-    two(buf, 5, month);
+    two(buf, 5, u64::from(month));
     buf[7] = b'-';
-    two(buf, 8, day);
+    two(buf, 8, u64::from(day));
     buf[10] = b'T';
     two(buf, 11, in_day / 3600);
     buf[13] = b':';
@@ -128,21 +130,6 @@ fn timestamp(now: SystemTime, buf: &mut [u8; STAMP_LEN]) -> &str {
     buf[26] = b'Z';
     // Only ASCII digits and separators were written.
     std::str::from_utf8(buf).unwrap_or_default()
-}
-
-/// (year, month, day) of the `days`-th day after 1970-01-01 in the proleptic Gregorian calendar (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u64, u64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u64;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u64;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// A field's name as written (a raw identifier without its `r#`).

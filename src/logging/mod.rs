@@ -3,8 +3,9 @@
 //!
 //! Written for the request path's sake. With `tracing-subscriber`'s own formatter and a direct write, the access
 //! line cost an empty endpoint's request ~22,000 instructions and a `write` system call — more than the rest of its
-//! work. Here [`line`] formats the same lines directly and [`behind`] writes them from a thread of their own, many
-//! lines a `write`. At a terminal (standard error is a TTY) the lines keep `tracing-subscriber`'s colours instead.
+//! work. Here [`line`] formats the same lines directly and [`behind`] writes them at once at rest and, when they
+//! come fast, many lines a `write` from a thread of their own. At a terminal (standard error is a TTY) the lines
+//! keep `tracing-subscriber`'s colours instead.
 
 pub mod behind;
 pub mod line;

@@ -112,8 +112,9 @@ pub(super) fn format_f32(v: f32, style: FloatStyle) -> String {
     }
 }
 
-/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian).
-pub(super) fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// (year, month, day) of a day count since 1970-01-01 (proleptic Gregorian; Howard Hinnant's `civil_from_days`).
+/// Also the log's timestamps (`crate::logging::line`).
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);

@@ -47,7 +47,7 @@
 //! and times as text), `postgres` + `pg_value`, `sqlite`, `mysql` (one per database).
 
 mod common;
-mod format;
+pub(crate) mod format;
 mod mysql;
 mod output;
 mod pg_value;
