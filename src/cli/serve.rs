@@ -16,12 +16,12 @@ use super::args::{hash_check_enabled, load_options, ServeArgs, StoreArgs};
 use super::common::{env_var, print_diagnostics, runtime};
 
 pub fn serve(args: ServeArgs) -> ExitCode {
-    // Dropped when `serve` returns, whichever way: the log lines still pending are written out then.
-    let _log = endpoints::logging::init(args.log_format == "json");
     // Large buffers (bodies, converted documents) are unmapped when freed instead of staying in glibc's arenas.
     endpoints::xslt::allocator::fix_mmap_threshold();
-    // And the server's own, from mimalloc, as soon as they are free.
+    // And the server's own, from mimalloc, as soon as they are free. First: before any other thread exists.
     endpoints::xslt::allocator::purge_freed_memory_at_once();
+    // Dropped when `serve` returns, whichever way: the log lines still pending are written out then.
+    let _log = endpoints::logging::init(args.log_format == "json");
     let hash_check = hash_check_enabled(args.app.no_hash_check);
     let limits = Limits {
         max_body_bytes: args.max_body_bytes,
