@@ -20,15 +20,15 @@ use super::settings::Environment;
 pub use super::settings::HashScheme as Scheme;
 use crate::config::Endpoint;
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn hex(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
+/// The lowercase hex of a digest, on the stack.
+fn hex(digest: &[u8; 32]) -> [u8; 64] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 64];
+    for (pair, &b) in text.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(b >> 4)];
+        pair[1] = HEX[usize::from(b & 15)];
     }
-    out
+    text
 }
 
 /// The hash a client must send for `endpoint` with these included values, under `key`, in the reference's
@@ -65,6 +65,9 @@ pub fn compute_with<S: AsRef<str>>(
     key: &str,
 ) -> String {
     hex(&digest(scheme, endpoint, included, env, key))
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
 }
 
 /// The 32 bytes of the hash under `scheme` (their lowercase hex is what the client sends).
@@ -109,12 +112,7 @@ pub fn matches_with<S: AsRef<str>>(
     let supplied = supplied.as_bytes();
     let mut ok = subtle::Choice::from(0u8);
     for key in keys {
-        let expected = digest(scheme, endpoint, included, env, key);
-        let mut text = [0u8; 64];
-        for (pair, b) in text.chunks_exact_mut(2).zip(expected) {
-            pair[0] = HEX[usize::from(b >> 4)];
-            pair[1] = HEX[usize::from(b & 15)];
-        }
+        let text = hex(&digest(scheme, endpoint, included, env, key));
         let same = if supplied.len() == text.len() {
             let mut diff = 0u8;
             for (&s, &t) in supplied.iter().zip(&text) {

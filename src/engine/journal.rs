@@ -222,11 +222,16 @@ impl Journal {
             let mut n = self.numbers.lock().await;
             (std::mem::replace(&mut n.tx, TxState::Ended), n.values)
         };
-        if matches!(tx, TxState::Ended) {
-            return Err(StoreError::Other(
-                "the request's transaction has ended".into(),
-            ));
-        }
+        // None: no number was fetched, so no transaction was begun.
+        let tx = match tx {
+            TxState::Open(tx) => Some(tx),
+            TxState::NotBegun => None,
+            TxState::Ended => {
+                return Err(StoreError::Other(
+                    "the request's transaction has ended".into(),
+                ))
+            }
+        };
         entry.numbers = numbers;
         entry.captures =
             std::mem::take(&mut *self.captures.lock().unwrap_or_else(|p| p.into_inner()));
@@ -254,10 +259,10 @@ impl Journal {
             && entry.parameter_transformation_output.is_none();
         let writes = Writes { entry, short_links };
         match tx {
-            TxState::Open(tx) if behind => tx.commit_behind(writes).await,
-            TxState::Open(tx) => tx.commit(writes).await,
-            _ if behind => self.store.commit_behind(writes).await,
-            _ => {
+            Some(tx) if behind => tx.commit_behind(writes).await,
+            Some(tx) => tx.commit(writes).await,
+            None if behind => self.store.commit_behind(writes).await,
+            None => {
                 let tx = self
                     .store
                     .begin(&self.application, self.environment.as_str());
